@@ -1,0 +1,35 @@
+"""Where Enclave keeps its workspace: ``ENCLAVE_HOME`` or the user data dir."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+
+def home() -> Path:
+    """The workspace folder, created on first use."""
+    root = os.environ.get("ENCLAVE_HOME") or user_data_dir("enclave", appauthor=False)
+    path = Path(root).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def workspace_db() -> Path:
+    """The one SQLite workspace file."""
+    return home() / "workspace.sqlite3"
+
+
+def models_dir() -> Path:
+    """Cache of converted and imported models."""
+    path = home() / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def project_dir(project_id: int) -> Path:
+    """Files of one project (adapters, merged models, embeddings)."""
+    path = home() / "projects" / str(project_id)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
