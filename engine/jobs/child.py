@@ -1,0 +1,100 @@
+"""Entry point of a job's child process: ``python -m engine.jobs.child DB JOB_ID``.
+
+The child marks its row running, keeps a heartbeat, writes progress events to the
+store, polls the cancel flag, and writes the final state itself. If it dies before
+that, the parent's supervisor marks the job failed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+import engine  # noqa: F401  (sets the offline switches first)
+from engine.jobs.registry import JobContext, resolve
+from engine.progress import Cancelled, Progress, Reporter
+from engine.store import jobs, open_store
+
+HEARTBEAT_S = 2.0
+CANCEL_POLL_S = 0.2
+EVENT_MIN_GAP_S = 0.1
+
+
+class _ParentWatch:
+    """Stops the job when the process that started it is gone."""
+
+    def __init__(self) -> None:
+        self.parent = os.getppid()
+
+    def parent_gone(self) -> bool:
+        return os.getppid() != self.parent
+
+
+def _heartbeat(db_path: Path, job_id: int, stop: threading.Event) -> None:
+    db = open_store(db_path, migrate=False, check=False)
+    while not stop.wait(HEARTBEAT_S):
+        jobs.beat(db, job_id)
+
+
+def _make_reporter(db, job_id: int, watch: _ParentWatch) -> Reporter:
+    state = {"last_event": 0.0, "last_poll": 0.0, "stop": False}
+
+    def sink(event: Progress) -> None:
+        now = time.monotonic()
+        final = event.step >= event.total or bool(event.metrics)
+        if final or now - state["last_event"] >= EVENT_MIN_GAP_S:
+            state["last_event"] = now
+            jobs.add_event(db, job_id, event)
+
+    def stop_requested() -> bool:
+        now = time.monotonic()
+        if not state["stop"] and now - state["last_poll"] >= CANCEL_POLL_S:
+            state["last_poll"] = now
+            state["stop"] = jobs.cancel_requested(db, job_id) or watch.parent_gone()
+        return state["stop"]
+
+    return Reporter(sink, stop_requested)
+
+
+def explain(exc: BaseException) -> str:
+    """One clear sentence for the user about why a job failed."""
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
+        return (text + " — the job ran out of memory. Lower the batch size or the "
+                "maximum sequence length, or use QLoRA / gradient checkpointing.")
+    return text
+
+
+def run(db_path: Path, job_id: int) -> int:
+    """Run one job to its end; returns the process exit code."""
+    db = open_store(db_path, migrate=False, check=False)
+    row = jobs.get(db, job_id)
+    watch = _ParentWatch()
+    jobs.mark_running(db, job_id, os.getpid())
+    stop = threading.Event()
+    threading.Thread(target=_heartbeat, args=(db_path, job_id, stop), daemon=True).start()
+    ctx = JobContext(db, job_id, row["project_id"], row["params"],
+                     _make_reporter(db, job_id, watch))
+    try:
+        result = resolve(row["kind"])(ctx)
+        jobs.finish(db, job_id, jobs.SUCCEEDED, result=result or {})
+        return 0
+    except Cancelled:
+        state = jobs.INTERRUPTED if watch.parent_gone() else jobs.CANCELLED
+        jobs.finish(db, job_id, state, error="Cancelled by the user."
+                    if state == jobs.CANCELLED else "The window or command that ran it stopped.")
+        return 0
+    except BaseException as exc:  # every failure must reach the user
+        traceback.print_exc(file=sys.stderr)
+        jobs.finish(db, job_id, jobs.FAILED, error=explain(exc))
+        return 1
+    finally:
+        stop.set()
+
+
+if __name__ == "__main__":
+    sys.exit(run(Path(sys.argv[1]), int(sys.argv[2])))

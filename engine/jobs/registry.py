@@ -1,0 +1,50 @@
+"""The job kinds Enclave can run. Only these names resolve: a job row can never
+name arbitrary code to import."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import sqlite_utils
+
+from engine.progress import Reporter
+
+JOB_KINDS: dict[str, str] = {
+    "demo": "engine.pipeline:run_demo_job",
+    "selftest.count": "engine.jobs.selftest:count",
+    "selftest.crash": "engine.jobs.selftest:crash",
+    "selftest.abort": "engine.jobs.selftest:abort",
+    "selftest.stubborn": "engine.jobs.selftest:stubborn",
+}
+
+
+@dataclass
+class JobContext:
+    """What a job function receives: its row, params, the store and a reporter."""
+
+    db: sqlite_utils.Database
+    job_id: int
+    project_id: int | None
+    params: dict
+    reporter: Reporter = field(default_factory=Reporter)
+
+
+JobFunction = Callable[[JobContext], Any]
+
+
+class UnknownJobKind(KeyError):
+    """A job row names a kind this Enclave does not know."""
+
+
+def resolve(kind: str) -> JobFunction:
+    """The function that runs a job kind.
+
+    Raises:
+        UnknownJobKind: if the kind is not registered.
+    """
+    if kind not in JOB_KINDS:
+        raise UnknownJobKind(f"Unknown job kind '{kind}'. Known: {', '.join(sorted(JOB_KINDS))}")
+    module, _, name = JOB_KINDS[kind].partition(":")
+    return getattr(importlib.import_module(module), name)

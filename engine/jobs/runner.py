@@ -1,0 +1,153 @@
+"""Starts jobs in child processes and supervises them.
+
+The runner only supervises: it relays progress events from the store to
+listeners, enforces cancel (cooperative first, a kill after the grace period)
+and turns a child that died without a final state into a failed job.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from engine import paths
+from engine.store import jobs, open_store
+
+POLL_S = 0.2
+DEFAULT_GRACE_S = 10.0
+
+
+@dataclass
+class JobUpdate:
+    """What listeners receive: a progress event or the final job row."""
+
+    job_id: int
+    kind: str  # "progress" or "finished"
+    data: dict = field(default_factory=dict)
+
+
+Listener = Callable[[JobUpdate], None]
+
+
+def _log_tail(path: Path, lines: int = 6) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return "\n".join(text[-lines:])
+
+
+class JobRunner:
+    """Runs jobs of one workspace.
+
+    Args:
+        db_path: the workspace file (each thread opens its own connection).
+    """
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = Path(db_path)
+        self._listeners: list[Listener] = []
+        self._procs: dict[int, subprocess.Popen] = {}
+        self._threads: dict[int, threading.Thread] = {}
+        self._kill_at: dict[int, float] = {}
+        self._lock = threading.Lock()
+        self.recovered = jobs.recover_stale(self._db())
+
+    def _db(self):
+        return open_store(self.db_path, migrate=False, check=False)
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener`` (from a supervisor thread) for every update."""
+        self._listeners.append(listener)
+
+    def submit(self, kind: str, params: dict | None = None,
+               project_id: int | None = None) -> int:
+        """Queue a job and start it at once; returns the job id."""
+        job_id = jobs.create(self._db(), kind, params or {}, project_id)
+        self.start(job_id)
+        return job_id
+
+    def start(self, job_id: int) -> None:
+        """Start a queued job's child process and its supervisor thread."""
+        log_dir = paths.home() / "logs"
+        log_dir.mkdir(exist_ok=True)
+        log_path = log_dir / f"job-{job_id}.log"
+        with open(log_path, "ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "engine.jobs.child", str(self.db_path), str(job_id)],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        thread = threading.Thread(target=self._supervise, args=(job_id, proc, log_path),
+                                  name=f"job-{job_id}", daemon=True)
+        with self._lock:
+            self._procs[job_id] = proc
+            self._threads[job_id] = thread
+        thread.start()
+
+    def cancel(self, job_id: int, grace_s: float = DEFAULT_GRACE_S) -> None:
+        """Ask a job to stop; kill its process if it has not stopped after ``grace_s``."""
+        jobs.request_cancel(self._db(), job_id)
+        with self._lock:
+            self._kill_at[job_id] = time.monotonic() + grace_s
+
+    def wait(self, job_id: int, timeout: float | None = None) -> dict:
+        """Block until a job's supervisor has finished; returns the job row."""
+        thread = self._threads.get(job_id)
+        if thread is not None:
+            thread.join(timeout)
+        return jobs.get(self._db(), job_id)
+
+    def running(self) -> list[int]:
+        """Ids of jobs whose supervisor is still running."""
+        return [j for j, t in self._threads.items() if t.is_alive()]
+
+    def shutdown(self, grace_s: float = 5.0) -> None:
+        """Cancel every running job and wait for them (used when the window closes)."""
+        for job_id in self.running():
+            self.cancel(job_id, grace_s)
+        for job_id in list(self._threads):
+            self.wait(job_id)
+
+    def _emit(self, update: JobUpdate) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(update)
+            except Exception:  # a broken listener must not kill supervision
+                import logging
+                logging.getLogger(__name__).exception("job listener failed")
+
+    def _relay(self, db, job_id: int, last: int) -> int:
+        for event in jobs.events_after(db, job_id, last):
+            last = event["id"]
+            self._emit(JobUpdate(job_id, "progress", event))
+        return last
+
+    def _supervise(self, job_id: int, proc: subprocess.Popen, log_path: Path) -> None:
+        db = self._db()
+        last = 0
+        while proc.poll() is None:
+            last = self._relay(db, job_id, last)
+            kill_at = self._kill_at.get(job_id)
+            if kill_at is not None and time.monotonic() > kill_at:
+                proc.kill()
+            time.sleep(POLL_S)
+        self._relay(db, job_id, last)
+        self._settle(db, job_id, proc.returncode, log_path)
+        self._emit(JobUpdate(job_id, "finished", jobs.get(db, job_id)))
+
+    def _settle(self, db, job_id: int, code: int, log_path: Path) -> None:
+        if job_id in self._kill_at and code != 0:
+            jobs.finish(db, job_id, jobs.CANCELLED,
+                        error="Cancelled by the user (stopped after the grace period).")
+            return
+        tail = _log_tail(log_path)
+        jobs.finish(db, job_id, jobs.FAILED,
+                    error=f"The job process ended unexpectedly (exit code {code}). "
+                          f"Last output:\n{tail}" if tail else
+                          f"The job process ended unexpectedly (exit code {code}).")

@@ -1,0 +1,108 @@
+"""Schema versions and their ordered migrations.
+
+``PRAGMA user_version`` holds the version. Each migration is a function of the
+database that runs inside one transaction; a file that already holds data is
+copied to ``<name>.bak-v<old>`` before it is upgraded.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Callable
+
+import sqlite_utils
+
+from engine.store.transactions import transaction
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+def _v1_core_tables(db: sqlite_utils.Database) -> None:
+    db["projects"].create({"id": int, "name": str, "description": str, "task": str,
+                           "created_at": str}, pk="id", not_null={"name"})
+    db["projects"].create_index(["name"], unique=True)
+    db["jobs"].create({"id": int, "project_id": int, "kind": str, "state": str,
+                       "params": str, "pid": int, "heartbeat": float, "created_at": str,
+                       "started_at": str, "finished_at": str, "error": str, "result": str,
+                       "cancel_requested": int, "stage": str, "step": int, "total": int,
+                       "message": str},
+                      pk="id", foreign_keys=[("project_id", "projects", "id")],
+                      defaults={"state": "queued", "cancel_requested": 0})
+    db["job_events"].create({"id": int, "job_id": int, "time": float, "stage": str,
+                             "step": int, "total": int, "message": str, "metrics": str},
+                            pk="id", foreign_keys=[("job_id", "jobs", "id")])
+    db["datasets"].create({"id": int, "project_id": int, "name": str, "version": int,
+                           "parent_id": int, "kind": str, "recipe": str, "content_hash": str,
+                           "record_count": int, "job_id": int, "created_at": str},
+                          pk="id", foreign_keys=[("project_id", "projects", "id"),
+                                                 ("parent_id", "datasets", "id"),
+                                                 ("job_id", "jobs", "id")])
+    db["records"].create({"id": int, "dataset_id": int, "position": int, "line": int,
+                          "data": str, "content_hash": str},
+                         pk="id", foreign_keys=[("dataset_id", "datasets", "id")])
+    db["quarantine"].create({"id": int, "dataset_id": int, "file": str, "line": int,
+                             "field": str, "reason": str, "raw": str},
+                            pk="id", foreign_keys=[("dataset_id", "datasets", "id")])
+    db["runs"].create({"id": int, "project_id": int, "job_id": int, "kind": str,
+                       "name": str, "recipe": str, "summary": str, "created_at": str},
+                      pk="id", foreign_keys=[("project_id", "projects", "id"),
+                                             ("job_id", "jobs", "id")])
+    db["metrics"].create({"id": int, "run_id": int, "name": str, "step": int,
+                          "value": float, "time": float},
+                         pk="id", foreign_keys=[("run_id", "runs", "id")])
+    db["artifacts"].create({"id": int, "project_id": int, "run_id": int, "kind": str,
+                            "path": str, "sha256": str, "size_bytes": int, "meta": str,
+                            "created_at": str},
+                           pk="id", foreign_keys=[("project_id", "projects", "id"),
+                                                  ("run_id", "runs", "id")])
+    db["audit_log"].create({"id": int, "time": str, "actor": str, "action": str,
+                            "object": str, "outcome": str, "detail": str}, pk="id")
+
+
+def _v2_indexes_and_append_only_audit(db: sqlite_utils.Database) -> None:
+    db["records"].create_index(["dataset_id", "position"])
+    db["records"].create_index(["content_hash"])
+    db["metrics"].create_index(["run_id", "name", "step"])
+    db["job_events"].create_index(["job_id", "id"])
+    db["datasets"].create_index(["project_id", "name", "version"], unique=True)
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
+            "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+        )
+
+
+MIGRATIONS: list[Migration] = [_v1_core_tables, _v2_indexes_and_append_only_audit]
+LATEST = len(MIGRATIONS)
+
+
+def version(db: sqlite_utils.Database) -> int:
+    """The schema version stored in the file."""
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database, path: Path | None = None,
+            target: int = LATEST) -> int:
+    """Apply the pending migrations up to ``target``, each in its own transaction.
+
+    Returns:
+        The schema version after migrating.
+
+    Raises:
+        RuntimeError: if the file was written by a newer Enclave.
+    """
+    current = version(db)
+    if current > LATEST:
+        raise RuntimeError(
+            f"This workspace has schema version {current}, newer than this Enclave "
+            f"understands ({LATEST}). Update Enclave; nothing was changed."
+        )
+    if current < target and current > 0 and path is not None and Path(path).exists():
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copy2(path, f"{path}.bak-v{current}")
+    for number in range(current + 1, target + 1):
+        with transaction(db):
+            MIGRATIONS[number - 1](db)
+            db.execute(f"PRAGMA user_version = {number}")
+    return version(db)
