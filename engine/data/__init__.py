@@ -1,0 +1,1 @@
+"""Data stage: read, validate, clean and split training records; seeded demo sets."""
