@@ -64,6 +64,17 @@ class Reporter:
         if self._stop():
             raise Cancelled(f"{self.stage or 'job'} cancelled")
 
+    def tee(self, listener: Sink) -> "Reporter":
+        """The same reporter, also handing every event to ``listener`` first."""
+        sink = self._sink
+
+        def both(event: Progress) -> None:
+            listener(event)
+            if sink is not None:
+                sink(event)
+
+        return Reporter(both, self._stop, self.stage)
+
     def for_stage(self, stage: str) -> "Reporter":
         """The same sink and stop flag, under another stage name."""
         return Reporter(self._sink, self._stop, stage)

@@ -1,0 +1,167 @@
+"""What each `enclave` command does; printing for people lives here too."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from engine import paths
+
+
+class CommandError(Exception):
+    """A command that cannot be done; the message says why."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _db():
+    from engine.store import StoreCorrupted, open_store
+    try:
+        return open_store(paths.workspace_db())
+    except StoreCorrupted as exc:
+        raise CommandError(str(exc), exit_code=2) from exc
+
+
+def gui(args: argparse.Namespace) -> int:
+    from gui.app import main as gui_main
+    return gui_main(sys.argv[:1])
+
+
+def _print_event(update) -> None:
+    data = update.data
+    if update.kind == "progress":
+        metrics = " ".join(f"{k}={v:.4g}" for k, v in data["metrics"].items())
+        print(f"[{data['stage']:>8}] {data['step']}/{data['total']} {data['message']} {metrics}",
+              file=sys.stderr, flush=True)
+
+
+def demo(args: argparse.Namespace) -> dict | int:
+    from engine.jobs.runner import JobRunner
+    from engine.pipeline import ensure_project
+    from engine.store import projects
+
+    db = _db()
+    project = projects.find(db, args.project) if args.project else None
+    if args.project and project is None:
+        projects.create(db, args.project, "Clinical instruction demo")
+        project = projects.find(db, args.project)
+    project_id = ensure_project(db, project["id"] if project else None)
+    runner = JobRunner(paths.workspace_db())
+    runner.add_listener(_print_event)
+    job_id = runner.submit("demo", {"quick": args.quick}, project_id)
+    signal.signal(signal.SIGINT, lambda *_: runner.cancel(job_id))
+    row = runner.wait(job_id)
+    if row["state"] != "succeeded":
+        raise CommandError(f"demo job {job_id} {row['state']}: {row['error']}")
+    summary = row["result"]
+    if not args.json:
+        _print_summary(summary)
+    return {"ok": True, "job_id": job_id, **summary}
+
+
+def _print_summary(s: dict) -> None:
+    print(f"""
+Enclave demo — project {s['project_id']}
+  records: {s['records_in']} lines in, {s['records_valid']} valid, {s['records_quarantined']} quarantined,
+           {s['records_after_clean']} after cleaning ({s['train_records']} train / {s['test_records']} test)
+  coreset: {s['selected']} records selected by k-means (MiniLM, mean pooling, L2)
+  LoRA:    {s['train_steps']} steps in {s['train_seconds']} s, loss {s['loss_start']} → {s['loss_end']}
+  perplexity (held out): base {s['ppl_base']} → tuned {s['ppl_tuned']} → tuned 8-bit {s['ppl_tuned_8bit']}
+  size in memory: base {s['size_base_mb']} MB, tuned {s['size_tuned_mb']} MB, 8-bit {s['size_tuned_8bit_mb']} MB
+  wall time: {s['wall_s']} s""")
+
+
+def projects_list(args: argparse.Namespace) -> dict | int:
+    from engine.store import projects
+    rows = projects.list_all(_db())
+    if not args.json:
+        for row in rows:
+            print(f"{row['id']:>4}  {row['name']}  ({row['task']}, created {row['created_at']})")
+    return {"projects": rows}
+
+
+def projects_create(args: argparse.Namespace) -> dict:
+    from engine.store import projects
+    try:
+        project_id = projects.create(_db(), args.name, task=args.task)
+    except projects.ProjectError as exc:
+        raise CommandError(str(exc)) from exc
+    if not args.json:
+        print(f"created project {project_id}: {args.name}")
+    return {"ok": True, "project_id": project_id}
+
+
+def projects_delete(args: argparse.Namespace) -> dict:
+    from engine.store import projects
+    db = _db()
+    project = projects.find(db, args.name)
+    if project is None:
+        raise CommandError(f"No project named '{args.name}'.")
+    try:
+        projects.delete(db, project["id"])
+    except projects.ProjectError as exc:
+        raise CommandError(str(exc)) from exc
+    if not args.json:
+        print(f"deleted project {project['id']}: {args.name}")
+    return {"ok": True, "project_id": project["id"]}
+
+
+def jobs_list(args: argparse.Namespace) -> dict:
+    from engine.jobs.runner import JobRunner
+    from engine.store import projects
+    db = _db()
+    JobRunner(paths.workspace_db())  # marks stale running jobs interrupted
+    where, values = ("project_id = ?", [projects.find(db, args.project)["id"]]) \
+        if args.project and projects.find(db, args.project) else (None, None)
+    rows = list(db["jobs"].rows_where(where, values, order_by="id desc"))
+    if not args.json:
+        for r in rows:
+            print(f"{r['id']:>4}  {r['kind']:<16} {r['state']:<11} {r['stage'] or '':<9} "
+                  f"{r['step'] or 0}/{r['total'] or 0}  {r['error'] or r['message'] or ''}")
+    return {"jobs": rows}
+
+
+def models_list(args: argparse.Namespace) -> dict:
+    from dataclasses import asdict
+
+    from engine.models.device import detect
+    from engine.models.registry import bundled_models
+    models = [asdict(m) for m in bundled_models()]
+    device = asdict(detect())
+    if not args.json:
+        print(f"device: {device['kind']} ({device['name']})")
+        for m in models:
+            print(f"  {m['name']:<28} {m['kind']:<8} {m['folder']}")
+    return {"device": device, "models": models}
+
+
+def models_check(args: argparse.Namespace) -> dict:
+    from dataclasses import asdict
+
+    from engine.models.registry import ModelRefused, import_local
+    try:
+        info = import_local(Path(args.folder))
+    except ModelRefused as exc:
+        raise CommandError(str(exc)) from exc
+    if not args.json:
+        print(f"accepted: {info.name} ({info.architecture}, {info.kind}, "
+              f"{info.parameters:,} parameters)")
+    return {"ok": True, "model": asdict(info)}
+
+
+def generate_demo_data(args: argparse.Namespace) -> dict:
+    from dataclasses import asdict
+
+    from engine.data.demo_clinical import write_clinical
+    from engine.data.demo_legal import write_legal
+    folder = Path(args.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stats = {"clinical": asdict(write_clinical(folder / "clinical.jsonl", seed=args.seed)),
+             "legal": asdict(write_legal(folder / "legal_clauses.jsonl", seed=args.seed))}
+    if not args.json:
+        print(f"wrote {folder / 'clinical.jsonl'} and {folder / 'legal_clauses.jsonl'}")
+    return {"ok": True, "folder": str(folder), "stats": stats}
