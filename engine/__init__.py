@@ -1,7 +1,11 @@
 """Enclave engine: everything that computes. Never imports Qt."""
 
+import os as _os
+
 from engine import offline as _offline
 
 _offline.enforce()
+if _os.environ.get("ENCLAVE_BLOCK_NETWORK") == "1":
+    _offline.block_network()
 
 __version__ = "0.1.0"

@@ -41,3 +41,49 @@ def refuse_remote_code(kwargs: dict) -> dict:
             "trust_remote_code is refused: Enclave only runs model code it ships."
         )
     return {**kwargs, "trust_remote_code": False, "local_files_only": True}
+
+
+class NetworkBlocked(ConnectionError):
+    """Raised when code inside Enclave tries to reach another machine."""
+
+
+_LOOPBACK = ("127.", "::1", "localhost", "0.0.0.0")
+
+
+def _is_local(address: object) -> bool:
+    host = address[0] if isinstance(address, tuple) and address else address
+    return not isinstance(host, str) or host.startswith(_LOOPBACK) or host.startswith("/")
+
+
+def block_network() -> None:
+    """Refuse every connection and name lookup that leaves this machine.
+
+    Loopback and Unix sockets stay allowed (local process coordination). Job
+    processes always run with this on; ``ENCLAVE_BLOCK_NETWORK=1`` turns it on
+    for any process that imports :mod:`engine`.
+    """
+    import socket
+
+    if getattr(socket.socket.connect, "_enclave_blocked", False):
+        return
+    original_connect, original_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    original_getaddrinfo = socket.getaddrinfo
+
+    def connect(sock, address):
+        if not _is_local(address):
+            raise NetworkBlocked(f"Enclave is offline: connection to {address!r} refused.")
+        return original_connect(sock, address)
+
+    def connect_ex(sock, address):
+        if not _is_local(address):
+            raise NetworkBlocked(f"Enclave is offline: connection to {address!r} refused.")
+        return original_connect_ex(sock, address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host is not None and not _is_local(host):
+            raise NetworkBlocked(f"Enclave is offline: lookup of {host!r} refused.")
+        return original_getaddrinfo(host, *args, **kwargs)
+
+    connect._enclave_blocked = True  # type: ignore[attr-defined]
+    socket.socket.connect, socket.socket.connect_ex = connect, connect_ex
+    socket.getaddrinfo = getaddrinfo

@@ -22,8 +22,10 @@ def workspace_db() -> Path:
 
 
 def models_dir() -> Path:
-    """Cache of converted and imported models."""
-    path = home() / "models"
+    """Cache of converted and imported models (``ENCLAVE_MODELS_DIR`` overrides it,
+    so that several workspaces can share one converted copy)."""
+    override = os.environ.get("ENCLAVE_MODELS_DIR")
+    path = Path(override).expanduser() if override else home() / "models"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -15,6 +15,7 @@ import traceback
 from pathlib import Path
 
 import engine  # noqa: F401  (sets the offline switches first)
+from engine import offline
 from engine.jobs.registry import JobContext, resolve
 from engine.progress import Cancelled, Progress, Reporter
 from engine.store import jobs, open_store
@@ -71,6 +72,7 @@ def explain(exc: BaseException) -> str:
 
 def run(db_path: Path, job_id: int) -> int:
     """Run one job to its end; returns the process exit code."""
+    offline.block_network()
     db = open_store(db_path, migrate=False, check=False)
     row = jobs.get(db, job_id)
     watch = _ParentWatch()

@@ -1,0 +1,1 @@
+"""Compression: merge of adapters, quantized loading, sizes."""

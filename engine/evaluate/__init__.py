@@ -1,0 +1,1 @@
+"""Evaluation: perplexity and other scores of base and tuned models."""

@@ -1,0 +1,1 @@
+"""Coreset selection: embeddings, k-means coreset and baselines."""

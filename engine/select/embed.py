@@ -1,0 +1,104 @@
+"""Sentence embeddings with the bundled all-MiniLM-L6-v2 encoder.
+
+The same computation as sentence-transformers (mean pooling over the
+attention mask, then L2 normalisation), written against transformers
+directly: batches are formed from texts of similar length so little time is
+spent on padding, progress is reported per batch, and cancel is honoured
+between batches.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.progress import Reporter, null_reporter
+
+EMBEDDING_DIM = 384
+
+
+def _load_encoder(model_folder: Path) -> tuple[Any, Any]:
+    from transformers import AutoModel, AutoTokenizer
+
+    from engine.offline import refuse_remote_code
+
+    kwargs = refuse_remote_code({})
+    tokenizer = AutoTokenizer.from_pretrained(str(model_folder), **kwargs)
+    model = AutoModel.from_pretrained(str(model_folder), use_safetensors=True, **kwargs)
+    model.eval()
+    return tokenizer, model
+
+
+def _embed_batch(tokenizer: Any, model: Any, texts: list[str], max_length: int) -> np.ndarray:
+    import torch
+
+    encoded = tokenizer(texts, padding=True, truncation=True, max_length=max_length,
+                        return_tensors="pt")
+    hidden = model(**encoded).last_hidden_state
+    mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+    summed = (hidden * mask).sum(dim=1)
+    pooled = summed / mask.sum(dim=1).clamp(min=1e-9)
+    normalised = torch.nn.functional.normalize(pooled, p=2, dim=1)
+    return normalised.float().numpy()
+
+
+def embed_texts(texts: list[str], model_folder: Path | None = None, batch_size: int = 64,
+                max_length: int = 256, reporter: Reporter | None = None) -> np.ndarray:
+    """Embed texts as unit-length vectors.
+
+    Args:
+        texts: the texts, in the order the rows of the result follow.
+        model_folder: a sentence-transformers/BERT-style folder; the bundled
+            all-MiniLM-L6-v2 by default.
+        batch_size: texts per forward pass.
+        max_length: tokens kept per text (longer texts are truncated).
+        reporter: receives one progress event per batch; cancel is checked
+            before each batch.
+
+    Returns:
+        A float32 array of shape ``(len(texts), dim)`` (dim 384 for MiniLM),
+        each row L2-normalised.
+
+    Raises:
+        ValueError: if ``batch_size`` or ``max_length`` is not positive, or a
+            text is not a string.
+        Cancelled: if the reporter's stop flag is raised.
+    """
+    if batch_size < 1 or max_length < 1:
+        raise ValueError(f"batch_size and max_length must be positive "
+                         f"(got {batch_size}, {max_length})")
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise ValueError(f"text {index} is {type(text).__name__}, expected str")
+    reporter = reporter or null_reporter()
+    if not texts:
+        return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+    if model_folder is None:
+        from engine.models.bundled import minilm_folder
+
+        model_folder = minilm_folder()
+    return _embed_sorted(list(texts), Path(model_folder), batch_size, max_length, reporter)
+
+
+def _embed_sorted(texts: list[str], model_folder: Path, batch_size: int, max_length: int,
+                  reporter: Reporter) -> np.ndarray:
+    import torch
+
+    tokenizer, model = _load_encoder(model_folder)
+    order = np.argsort([-len(text) for text in texts], kind="stable")
+    result: np.ndarray | None = None
+    total = len(texts)
+    with torch.inference_mode():
+        for start in range(0, total, batch_size):
+            reporter.check_cancel()
+            rows = order[start:start + batch_size]
+            vectors = _embed_batch(tokenizer, model, [texts[i] for i in rows], max_length)
+            if result is None:
+                result = np.empty((total, vectors.shape[1]), dtype=np.float32)
+            result[rows] = vectors
+            done = min(start + batch_size, total)
+            reporter.report(done, total, f"Embedded {done}/{total} texts")
+    assert result is not None
+    return result

@@ -1,0 +1,1 @@
+"""Training: causal-LM SFT with LoRA (format, recipe, loop)."""
