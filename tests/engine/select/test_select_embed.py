@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+from engine.models.bundled import minilm_folder
+from engine.progress import Cancelled, Reporter
+from engine.select.embed import embed_texts
+
+TEXTS = [
+    "The patient was discharged home after three days.",
+    "The lessee shall pay the rent on the first day of each month, and any late payment "
+    "incurs interest at the statutory rate until paid in full.",
+    "ok",
+    "",
+    "Blood pressure 120/80, pulse 72.",
+    "Le contrat est résilié de plein droit.",
+]
+
+
+def test_embeddings_match_sentence_transformers():
+    from sentence_transformers import SentenceTransformer
+
+    ours = embed_texts(TEXTS, batch_size=4)
+    reference = SentenceTransformer(str(minilm_folder()), device="cpu",
+                                    local_files_only=True).encode(TEXTS, normalize_embeddings=True)
+    assert ours.shape == (len(TEXTS), 384) and ours.dtype == np.float32
+    cosine = (ours * reference).sum(axis=1) / np.linalg.norm(reference, axis=1)
+    assert np.all(np.abs(cosine - 1) < 1e-4)
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1, atol=1e-5)
+
+
+def test_order_is_kept_across_batch_sizes_and_progress_is_reported():
+    events: list = []
+    one_batch = embed_texts(TEXTS, batch_size=64)
+    small_batches = embed_texts(TEXTS, batch_size=2, reporter=Reporter(events.append))
+    assert np.allclose(one_batch, small_batches, atol=1e-5)
+    assert [e.step for e in events] == [2, 4, 6]
+    assert np.argmax(small_batches @ one_batch[0]) == 0
+
+
+def test_cancel_stops_before_the_first_batch():
+    with pytest.raises(Cancelled):
+        embed_texts(TEXTS, reporter=Reporter(stop_requested=lambda: True))
+
+
+def test_empty_and_bad_input():
+    assert embed_texts([]).shape == (0, 384)
+    with pytest.raises(ValueError, match="text 1 is int"):
+        embed_texts(["fine", 3])
+    with pytest.raises(ValueError, match="batch_size"):
+        embed_texts(["x"], batch_size=0)
