@@ -196,9 +196,10 @@ def token_nll(logits: Any, labels: Any) -> tuple[Any, int]:
     """
     import torch.nn.functional as functional
 
-    shifted_logits = logits[:, :-1, :].float()
-    shifted_labels = labels[:, 1:].to(shifted_logits.device)
+    # Shift the labels rather than the logits: no copy of the (batch, seq, vocab) tensor.
+    shifted_labels = functional.pad(labels, (0, 1), value=IGNORE_INDEX)[:, 1:]
+    shifted_labels = shifted_labels.to(logits.device)
     total = functional.cross_entropy(
-        shifted_logits.reshape(-1, shifted_logits.size(-1)), shifted_labels.reshape(-1),
+        logits.reshape(-1, logits.size(-1)).float(), shifted_labels.reshape(-1),
         ignore_index=IGNORE_INDEX, reduction="sum")
     return total, int((shifted_labels != IGNORE_INDEX).sum())
