@@ -1,0 +1,60 @@
+"""Entry point of the desktop window: ``python -m gui.app``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import engine  # noqa: F401  (sets the offline switches first)
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from engine import paths
+from engine.store import StoreCorrupted, open_store
+from gui import _qt_compat
+from gui.bridge import EngineBridge
+from gui.main_window import MainWindow
+
+STYLE_SHEET = Path(__file__).with_name("style.qss")
+EXIT_STORE_CORRUPTED = 2
+
+
+def application(argv: list[str] | None = None) -> QApplication:
+    """The running QApplication (created once), styled with ``gui/style.qss``."""
+    _qt_compat.apply()
+    app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    app.setApplicationName("Enclave")
+    app.setStyle("Fusion")
+    if STYLE_SHEET.exists():
+        app.setStyleSheet(STYLE_SHEET.read_text(encoding="utf-8"))
+    return app
+
+
+def create_main_window(db_path: Path | None = None) -> MainWindow:
+    """Open the workspace, recover stale jobs and build the window.
+
+    Raises:
+        StoreCorrupted: when the workspace file cannot be opened safely.
+    """
+    db_path = Path(db_path or paths.workspace_db())
+    db = open_store(db_path, migrate=True, check=True)
+    bridge = EngineBridge(db_path)  # its runner marks stale running jobs interrupted
+    window = MainWindow(db, bridge)
+    bridge.setParent(window)
+    QApplication.instance().aboutToQuit.connect(bridge.shutdown)
+    return window
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the window until it closes; returns the exit code (2: damaged workspace)."""
+    app = application(argv)
+    try:
+        window = create_main_window()
+    except StoreCorrupted as exc:
+        QMessageBox.critical(None, "Enclave cannot open its workspace", str(exc))
+        return EXIT_STORE_CORRUPTED
+    window.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
