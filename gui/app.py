@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine import paths
 from engine.store import StoreCorrupted, open_store
-from gui import _qt_compat
 from gui.bridge import EngineBridge
 from gui.main_window import MainWindow
 
@@ -20,7 +19,6 @@ EXIT_STORE_CORRUPTED = 2
 
 def application(argv: list[str] | None = None) -> QApplication:
     """The running QApplication (created once), styled with ``gui/style.qss``."""
-    _qt_compat.apply()
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName("Enclave")
     app.setStyle("Fusion")

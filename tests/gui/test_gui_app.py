@@ -65,7 +65,7 @@ def test_screenshot_command_writes_png(qtbot, db, tmp_path):
 
 
 def test_many_signal_emits_do_not_exhaust_true(qtbot):
-    """PySide6 6.12.0 on Python 3.11 loses a reference to True per emit (see gui._qt_compat)."""
+    """PySide6 6.12.0 on Python 3.11 lost a reference to True per emit (pinned out in pyproject)."""
     from PySide6.QtCore import QObject, Signal
 
     class Emitter(QObject):
