@@ -85,7 +85,7 @@ def _run_trainer(folder: Path, steps: int, records: int) -> dict:
     from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
 
     from engine.train.format import EncodedExample, collate, encode_records
-    from engine.train.torch_setup import load_tokenizer
+    from engine.train.torch_setup import load_instruct_tokenizer as load_tokenizer
 
     recipe = _recipe(steps)
     tokenizer = load_tokenizer(folder)

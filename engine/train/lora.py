@@ -59,10 +59,11 @@ def _step_groups(examples: list[EncodedExample], recipe: LoraRecipe,
 def _lora_model(model_folder: Path, recipe: LoraRecipe) -> Any:
     from peft import LoraConfig, get_peft_model
 
+    from engine.models.loading import load_causal_lm
     from engine.train import torch_setup
 
     device, dtype = torch_setup.training_device()
-    base = torch_setup.load_causal_lm(model_folder, dtype, device)
+    base = load_causal_lm(model_folder, dtype=dtype).to(device)
     config = LoraConfig(
         r=recipe.rank, lora_alpha=recipe.alpha, lora_dropout=recipe.dropout,
         target_modules=recipe.target_modules_for(base.config.model_type),
@@ -96,7 +97,7 @@ def _optimizer_step(model: Any, group: list[list[EncodedExample]], pad_id: int,
 
 def _save_adapter(model: Any, tokenizer: Any, recipe: LoraRecipe, model_folder: Path,
                   out_dir: Path) -> Path:
-    from engine.train.torch_setup import write_folder_atomically
+    from engine.fsutil import write_folder_atomically
 
     def write(folder: Path) -> None:
         model.save_pretrained(str(folder), safe_serialization=True)
@@ -142,7 +143,7 @@ def train_lora(model_folder: Path, records: list[dict], recipe: LoraRecipe, out_
 
     reporter = reporter or null_reporter()
     torch_setup.seed_everything(recipe.seed)
-    tokenizer = torch_setup.load_tokenizer(Path(model_folder))
+    tokenizer = torch_setup.load_instruct_tokenizer(Path(model_folder))
     examples = encode_records(tokenizer, records, recipe.max_length)
     model = _lora_model(Path(model_folder), recipe)
     steps = total_steps(len(examples), recipe)

@@ -1,4 +1,4 @@
-"""Torch plumbing shared by training loops: seeds, device, loading, optimizer, atomic save.
+"""Torch plumbing shared by training loops: seeds, device, tokenizer, optimizer.
 
 Only heavy code paths import this module (it imports torch at the top).
 """
@@ -6,14 +6,10 @@ Only heavy code paths import this module (it imports torch at the top).
 from __future__ import annotations
 
 import random
-import shutil
-import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
-
-from engine.offline import refuse_remote_code
 
 
 def seed_everything(seed: int) -> None:
@@ -35,22 +31,11 @@ def training_device() -> tuple[torch.device, torch.dtype]:
     return torch.device("cpu"), torch.float32
 
 
-def load_causal_lm(model_folder: Path, dtype: torch.dtype, device: torch.device) -> Any:
-    """Load a local causal LM from safetensors only, never remote code."""
-    from transformers import AutoModelForCausalLM
+def load_instruct_tokenizer(model_folder: Path) -> Any:
+    """The model's tokenizer, which must carry a chat template for instruction tuning."""
+    from engine.models.loading import load_tokenizer
 
-    kwargs = refuse_remote_code({"dtype": dtype, "use_safetensors": True})
-    model = AutoModelForCausalLM.from_pretrained(str(model_folder), **kwargs)
-    return model.to(device)
-
-
-def load_tokenizer(model_folder: Path) -> Any:
-    """Load a local tokenizer and make sure it can pad."""
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(str(model_folder), **refuse_remote_code({}))
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer = load_tokenizer(model_folder)
     if not getattr(tokenizer, "chat_template", None):
         raise ValueError(f"{model_folder}: the tokenizer has no chat template; "
                          "instruction training needs one")
@@ -68,24 +53,3 @@ def build_optimizer(name: str, parameters: list, learning_rate: float,
     if name == "rmsprop":
         return torch.optim.RMSprop(parameters, lr=learning_rate, weight_decay=weight_decay)
     raise ValueError(f"unknown optimizer {name!r}")
-
-
-def write_folder_atomically(target: Path, write: Callable[[Path], None]) -> Path:
-    """Write a folder beside ``target`` under a temporary name, then rename it into place.
-
-    An existing ``target`` is replaced only once the new folder is complete.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-    retired = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-    try:
-        temporary.mkdir()
-        write(temporary)
-        if target.exists():
-            target.rename(retired)
-        temporary.rename(target)
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
-        shutil.rmtree(retired, ignore_errors=True)
-    return target
