@@ -8,17 +8,34 @@ import sys
 from pathlib import Path
 
 from engine import paths
+from engine.cli_errors import CommandError
 
 
-class CommandError(Exception):
-    """A command that cannot be done; the message says why."""
+def register(sub) -> None:
+    """The foundation's commands: window, demo, projects, jobs, models, demo data."""
+    from engine.cli import add_command as add
 
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    add(sub, "gui", "open the desktop window", gui)
+    add(sub, "demo", "run the whole pipeline on the bundled models and demo data", demo,
+        (("--quick",), {"action": "store_true", "help": "tiny run (about two minutes)"}),
+        (("--project",), {"help": "project name (default: a new 'Demo' project)"}))
+    add(sub, "projects", "list projects", projects_list)
+    add(sub, "create-project", "create a project", projects_create, (("name",), {}),
+        (("--task",), {"default": "instruction",
+                       "choices": ["instruction", "classification", "text"]}))
+    add(sub, "delete-project", "delete a project and everything it owns", projects_delete,
+        (("name",), {}))
+    add(sub, "jobs", "list jobs with state and progress", jobs_list,
+        (("--project",), {"help": "only this project's jobs"}))
+    add(sub, "models", "list the bundled models and the device", models_list)
+    add(sub, "check-model", "validate a local model folder before import", models_check,
+        (("folder",), {}))
+    add(sub, "generate-demo-data", "write the seeded demo exports (clinical, legal)",
+        generate_demo_data, (("folder",), {}), (("--seed",), {"type": int, "default": 0}))
 
 
-def _db():
+def open_workspace():
+    """The workspace store, or a CommandError that says why it cannot be opened."""
     from engine.store import StoreCorrupted, open_store
     try:
         return open_store(paths.workspace_db())
@@ -44,7 +61,7 @@ def demo(args: argparse.Namespace) -> dict | int:
     from engine.pipeline import ensure_project
     from engine.store import projects
 
-    db = _db()
+    db = open_workspace()
     project = projects.find(db, args.project) if args.project else None
     if args.project and project is None:
         projects.create(db, args.project, "Clinical instruction demo")
@@ -77,7 +94,7 @@ Enclave demo — project {s['project_id']}
 
 def projects_list(args: argparse.Namespace) -> dict | int:
     from engine.store import projects
-    rows = projects.list_all(_db())
+    rows = projects.list_all(open_workspace())
     if not args.json:
         for row in rows:
             print(f"{row['id']:>4}  {row['name']}  ({row['task']}, created {row['created_at']})")
@@ -87,7 +104,7 @@ def projects_list(args: argparse.Namespace) -> dict | int:
 def projects_create(args: argparse.Namespace) -> dict:
     from engine.store import projects
     try:
-        project_id = projects.create(_db(), args.name, task=args.task)
+        project_id = projects.create(open_workspace(), args.name, task=args.task)
     except projects.ProjectError as exc:
         raise CommandError(str(exc)) from exc
     if not args.json:
@@ -97,7 +114,7 @@ def projects_create(args: argparse.Namespace) -> dict:
 
 def projects_delete(args: argparse.Namespace) -> dict:
     from engine.store import projects
-    db = _db()
+    db = open_workspace()
     project = projects.find(db, args.name)
     if project is None:
         raise CommandError(f"No project named '{args.name}'.")
@@ -113,7 +130,7 @@ def projects_delete(args: argparse.Namespace) -> dict:
 def jobs_list(args: argparse.Namespace) -> dict:
     from engine.jobs.runner import JobRunner
     from engine.store import projects
-    db = _db()
+    db = open_workspace()
     JobRunner(paths.workspace_db())  # marks stale running jobs interrupted
     where, values = ("project_id = ?", [projects.find(db, args.project)["id"]]) \
         if args.project and projects.find(db, args.project) else (None, None)

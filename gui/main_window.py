@@ -6,13 +6,14 @@ import sqlite_utils
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QMainWindow, QMessageBox, QPushButton, QSplitter,
-                               QStackedWidget, QVBoxLayout, QWidget)
+                               QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
 from engine.store import projects
 from engine.store.projects import ProjectError
 from gui.bridge import EngineBridge
 from gui.dialogs import NewProjectDialog
 from gui.panels.project import ProjectPanel
+from gui.panels.stages import build_stage_panels
 
 PROJECT_ID_ROLE = Qt.UserRole
 
@@ -32,13 +33,19 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Enclave")
         self.resize(1280, 820)
         self.project_panel = ProjectPanel(db, bridge)
+        self.stage_panels = build_stage_panels(db, bridge)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.project_panel, "Overview")
+        for title, panel in self.stage_panels:
+            self.tabs.addTab(panel, title)
         self._build_sidebar()
         self.empty_label = QLabel("Create a project, or select one on the left.")
         self.empty_label.setObjectName("emptyState")
         self.empty_label.setAlignment(Qt.AlignCenter)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty_label)
-        self.stack.addWidget(self.project_panel)
+        self.stack.addWidget(self.tabs)
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(self.sidebar)
         splitter.addWidget(self.stack)
@@ -151,4 +158,6 @@ class MainWindow(QMainWindow):
             return
         if project_id != self.project_panel.project_id:
             self.project_panel.open_project(project_id)
-        self.stack.setCurrentWidget(self.project_panel)
+            for _title, panel in self.stage_panels:
+                panel.open_project(project_id)
+        self.stack.setCurrentWidget(self.tabs)

@@ -24,7 +24,7 @@ def test_create_project_through_dialog_opens_it(qtbot, window, db):
     assert project is not None and project["description"] == "de-identified notes"
     assert window.project_list.count() == 1
     assert window.current_project_id() == project["id"]
-    assert window.stack.currentWidget() is window.project_panel
+    assert window.stack.currentWidget() is window.tabs
     assert window.project_panel.title_label.text() == "Ward notes"
 
 
