@@ -73,7 +73,13 @@ def _v2_indexes_and_append_only_audit(db: sqlite_utils.Database) -> None:
         )
 
 
-MIGRATIONS: list[Migration] = [_v1_core_tables, _v2_indexes_and_append_only_audit]
+def _v3_embeddings(db: sqlite_utils.Database) -> None:
+    db["embeddings"].create({"content_hash": str, "model": str, "dim": int, "vector": bytes},
+                            pk=("content_hash", "model"), not_null={"dim", "vector"})
+
+
+MIGRATIONS: list[Migration] = [_v1_core_tables, _v2_indexes_and_append_only_audit,
+                               _v3_embeddings]
 LATEST = len(MIGRATIONS)
 
 

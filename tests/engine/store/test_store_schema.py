@@ -29,7 +29,7 @@ def test_migration_2_keeps_data_backs_up_and_makes_audit_append_only(tmp_path):
     schema.migrate(db, path, target=1)
     db["audit_log"].insert({"time": "t", "actor": "a", "action": "x", "object": "o",
                             "outcome": "ok", "detail": "{}"})
-    assert schema.migrate(db, path) == 2
+    assert schema.migrate(db, path) == schema.LATEST
     assert (tmp_path / "w.sqlite3.bak-v1").exists()
     assert db["audit_log"].count == 1
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
