@@ -78,8 +78,21 @@ def _v3_embeddings(db: sqlite_utils.Database) -> None:
                             pk=("content_hash", "model"), not_null={"dim", "vector"})
 
 
+def _v4_evaluation(db: sqlite_utils.Database) -> None:
+    # No foreign keys: rows are keyed by run id and go with their project's runs.
+    db["eval_outputs"].create({"id": int, "run_id": int, "item": int, "side": str,
+                               "prompt": str, "reference": str, "output": str, "grp": str,
+                               "scores": str}, pk="id", not_null={"run_id", "item", "side"})
+    db["eval_outputs"].create_index(["run_id", "item", "side"], unique=True)
+    db["reviews"].create({"id": int, "run_id": int, "item": int, "side": str, "rating": int,
+                          "correction": str, "reviewer": str, "blind": int, "preferred": int,
+                          "created_at": str}, pk="id",
+                         not_null={"run_id", "item", "side", "rating", "reviewer"})
+    db["reviews"].create_index(["run_id", "item"])
+
+
 MIGRATIONS: list[Migration] = [_v1_core_tables, _v2_indexes_and_append_only_audit,
-                               _v3_embeddings]
+                               _v3_embeddings, _v4_evaluation]
 LATEST = len(MIGRATIONS)
 
 
