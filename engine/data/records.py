@@ -29,15 +29,17 @@ class RecordError:
         line: 1-based line number in the file.
         field: Field at fault, or None when the line as a whole is wrong (broken JSON).
         message: What is wrong, in a few words.
+        unit: What ``line`` counts: "line" (text files), "item" (JSON array) or "row" (Parquet).
     """
 
     file: str
     line: int
     field: str | None
     message: str
+    unit: str = "line"
 
     def __str__(self) -> str:
-        where = f"{Path(self.file).name}, line {self.line}"
+        where = f"{Path(self.file).name}, {self.unit} {self.line}"
         if self.field is not None:
             where += f", field '{self.field}'"
         return f"{where}: {self.message}"
@@ -116,6 +118,12 @@ def content_hash(record: dict, task: str) -> str:
         ValueError: If the task is unknown or a field is missing or not text.
     """
     digest = hashlib.sha256()
+    if task == "instruction" and "prompt" not in record and isinstance(record.get("messages"), list):
+        for message in record["messages"]:
+            digest.update(f"{message.get('role')}\x00".encode())
+            digest.update(normalise_text(str(message.get("content", ""))).casefold().encode())
+            digest.update(b"\x00")
+        return digest.hexdigest()
     for field in task_fields(task):
         value = record.get(field)
         if not isinstance(value, str):

@@ -1,0 +1,239 @@
+"""Container formats: stream the raw rows of a file, one at a time, never the whole file.
+
+Each ``iter_<format>`` yields :class:`RawRow` (a row as it stands in the file)
+or :class:`~engine.data.records.RecordError` (a row that is broken) and goes
+on; a file that cannot be read at all raises
+:class:`~engine.data.records.DataFormatError`. Mapping rows onto task fields
+happens later (:mod:`engine.data.mapping`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from engine.data.encodings import decode_error, detect_encoding, open_text, text_lines
+from engine.data.records import DataFormatError, RecordError
+
+CONTAINERS = ("jsonl", "json", "csv", "tsv", "text", "text-files", "parquet")
+_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv",
+             ".tsv": "tsv", ".tab": "tsv", ".txt": "text", ".md": "text", ".parquet": "parquet"}
+csv.field_size_limit(64 * 1024 * 1024)
+
+
+@dataclass
+class RawRow:
+    """One row as the file holds it.
+
+    Attributes:
+        line: Where it starts: a line (text files), an item (JSON array) or a row (Parquet), 1-based.
+        value: The row: a dict for JSON, CSV and Parquet; ``{"text": ...}`` for plain text.
+        unit: What ``line`` counts.
+    """
+
+    line: int
+    value: Any
+    unit: str = "line"
+
+
+Row = RawRow | RecordError
+
+
+def detect_container(path: Path) -> str:
+    """The container format of a file or folder, from its name and first bytes.
+
+    Raises:
+        DataFormatError: If the format cannot be told.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return "text-files"
+    by_suffix = _SUFFIXES.get(path.suffix.lower())
+    if by_suffix in ("json", "jsonl", None):
+        with open(path, "rb") as stream:
+            head = stream.read(4096)
+        if head.startswith(b"PAR1"):
+            return "parquet"
+        text = head.decode("utf-8", "ignore").lstrip("\ufeff \t\r\n")
+        if text.startswith("["):
+            return "json"
+        if text.startswith("{"):
+            return "jsonl"
+    if by_suffix is None:
+        raise DataFormatError(path, 1, "cannot tell the format from the name; pass --format "
+                                       f"(one of {', '.join(CONTAINERS)})")
+    return by_suffix
+
+
+def iter_rows(path: Path, container: str, encoding: str | None = None) -> Iterator[Row]:
+    """Stream the rows of a file in a container format.
+
+    Args:
+        path: The file (a folder for "text-files").
+        container: One of ``CONTAINERS``.
+        encoding: A codec name, or None to detect it.
+
+    Raises:
+        ValueError: If the container is unknown.
+        DataFormatError: If the file cannot be read at all.
+    """
+    readers = {"jsonl": iter_jsonl, "json": iter_json_array, "csv": iter_csv,
+               "tsv": lambda p, e: iter_csv(p, e, delimiter="\t"), "text": iter_text_blocks,
+               "text-files": iter_text_files, "parquet": lambda p, e: iter_parquet(p)}
+    if container not in readers:
+        raise ValueError(f"unknown format {container!r}; expected one of {', '.join(CONTAINERS)}")
+    return readers[container](Path(path), encoding)
+
+
+def iter_jsonl(path: Path, encoding: str | None = None) -> Iterator[Row]:
+    """One JSON object per line; blank lines skipped."""
+    for number, line in text_lines(path, encoding):
+        if line is None:
+            yield RecordError(str(path), number, None, "line too long (over 8 MiB); split the record")
+            continue
+        if not line.strip():
+            continue
+        try:
+            yield RawRow(number, json.loads(line))
+        except json.JSONDecodeError as exc:
+            yield RecordError(str(path), number, None, f"invalid JSON: {exc.msg} at column {exc.colno}")
+
+
+def iter_json_array(path: Path, encoding: str | None = None) -> Iterator[Row]:
+    """The items of a top-level JSON array, streamed with ijson (numbered as items)."""
+    import ijson
+
+    encoding = encoding or detect_encoding(path)
+    count = 0
+    with open_text(path, encoding) as stream:
+        try:
+            for count, item in enumerate(ijson.items(_Utf8Bytes(stream), "item", use_float=True),
+                                         start=1):
+                yield RawRow(count, item, unit="item")
+        except UnicodeDecodeError as exc:
+            raise decode_error(path, 1, encoding, exc) from None
+        except ijson.JSONError as exc:
+            raise DataFormatError(path, 1, f"broken JSON after item {count} ({exc}); the file may "
+                                           "be truncated or not a JSON array") from None
+
+
+class _Utf8Bytes:
+    """A byte stream (UTF-8) over a text stream, for ijson."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:
+            return b""
+        return self._stream.read(size if size > 0 else 65536).encode("utf-8")
+
+
+def iter_csv(path: Path, encoding: str | None = None, delimiter: str | None = None) -> Iterator[Row]:
+    """Rows of a CSV/TSV file with a header; quoted fields may span lines.
+
+    The delimiter is sniffed from the first 64 KiB unless given. A row with more
+    or fewer cells than the header is a RecordError naming its line.
+    """
+    encoding = encoding or detect_encoding(path)
+    with open_text(path, encoding) as stream:
+        try:
+            sample = stream.read(64 * 1024)
+            stream.seek(0)
+        except UnicodeDecodeError as exc:
+            raise decode_error(path, 1, encoding, exc) from None
+        if "\x00" in sample:
+            raise DataFormatError(path, 1, "the file holds NUL characters (binary data)")
+        dialect = _sniff(sample, delimiter)
+        reader = csv.reader(stream, dialect)
+        yield from _csv_records(path, reader)
+
+
+def _sniff(sample: str, delimiter: str | None) -> Any:
+    if delimiter:
+        class Given(csv.excel):
+            pass
+        Given.delimiter = delimiter
+        return Given
+    try:
+        return csv.Sniffer().sniff(sample[:16384], ",\t;|")
+    except csv.Error:
+        return csv.excel
+
+
+def _csv_records(path: Path, reader) -> Iterator[Row]:
+    start = 1
+    try:
+        header = next(reader, None)
+        if header is None:
+            return
+        header = [name.lstrip("\ufeff").strip() for name in header]
+        _check_header(path, header)
+        start = reader.line_num + 1
+        for cells in reader:
+            line, start = start, reader.line_num + 1
+            if not cells or cells == [""]:
+                continue
+            if len(cells) != len(header):
+                yield RecordError(str(path), line, None, f"row has {len(cells)} cells, the header "
+                                                         f"has {len(header)} ({', '.join(header)})")
+                continue
+            yield RawRow(line, dict(zip(header, cells)))
+    except UnicodeDecodeError as exc:
+        raise decode_error(path, start, "text", exc) from None
+    except csv.Error as exc:
+        raise DataFormatError(path, start, f"broken CSV: {exc}") from None
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    if any(not name for name in header):
+        raise DataFormatError(path, 1, "the header row has an empty column name")
+    seen = {name for name in header if header.count(name) > 1}
+    if seen:
+        raise DataFormatError(path, 1, f"the header names a column twice: {', '.join(sorted(seen))}")
+
+
+def iter_text_blocks(path: Path, encoding: str | None = None) -> Iterator[Row]:
+    """Plain text: one document per block of lines separated by blank lines."""
+    block: list[str] = []
+    first = 0
+    for number, line in text_lines(path, encoding):
+        if line is None:
+            yield RecordError(str(path), number, None, "line too long (over 8 MiB)")
+            continue
+        if line.strip():
+            first = first or number
+            block.append(line.rstrip("\r\n"))
+        elif block:
+            yield RawRow(first, {"text": "\n".join(block)})
+            block, first = [], 0
+    if block:
+        yield RawRow(first, {"text": "\n".join(block)})
+
+
+def iter_text_files(folder: Path, encoding: str | None = None) -> Iterator[Row]:
+    """A folder of .txt/.md files: one document per file (files in name order)."""
+    files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in (".txt", ".md"))
+    if not files:
+        raise DataFormatError(folder, 1, "the folder holds no .txt or .md files")
+    for path in files:
+        text = "".join(line for _, line in text_lines(path, encoding) if line is not None)
+        yield RawRow(1, {"text": text.strip(), "source": path.name})
+
+
+def iter_parquet(path: Path, batch_size: int = 1024) -> Iterator[Row]:
+    """Rows of a Parquet file, read batch by batch (numbered as rows)."""
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several types for a broken file
+        raise DataFormatError(path, 1, f"not a readable Parquet file ({exc})") from None
+    number = 0
+    for batch in parquet.iter_batches(batch_size=batch_size):
+        for row in batch.to_pylist():
+            number += 1
+            yield RawRow(number, row, unit="row")

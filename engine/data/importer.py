@@ -1,0 +1,220 @@
+"""Import a user's file into a project: preview, map, validate, quarantine, hold out a test split.
+
+An import is one transaction. Records stream from the file into the store in
+batches; bad rows go to the quarantine with file, line and field. Only after
+the whole file was read does the transaction commit, so a file that breaks
+half-way (truncated, wrong encoding) leaves the project exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from itertools import islice
+from pathlib import Path
+
+import sqlite_utils
+
+from engine.data.encodings import detect_encoding
+from engine.data.formats import CONTAINERS, RawRow, detect_container, iter_rows
+from engine.data.mapping import check_mapping, guess_mapping, map_row
+from engine.data.records import DataFormatError, RecordError, content_hash, task_fields
+from engine.data.split import hold_out
+from engine.progress import Reporter
+from engine.store import dataset_stream
+from engine.store.transactions import transaction
+
+FORMAT_ALIASES = {"alpaca": "json", "sharegpt": "json", "chat": "jsonl", "txt": "text",
+                  "ndjson": "jsonl"}
+BATCH = 1000
+RAW_LIMIT = 4000
+
+
+@dataclass
+class Preview:
+    """What Enclave makes of a file before importing it.
+
+    Attributes:
+        container: Detected or given format (one of ``CONTAINERS``).
+        encoding: Detected text encoding ("" for Parquet).
+        columns: Column names seen in the first rows, in order.
+        rows: The first rows as read.
+        mapping: Suggested (or given) ``{field: column}``.
+        task: The task the mapping is for.
+        errors: Problems found in the previewed rows.
+    """
+
+    container: str
+    encoding: str
+    columns: list[str]
+    rows: list[dict]
+    mapping: dict[str, str]
+    task: str
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportSummary:
+    """Outcome of an import."""
+
+    dataset_id: int
+    train_id: int | None
+    test_id: int | None
+    records: int
+    quarantined: int
+    train: int
+    test: int
+    container: str
+    encoding: str
+    mapping: dict[str, str]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def resolve_container(path: Path, fmt: str | None) -> str:
+    """The container format for ``--format`` (aliases allowed) or detected from the file."""
+    if fmt:
+        container = FORMAT_ALIASES.get(fmt, fmt)
+        if container not in CONTAINERS:
+            raise ValueError(f"unknown format {fmt!r}; expected one of "
+                             f"{', '.join(CONTAINERS + tuple(FORMAT_ALIASES))}")
+        return container
+    return detect_container(path)
+
+
+def preview_file(path: Path, task: str, fmt: str | None = None, rows: int = 5,
+                 mapping: dict[str, str] | None = None, scan: int = 50) -> Preview:
+    """Read the first rows of a file and suggest a mapping.
+
+    Args:
+        path: The file (a folder for one document per file).
+        task: "instruction", "classification" or "text".
+        fmt: Format name or None to detect.
+        rows: Rows to return.
+        mapping: A mapping to use instead of the guess.
+        scan: Rows scanned for column names.
+
+    Raises:
+        FileNotFoundError, DataFormatError: If the file cannot be read.
+    """
+    path = Path(path)
+    task_fields(task)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    container = resolve_container(path, fmt)
+    encoding = "" if container in ("parquet", "text-files") else detect_encoding(path)
+    seen = list(islice(iter_rows(path, container, encoding or None), scan))
+    good = [r.value for r in seen if isinstance(r, RawRow)]
+    columns: list[str] = []
+    for value in good:
+        if isinstance(value, dict):
+            columns += [k for k in value if k not in columns]
+    return Preview(container, encoding, columns, [v for v in good[:rows]],
+                   dict(mapping) if mapping else guess_mapping(columns, task), task,
+                   [str(r) for r in seen if isinstance(r, RecordError)])
+
+
+def import_file(db: sqlite_utils.Database, project_id: int, path: Path, *, task: str,
+                fmt: str | None = None, mapping: dict[str, str] | None = None,
+                test_fraction: float = 0.1, seed: int = 0, name: str | None = None,
+                reporter: Reporter | None = None, job_id: int | None = None) -> ImportSummary:
+    """Import a file as a new dataset with its quarantine and a held-out test split.
+
+    Args:
+        db: The workspace store.
+        project_id: The project.
+        path: The file or folder.
+        task: "instruction", "classification" or "text".
+        fmt: Format (``CONTAINERS`` or an alias such as "alpaca"), or None to detect.
+        mapping: ``{field: column}``; None takes the suggested one.
+        test_fraction: Share held out for testing (0 for none); stratified by label
+            for classification.
+        seed: Seed of the split.
+        name: Dataset name (default: the file name without suffix).
+        reporter: Progress sink.
+        job_id: The job doing the import, if any.
+
+    Returns:
+        What was imported.
+
+    Raises:
+        MappingError: If the mapping names a missing column or misses a field.
+        DataFormatError: If the file is empty or cannot be read; nothing is written.
+    """
+    path, reporter = Path(path), reporter or Reporter()
+    preview = preview_file(path, task, fmt, mapping=mapping)
+    if not preview.rows and not preview.errors:
+        raise DataFormatError(path, 1, "the file holds no records (it is empty)")
+    check_mapping(preview.mapping, preview.columns, task, path.name)
+    name = name or path.stem
+    recipe = {"file": str(path), "format": preview.container, "encoding": preview.encoding,
+              "task": task, "mapping": preview.mapping}
+    with transaction(db):
+        writer = dataset_stream.VersionWriter(db, project_id, name, "import", recipe=recipe,
+                                              job_id=job_id)
+        quarantined = _stream_into(db, path, preview, writer, reporter)
+        dataset_id = writer.finish(name=name, quarantined=quarantined)
+        train_id, test_id, train, test = _split(db, project_id, name, writer, task,
+                                                test_fraction, seed, job_id)
+    reporter.report(1, 1, f"{writer.count} records, {quarantined} quarantined, "
+                          f"{train} train / {test} test", stage="import")
+    return ImportSummary(dataset_id, train_id, test_id, writer.count, quarantined, train, test,
+                         preview.container, preview.encoding, preview.mapping)
+
+
+def _stream_into(db, path: Path, preview: Preview, writer, reporter: Reporter) -> int:
+    records, hashes, bad = [], [], []
+    quarantined = 0
+    for row in iter_rows(path, preview.container, preview.encoding or None):
+        if isinstance(row, RecordError):
+            bad.append(_quarantine_row(row, None))
+            continue
+        record, errors = map_row(row.value, preview.mapping, preview.task, str(path), row.line,
+                                 row.unit)
+        if record is None:
+            bad.extend(_quarantine_row(e, row.value) for e in errors[:1])
+            continue
+        records.append(record)
+        hashes.append(content_hash(record, preview.task))
+        if len(records) >= BATCH:
+            writer.append(records, hashes)
+            records, hashes = [], []
+            reporter.report(writer.count, 0, f"{writer.count} records read", stage="import")
+            reporter.check_cancel()
+        if len(bad) >= BATCH:
+            quarantined += _flush_quarantine(db, writer.dataset_id, bad)
+    writer.append(records, hashes)
+    return quarantined + _flush_quarantine(db, writer.dataset_id, bad)
+
+
+def _quarantine_row(error: RecordError, raw: object) -> dict:
+    text = json.dumps(raw, ensure_ascii=False, default=str) if raw is not None else ""
+    return {"file": error.file, "line": error.line, "field": error.field,
+            "reason": str(error), "raw": text[:RAW_LIMIT]}
+
+
+def _flush_quarantine(db, dataset_id: int, rows: list[dict]) -> int:
+    count = len(rows)
+    if rows:
+        db["quarantine"].insert_all(({"dataset_id": dataset_id, **r} for r in rows), batch_size=500)
+        rows.clear()
+    return count
+
+
+def _split(db, project_id: int, name: str, writer, task: str, fraction: float, seed: int,
+           job_id) -> tuple[int | None, int | None, int, int]:
+    if fraction <= 0 or writer.count < 2:
+        return None, None, writer.count, 0
+    label_key = "label" if task == "classification" else None
+    light = [{"position": position, "label": record.get("label")} for position, record, _ in
+             dataset_stream.iter_records(db, writer.dataset_id)]
+    train, test = hold_out(light, fraction, seed, label_key)
+    ids = []
+    for part, rows in (("train", train), ("test", test)):
+        target = dataset_stream.VersionWriter(
+            db, project_id, f"{name}-{part}", "split", parent_id=writer.dataset_id, job_id=job_id,
+            recipe={"fraction": fraction, "seed": seed, "stratified_by": label_key, "part": part})
+        dataset_stream.copy_positions(db, writer.dataset_id, target, [r["position"] for r in rows])
+        ids.append(target.finish(part=part))
+    return ids[0], ids[1], len(train), len(test)

@@ -1,0 +1,104 @@
+"""Dataset versions written in batches, for imports and cleaning runs too big for memory.
+
+Use inside one :func:`engine.store.transactions.transaction`: begin a version,
+append batches, finish it with the count and the dataset hash (the same hash
+as :func:`engine.store.datasets.add_version`: SHA-256 over the record hashes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Iterator, Sequence
+
+import sqlite_utils
+
+from engine.store import audit
+
+
+class VersionWriter:
+    """Writes one new dataset version batch by batch.
+
+    Args:
+        db: The store (the caller holds the transaction).
+        project_id, name, kind: The version's project, name and kind ("import", "clean", …).
+        parent_id, recipe, job_id: Where it came from.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, project_id: int, name: str, kind: str, *,
+                 parent_id: int | None = None, recipe: dict | None = None,
+                 job_id: int | None = None) -> None:
+        self.db, self.count = db, 0
+        self._digest = hashlib.sha256()
+        version = (db.execute("SELECT MAX(version) FROM datasets WHERE project_id = ? AND name = ?",
+                              [project_id, name]).fetchone()[0] or 0) + 1
+        self.dataset_id = db["datasets"].insert({
+            "project_id": project_id, "name": name, "kind": kind, "version": version,
+            "parent_id": parent_id, "recipe": json.dumps(recipe or {}, sort_keys=True, default=str),
+            "content_hash": "", "record_count": 0, "job_id": job_id,
+            "created_at": audit.now()}).last_pk
+
+    def append(self, records: Sequence[dict], hashes: Sequence[str]) -> None:
+        """Add records (``_line`` kept as the line column) with their content hashes."""
+        rows = []
+        for record, digest in zip(records, hashes, strict=True):
+            rows.append({"dataset_id": self.dataset_id, "position": self.count,
+                         "line": record.get("_line"), "content_hash": digest,
+                         "data": json.dumps({k: v for k, v in record.items() if k != "_line"},
+                                            ensure_ascii=False)})
+            self._digest.update(digest.encode() + b"\n")
+            self.count += 1
+        self.db["records"].insert_all(rows, batch_size=500)
+
+    def finish(self, **detail: object) -> int:
+        """Write the count and dataset hash, log it, and return the dataset id."""
+        self.db["datasets"].update(self.dataset_id, {"record_count": self.count,
+                                                     "content_hash": self._digest.hexdigest()})
+        audit.record(self.db, "dataset.create", f"dataset:{self.dataset_id}",
+                     records=self.count, **detail)
+        return self.dataset_id
+
+
+def iter_records(db: sqlite_utils.Database, dataset_id: int,
+                 batch: int = 2000) -> Iterator[tuple[int, dict, str]]:
+    """Yield ``(position, record, content_hash)`` of a version in order, a batch at a time."""
+    last = -1
+    while True:
+        rows = db.execute("SELECT position, data, line, content_hash FROM records WHERE dataset_id = ? "
+                          "AND position > ? ORDER BY position LIMIT ?",
+                          [dataset_id, last, batch]).fetchall()
+        if not rows:
+            return
+        for position, data, line, digest in rows:
+            record = json.loads(data)
+            record["_line"] = line
+            yield position, record, digest
+        last = rows[-1][0]
+
+
+def copy_positions(db: sqlite_utils.Database, source_id: int, target: VersionWriter,
+                   positions: Sequence[int]) -> None:
+    """Append the records at ``positions`` of another version to ``target``, in that order."""
+    for start in range(0, len(positions), 500):
+        chunk = list(positions[start:start + 500])
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(f"SELECT position, data, line, content_hash FROM records WHERE "
+                          f"dataset_id = ? AND position IN ({marks})", [source_id, *chunk]).fetchall()
+        by_position = {r[0]: r for r in rows}
+        records, hashes = [], []
+        for position in chunk:
+            _, data, line, digest = by_position[position]
+            record = json.loads(data)
+            record["_line"] = line
+            records.append(record)
+            hashes.append(digest)
+        target.append(records, hashes)
+
+
+def quarantine_for_project(db: sqlite_utils.Database, project_id: int) -> list[dict]:
+    """Every quarantined record of a project's datasets, oldest first."""
+    return [dict(zip(("id", "dataset_id", "file", "line", "field", "reason", "raw"), row))
+            for row in db.execute(
+                "SELECT q.id, q.dataset_id, q.file, q.line, q.field, q.reason, q.raw FROM quarantine q "
+                "JOIN datasets d ON d.id = q.dataset_id WHERE d.project_id = ? ORDER BY q.id",
+                [project_id]).fetchall()]
