@@ -13,6 +13,7 @@ from engine.progress import Reporter
 
 JOB_KINDS: dict[str, str] = {
     "demo": "engine.pipeline:run_demo_job",
+    "select": "engine.select.stage:run_select_job",
     "selftest.count": "engine.jobs.selftest:count",
     "selftest.crash": "engine.jobs.selftest:crash",
     "selftest.abort": "engine.jobs.selftest:abort",

@@ -29,7 +29,7 @@ class Selection:
     k: int
 
 
-def _check_budget(n: int, budget: int) -> None:
+def check_budget(n: int, budget: int) -> None:
     if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)):
         raise TypeError(f"budget must be an integer, not {type(budget).__name__}")
     if n < 1:
@@ -44,7 +44,7 @@ def random_selection(n: int, budget: int, seed: int = 0) -> Selection:
     Raises:
         ValueError: if ``budget`` is not in ``1..n``.
     """
-    _check_budget(n, budget)
+    check_budget(n, budget)
     rng = np.random.default_rng(seed)
     indices = np.sort(rng.choice(n, size=budget, replace=False))
     return Selection(indices=indices, labels=np.zeros(n, dtype=np.int64),
@@ -78,15 +78,53 @@ def allocate_budget(cluster_sizes: np.ndarray, budget: int) -> np.ndarray:
     return quotas
 
 
-def _nearest_in_cluster(embeddings: np.ndarray, labels: np.ndarray, centroid: np.ndarray,
-                        cluster: int, count: int) -> np.ndarray:
+def equal_allocation(cluster_sizes: np.ndarray, budget: int) -> np.ndarray:
+    """Share ``budget`` equally among clusters, capped at each cluster's size.
+
+    Units a small cluster cannot take go round-robin to the larger ones.
+    """
+    sizes = np.asarray(cluster_sizes, dtype=np.int64)
+    quotas = np.zeros_like(sizes)
+    order = np.argsort(-sizes, kind="stable")
+    remaining = min(budget, int(sizes.sum()))
+    while remaining > 0:
+        for cluster in order:
+            if remaining and quotas[cluster] < sizes[cluster]:
+                quotas[cluster] += 1
+                remaining -= 1
+    return quotas
+
+
+def _pick_in_cluster(embeddings: np.ndarray, labels: np.ndarray, centroid: np.ndarray,
+                     cluster: int, count: int, pick: str, rng: np.random.Generator) -> np.ndarray:
     members = np.flatnonzero(labels == cluster)
+    if pick == "random":
+        return np.sort(rng.choice(members, size=count, replace=False))
     distances = np.linalg.norm(embeddings[members] - centroid, axis=1)
     return members[np.argsort(distances, kind="stable")[:count]]
 
 
+def fit_kmeans(data: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster labels and centres; full k-means up to 20,000 rows, mini-batch above.
+
+    Returns:
+        ``(labels, centroids)`` as int64 and float32 arrays.
+    """
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+
+    if len(data) <= 20_000:
+        model = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(data)
+    else:
+        model = MiniBatchKMeans(n_clusters=k, n_init=1, random_state=seed, batch_size=4096,
+                                max_iter=20, init_size=min(len(data), max(3 * k, 10_000)),
+                                reassignment_ratio=0.0).fit(data)
+        model.labels_ = model.predict(data)
+    return model.labels_.astype(np.int64), model.cluster_centers_.astype(np.float32)
+
+
 def kmeans_coreset(embeddings: np.ndarray, budget: int, *, k: int | None = None,
-                   seed: int = 0) -> Selection:
+                   seed: int = 0, pick: str = "nearest",
+                   allocation: str = "proportional") -> Selection:
     """Select ``budget`` representative rows by k-means clustering.
 
     Args:
@@ -94,30 +132,35 @@ def kmeans_coreset(embeddings: np.ndarray, budget: int, *, k: int | None = None,
         budget: how many rows to keep.
         k: number of clusters, ``budget`` by default; at most ``budget``.
         seed: random seed of k-means; the same seed gives the same selection.
+        pick: ``"nearest"`` (rows nearest each centroid) or ``"random"`` (random rows
+            inside each cluster).
+        allocation: ``"proportional"`` (budget shared by cluster size) or ``"equal"``.
 
     Returns:
         A :class:`Selection` of exactly ``budget`` distinct rows.
 
     Raises:
         ValueError: if the embeddings are not a finite 2-D array, the budget is
-            not in ``1..n``, or ``k`` is not in ``1..budget``.
+            not in ``1..n``, ``k`` is not in ``1..budget``, or pick/allocation is unknown.
     """
-    from sklearn.cluster import KMeans
-
     data = np.asarray(embeddings, dtype=np.float32)
     if data.ndim != 2:
         raise ValueError(f"embeddings must be a 2-D array (n, dim), got shape {data.shape}")
     if not np.isfinite(data).all():
         raise ValueError("embeddings contain NaN or infinite values")
-    _check_budget(len(data), budget)
+    check_budget(len(data), budget)
     k = budget if k is None else k
     if not 1 <= k <= budget:
         raise ValueError(f"k must be between 1 and the budget {budget}, got {k}")
-    kmeans = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(data)
-    labels = kmeans.labels_.astype(np.int64)
-    quotas = allocate_budget(np.bincount(labels, minlength=k), budget)
-    chosen = [_nearest_in_cluster(data, labels, kmeans.cluster_centers_[c], c, int(q))
+    if pick not in ("nearest", "random") or allocation not in ("proportional", "equal"):
+        raise ValueError(f"pick must be 'nearest' or 'random' and allocation 'proportional' "
+                         f"or 'equal' (got {pick!r}, {allocation!r})")
+    labels, centroids = fit_kmeans(data, k, seed)
+    sizes = np.bincount(labels, minlength=k)
+    share = allocate_budget if allocation == "proportional" else equal_allocation
+    quotas = share(sizes, budget)
+    rng = np.random.default_rng(seed)
+    chosen = [_pick_in_cluster(data, labels, centroids[c], c, int(q), pick, rng)
               for c, q in enumerate(quotas) if q > 0]
     indices = np.sort(np.concatenate(chosen))
-    return Selection(indices=indices, labels=labels,
-                     centroids=kmeans.cluster_centers_.astype(np.float32), k=k)
+    return Selection(indices=indices, labels=labels, centroids=centroids, k=k)

@@ -1,0 +1,95 @@
+"""`enclave select`: pick a coreset of a project's dataset as a job, print coverage."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+from engine import paths
+from engine.cli_errors import CommandError
+
+
+def register(sub) -> None:
+    """Add ``select`` and ``select-methods``."""
+    from engine.cli import add_command as add
+    from engine.select.methods import METHOD_NAMES
+
+    add(sub, "select", "select a coreset of a project's dataset (a new dataset version)",
+        select, (("project",), {"help": "project name"}),
+        (("--method",), {"default": "kmeans", "choices": METHOD_NAMES}),
+        (("--budget",), {"default": "10%", "help": "rows (200) or percentage (5%%, down to 0.5%%)"}),
+        (("--seed",), {"type": int, "default": 0}),
+        (("--dataset",), {"help": "dataset name (default: newest non-test, non-selection)"}),
+        (("--k",), {"type": int, "help": "clusters (default: one per selected row)"}),
+        (("--allocation",), {"default": "proportional", "choices": ["proportional", "equal"]}),
+        (("--embedding",), {"default": "minilm", "choices": ["minilm", "llm"]}),
+        (("--dedup",), {"type": float, "default": 0.0,
+                        "help": "drop near duplicates at this cosine first (0 = off)"}),
+        (("--quality-score",), {"default": "auto",
+                                "choices": ["auto", "ifd", "label-margin", "length"]}))
+    add(sub, "select-methods", "list the coreset selection methods", methods_list)
+
+
+def _recipe(args: argparse.Namespace):
+    from engine.select.recipe import RecipeError, SelectionRecipe
+    try:
+        return SelectionRecipe(method=args.method, budget=args.budget, seed=args.seed, k=args.k,
+                               allocation=args.allocation, embedding=args.embedding,
+                               dedup=args.dedup, quality_score=args.quality_score)
+    except RecipeError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def _print_event(update) -> None:
+    if update.kind == "progress":
+        data = update.data
+        print(f"[{data['stage']:>8}] {data['step']}/{data['total']} {data['message']}",
+              file=sys.stderr, flush=True)
+
+
+def select(args: argparse.Namespace) -> dict:
+    from engine.cli_commands import open_workspace
+    from engine.jobs.runner import JobRunner
+    from engine.store import projects
+
+    recipe = _recipe(args)
+    project = projects.find(open_workspace(), args.project)
+    if project is None:
+        raise CommandError(f"No project named '{args.project}'.")
+    runner = JobRunner(paths.workspace_db())
+    if not args.json:
+        runner.add_listener(_print_event)
+    params = {"recipe": recipe.to_dict(), "dataset": args.dataset}
+    job_id = runner.submit("select", params, project["id"])
+    signal.signal(signal.SIGINT, lambda *_: runner.cancel(job_id))
+    row = runner.wait(job_id)
+    if row["state"] != "succeeded":
+        raise CommandError(f"select job {job_id} {row['state']}: {row['error']}")
+    summary = row["result"]
+    if not args.json:
+        _print_summary(summary)
+    return {"ok": True, "job_id": job_id, **summary}
+
+
+def _print_summary(s: dict) -> None:
+    m = s["metrics"]
+    print(f"selected {s['budget']} of {s['rows']} rows from '{s['parent_name']}' with {s['method']} "
+          f"(seed {s['seed']}) → dataset {s['dataset_id']}")
+    print(f"  embeddings: {s['embedded']} computed, {s['cached']} from the cache ({s['embedding']})")
+    print(f"  coverage: k-center radius {m['kcenter_radius']}, clusters hit "
+          f"{m['clusters_hit']:.0%} of {m['reference_clusters']}, quantisation error "
+          f"{m['quantisation_error']}")
+    if m.get("labels"):
+        print(f"  labels: total variation subset vs all {m['labels']['total_variation']}, "
+              f"missing: {', '.join(m['labels']['labels_missing']) or 'none'}")
+
+
+def methods_list(args: argparse.Namespace) -> dict:
+    from engine.select.methods import METHOD_NAMES, get_method
+    rows = [{"name": n, "description": get_method(n).description,
+             "needs_labels": get_method(n).needs_labels} for n in METHOD_NAMES]
+    if not args.json:
+        for row in rows:
+            print(f"  {row['name']:<20} {row['description']}")
+    return {"methods": rows}

@@ -1,0 +1,119 @@
+"""The recipe of a selection: method, budget, seed and method options, validated."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+from engine.select.methods import METHOD_NAMES
+from engine.select.scores import SCORES
+
+MIN_PERCENT = 0.5
+
+
+class RecipeError(ValueError):
+    """A selection recipe (or its budget for a dataset) that cannot run; says which field."""
+
+
+def _help(text: str, **extra) -> dict:
+    return {"help": text, **extra}
+
+
+@dataclass
+class SelectionRecipe:
+    """How to pick a coreset.
+
+    Raises ``RecipeError`` naming the field for an unknown method, a budget of 0,
+    over 100 % or unreadable, a bad k, dedup threshold, score or weight.
+    """
+
+    method: str = field(default="kmeans", metadata=_help("selection method", choices=METHOD_NAMES))
+    budget: str = field(default="10%", metadata=_help(
+        "rows to keep: a count (e.g. 200) or a percentage of the dataset (e.g. 5%, down to 0.5%)"))
+    seed: int = field(default=0, metadata=_help("random seed; same seed, same selection"))
+    k: int | None = field(default=None, metadata=_help("clusters (default: one per selected row)"))
+    allocation: str = field(default="proportional", metadata=_help(
+        "share of the budget per cluster", choices=("proportional", "equal")))
+    embedding: str = field(default="minilm", metadata=_help(
+        "embedding model: bundled MiniLM, or the base LLM's mean-pooled hidden states",
+        choices=("minilm", "llm")))
+    dedup: float = field(default=0.0, metadata=_help(
+        "drop near duplicates at or above this cosine similarity first (0 = off, e.g. 0.95)"))
+    quality_score: str = field(default="auto", metadata=_help(
+        "score for the quality method", choices=SCORES))
+    quality_weight: float = field(default=0.5, metadata=_help(
+        "weight of quality against typicality in the quality method (0..1)"))
+    knn: int = field(default=20, metadata=_help("neighbours per row in the facility-location graph"))
+
+    def __post_init__(self) -> None:
+        self.budget = str(self.budget).strip()
+        if self.method not in METHOD_NAMES:
+            raise RecipeError(f"method: unknown {self.method!r}; known: {', '.join(METHOD_NAMES)}")
+        parse_budget(self.budget)
+        if self.k is not None and self.k < 1:
+            raise RecipeError(f"k: must be at least 1, got {self.k}")
+        if self.allocation not in ("proportional", "equal"):
+            raise RecipeError(f"allocation: must be 'proportional' or 'equal', not {self.allocation!r}")
+        if self.embedding not in ("minilm", "llm"):
+            raise RecipeError(f"embedding: must be 'minilm' or 'llm', not {self.embedding!r}")
+        if not 0.0 <= self.dedup <= 1.0:
+            raise RecipeError(f"dedup: must be between 0 (off) and 1, got {self.dedup}")
+        if self.quality_score not in SCORES:
+            raise RecipeError(f"quality_score: must be one of {', '.join(SCORES)}")
+        if not 0.0 <= self.quality_weight <= 1.0:
+            raise RecipeError(f"quality_weight: must be between 0 and 1, got {self.quality_weight}")
+        if self.knn < 1:
+            raise RecipeError(f"knn: must be at least 1, got {self.knn}")
+
+    def to_dict(self) -> dict:
+        """Plain dict (JSON-serialisable)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "SelectionRecipe":
+        """Build from a dict; unknown keys raise RecipeError naming them."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise RecipeError(f"unknown recipe field(s): {', '.join(unknown)}")
+        return cls(**values)
+
+
+def parse_budget(budget: str | int | float) -> tuple[str, float]:
+    """``("percent", p)`` or ``("count", c)`` from ``"5%"``, ``"0.5 %"``, ``200``.
+
+    Raises:
+        RecipeError: for 0, a negative value, more than 100 %, or text that is no number.
+    """
+    text = str(budget).strip().replace(" ", "")
+    percent = text.endswith("%")
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        raise RecipeError(f"budget: {budget!r} is neither a count (200) nor a percentage "
+                          "(5%)") from None
+    if value <= 0:
+        raise RecipeError(f"budget: must be above 0, got {budget!r}")
+    if percent:
+        if value > 100:
+            raise RecipeError(f"budget: {budget!r} is above 100 %")
+        return "percent", value
+    if value != int(value):
+        raise RecipeError(f"budget: a count must be a whole number, got {budget!r} "
+                          "(write a percentage with %)")
+    return "count", value
+
+
+def resolve_budget(budget: str | int | float, n: int) -> int:
+    """Rows to select out of ``n``.
+
+    Raises:
+        RecipeError: for an empty dataset, or a count above ``n``.
+    """
+    if n < 1:
+        raise RecipeError("budget: the dataset is empty; there is nothing to select")
+    kind, value = parse_budget(budget)
+    if kind == "percent":
+        return max(1, min(n, round(n * value / 100)))
+    if value > n:
+        raise RecipeError(f"budget: {int(value)} rows asked for, but the dataset has only {n}")
+    return int(value)
