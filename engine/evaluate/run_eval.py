@@ -1,0 +1,152 @@
+"""An evaluation run: base vs tuned on the same test prompts, scored and stored.
+
+For every model side: greedy answers (stored as evaluation rows for side-by-side view and
+expert review), perplexity on the reference answers, exact match, BLEU, chrF, ROUGE, and
+per-group ROUGE-L / exact match when the records carry the group field. Test records that
+also occur in the project's training data are left out and counted.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from engine.evaluate import sources
+from engine.jobs.registry import JobContext
+from engine.progress import Reporter
+from engine.store import evaluations, runs
+
+
+@dataclass
+class EvalRecipe:
+    """What an evaluation does."""
+
+    run_id: int = field(metadata={"help": "the training run whose models are evaluated"})
+    compare: str | None = field(default="base", metadata={"help": "'base' adds the base model"})
+    test_file: str | None = field(default=None, metadata={"help": "JSONL test file"})
+    limit: int = field(default=50, metadata={"help": "test items evaluated at most"})
+    max_new_tokens: int = field(default=48, metadata={"help": "tokens generated per answer"})
+    batch_size: int = field(default=8, metadata={"help": "prompts per batch"})
+    max_length: int = field(default=256, metadata={"help": "tokens per record for perplexity"})
+    group_field: str = field(default="kind", metadata={"help": "record field naming the group"})
+
+    def __post_init__(self) -> None:
+        if self.compare not in (None, "base"):
+            raise ValueError(f"compare must be 'base' or empty, not {self.compare!r}")
+        if self.limit < 1:
+            raise ValueError(f"limit must be >= 1, got {self.limit}")
+
+
+def _load(side: sources.ModelSide) -> tuple[Any, Any]:
+    from engine.models.loading import load_causal_lm, load_tokenizer
+
+    model = load_causal_lm(side.folder)
+    if side.adapter is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, str(side.adapter))
+    return model, load_tokenizer(side.folder)
+
+
+def item_scores(output: str, reference: str) -> dict[str, float]:
+    """Per-item exact match and ROUGE-L (used for review sorting and fairness)."""
+    from engine.evaluate.exact_match import exact_match
+    from engine.evaluate.text_overlap import rouge
+
+    return {"exact_match": exact_match([output], [reference]),
+            "rougeL": rouge([output], [reference])["rougeL"]}
+
+
+def corpus_scores(outputs: list[str], references: list[str]) -> dict[str, float]:
+    """Exact match, BLEU, chrF and ROUGE-1/2/L over all items."""
+    from engine.evaluate.exact_match import exact_match
+    from engine.evaluate.text_overlap import bleu, chrf, rouge
+
+    return {"exact_match": exact_match(outputs, references), "bleu": bleu(outputs, references),
+            "chrf": chrf(outputs, references), **rouge(outputs, references)}
+
+
+def evaluate_side(side: sources.ModelSide, records: list[dict], recipe: EvalRecipe,
+                  reporter: Reporter) -> tuple[list[str], dict]:
+    """Generate and score one model; returns its answers and corpus metrics."""
+    from engine.evaluate.generation import generate_answers, reference_answer
+    from engine.evaluate.perplexity import perplexity
+
+    model, tokenizer = _load(side)
+    started = time.time()
+    answers = generate_answers(model, tokenizer, records, max_new_tokens=recipe.max_new_tokens,
+                               batch_size=recipe.batch_size,
+                               reporter=reporter.for_stage(f"generate {side.name}"))
+    generate_s = time.time() - started
+    ppl = perplexity(model, tokenizer, records, max_length=recipe.max_length,
+                     batch_size=recipe.batch_size, reporter=reporter.for_stage(f"ppl {side.name}"))
+    del model
+    gc.collect()
+    references = [reference_answer(r) for r in records]
+    metrics = {"perplexity": ppl.ppl, **corpus_scores(answers, references),
+               "generate_s": round(generate_s, 2)}
+    return answers, metrics
+
+
+def _group_fairness(records: list[dict], scored: list[dict], group_field: str) -> dict | None:
+    from engine.evaluate.fairness import score_fairness
+
+    if not all(group_field in r for r in records):
+        return None
+    groups = [str(r[group_field]) for r in records]
+    return score_fairness({name: [s[name] for s in scored] for name in scored[0]}, groups)
+
+
+def run_evaluation(db: sqlite_utils.Database, project_id: int, recipe: EvalRecipe,
+                   reporter: Reporter, job_id: int | None = None) -> dict:
+    """Evaluate the models of ``recipe.run_id`` and store an ``evaluate`` run.
+
+    Returns:
+        The run's summary (``eval_run_id``, ``sides`` with metrics, ``fairness``, counts).
+
+    Raises:
+        ValueError: on a missing run, model or test data, or bad test records.
+        Cancelled: when the reporter's stop flag is raised (nothing is stored).
+    """
+    from engine.evaluate.generation import prompt_messages, reference_answer
+
+    sides = sources.model_sides(db, recipe.run_id)
+    if recipe.compare is None:
+        sides.pop("base", None)
+    records, source = sources.load_test_records(db, project_id, recipe.test_file)
+    leaked = sources.contaminated(db, project_id, records)
+    records = [r for i, r in enumerate(records) if i not in leaked][:recipe.limit]
+    if not records:
+        raise ValueError(f"every test record of {source} also occurs in the training data")
+    references = [reference_answer(r, f"record {i}") for i, r in enumerate(records)]
+    prompts = [prompt_messages(r)[-1]["content"] for r in records]
+    metrics, fairness, rows = {}, {}, []
+    for name, side in sides.items():
+        answers, metrics[name] = evaluate_side(side, records, recipe, reporter)
+        scored = [item_scores(a, ref) for a, ref in zip(answers, references)]
+        fairness[name] = _group_fairness(records, scored, recipe.group_field)
+        rows += [{"item": i, "side": name, "prompt": prompts[i], "reference": references[i],
+                  "output": answers[i], "group": records[i].get(recipe.group_field),
+                  "scores": scored[i]} for i in range(len(records))]
+    summary = {"source_run": recipe.run_id, "test": source, "items": len(records),
+               "contaminated": len(leaked), "sides": metrics, "group_field": recipe.group_field,
+               "fairness": fairness}
+    run_id = runs.create(db, project_id, "evaluate", f"evaluate run {recipe.run_id}",
+                         asdict(recipe), job_id)
+    evaluations.add_outputs(db, run_id, rows)
+    summary["eval_run_id"] = run_id
+    runs.set_summary(db, run_id, summary)
+    return summary
+
+
+def evaluate_job(ctx: JobContext) -> dict:
+    """Job entry point: params are the fields of :class:`EvalRecipe`."""
+    recipe = EvalRecipe(**ctx.params)
+    project_id = ctx.project_id
+    if project_id is None:
+        project_id = sources.get_run(ctx.db, recipe.run_id)["project_id"]
+    return run_evaluation(ctx.db, project_id, recipe, ctx.reporter, ctx.job_id)

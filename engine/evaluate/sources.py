@@ -1,0 +1,132 @@
+"""Where an evaluation gets its models and test records, and the contamination check."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from engine.store import datasets
+
+
+@dataclass
+class ModelSide:
+    """One model to evaluate: a folder, optionally with a LoRA adapter on top."""
+
+    name: str
+    folder: Path
+    adapter: Path | None = None
+
+
+def get_run(db: sqlite_utils.Database, run_id: int) -> dict:
+    """A run row with recipe and summary decoded.
+
+    Raises:
+        ValueError: when no such run exists.
+    """
+    rows = list(db["runs"].rows_where("id = ?", [run_id]))
+    if not rows:
+        raise ValueError(f"run {run_id} does not exist")
+    row = rows[0]
+    row["recipe"] = json.loads(row["recipe"] or "{}")
+    row["summary"] = json.loads(row["summary"] or "{}")
+    return row
+
+
+def _run_artifacts(db: sqlite_utils.Database, run_id: int) -> dict[str, Path]:
+    return {row["kind"]: Path(row["path"])
+            for row in db["artifacts"].rows_where("run_id = ?", [run_id], order_by="id")}
+
+
+def model_sides(db: sqlite_utils.Database, run_id: int) -> dict[str, ModelSide]:
+    """The base and tuned models of a training run.
+
+    The tuned model is the run's ``merged-model`` artifact, or the base with its
+    ``lora-adapter``. The base is the recipe's ``base_model`` or the adapter's
+    ``base_model_name_or_path``.
+
+    Raises:
+        ValueError: when the run has no tuned model or its base cannot be found.
+    """
+    run = get_run(db, run_id)
+    found = _run_artifacts(db, run_id)
+    adapter = found.get("lora-adapter")
+    base = run["recipe"].get("base_model")
+    if base is None and adapter is not None and (adapter / "adapter_config.json").exists():
+        base = json.loads((adapter / "adapter_config.json").read_text()).get(
+            "base_model_name_or_path")
+    sides = {}
+    if base and Path(base).is_dir():
+        sides["base"] = ModelSide("base", Path(base))
+    if "merged-model" in found:
+        sides["tuned"] = ModelSide("tuned", found["merged-model"])
+    elif adapter is not None and "base" in sides:
+        sides["tuned"] = ModelSide("tuned", sides["base"].folder, adapter)
+    if "tuned" not in sides:
+        raise ValueError(f"run {run_id} ({run['kind']}) has no tuned model: neither a "
+                         "'merged-model' nor a 'lora-adapter' with a local base model")
+    return sides
+
+
+def load_test_records(db: sqlite_utils.Database, project_id: int,
+                 test_file: str | None = None) -> tuple[list[dict], str]:
+    """Test records from a JSONL file the user brings, or the project's newest ``*-test`` set.
+
+    Returns:
+        ``(records, description of the source)``.
+
+    Raises:
+        ValueError: naming file, line and field of the first bad record, or when the
+            project has no held-out split.
+    """
+    if test_file:
+        from engine.data.readers import read_jsonl
+
+        result = read_jsonl(Path(test_file), "instruction")
+        if result.errors:
+            raise ValueError(f"{len(result.errors)} bad records; first: {result.errors[0]}")
+        if not result.records:
+            raise ValueError(f"{test_file}: no record to evaluate")
+        return result.records, str(test_file)
+    held_out = [row for row in datasets.list_for_project(db, project_id)
+                if row["name"].endswith("-test")]
+    if not held_out:
+        raise ValueError(f"project {project_id} has no held-out '*-test' dataset; "
+                         "pass a test file")
+    newest = held_out[-1]
+    return datasets.records(db, newest["id"]), f"{newest['name']} v{newest['version']}"
+
+
+def contaminated(db: sqlite_utils.Database, project_id: int, records: list[dict]) -> set[int]:
+    """Indices of test records whose content hash is in one of the project's training sets
+    (every dataset not named ``*-test``)."""
+    from engine.data.records import content_hash
+
+    hashes = {}
+    for index, record in enumerate(records):
+        try:
+            hashes.setdefault(content_hash(record, "instruction"), []).append(index)
+        except (KeyError, TypeError, ValueError):
+            continue
+    found: set[int] = set()
+    keys = list(hashes)
+    for at in range(0, len(keys), 500):
+        chunk = keys[at:at + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(
+            f"SELECT DISTINCT r.content_hash FROM records r JOIN datasets d ON d.id = r.dataset_id"
+            f" WHERE d.project_id = ? AND d.name NOT LIKE '%-test' AND r.content_hash IN ({marks})",
+            [project_id, *chunk]).fetchall()
+        for (value,) in rows:
+            found.update(hashes[value])
+    return found
+
+
+def training_records(db: sqlite_utils.Database, project_id: int) -> list[dict]:
+    """The newest ``*-train`` dataset of a project (the reference for drift), or []."""
+    train = [row for row in datasets.list_for_project(db, project_id)
+             if row["name"].endswith("-train")]
+    return datasets.records(db, train[-1]["id"]) if train else []
+
