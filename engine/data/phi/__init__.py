@@ -1,0 +1,1 @@
+"""PHI/PII detection and redaction (HIPAA Safe Harbor identifiers held in text, legal case numbers)."""
