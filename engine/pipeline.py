@@ -26,8 +26,8 @@ class DemoRecipe:
 
     records: int = field(default=2400, metadata={"help": "clinical records generated"})
     test_fraction: float = field(default=0.05, metadata={"help": "share held out for testing"})
-    max_test_records: int = field(default=100, metadata={"help": "test records scored"})
-    budget: int = field(default=128, metadata={"help": "records kept by the coreset"})
+    max_test_records: int = field(default=48, metadata={"help": "test records scored"})
+    budget: int = field(default=96, metadata={"help": "records kept by the coreset"})
     epochs: int = field(default=2, metadata={"help": "passes over the coreset"})
     batch_size: int = field(default=4, metadata={"help": "records per optimizer step"})
     max_length: int = field(default=192, metadata={"help": "tokens per record"})
