@@ -77,6 +77,8 @@ class JobsTableModel(QAbstractTableModel):
             pct = progress_percent(job)
             return "" if pct < 0 else f"{pct}%"
         if column == "Message":
+            if job.get("state") == "succeeded":
+                return "done"
             stage, message = job.get("stage") or "", job.get("message") or ""
             return f"{stage}: {message}" if stage and message else stage or message
         if column == "Error":
