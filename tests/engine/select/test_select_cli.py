@@ -1,0 +1,23 @@
+import json
+
+from engine import paths
+from engine.cli import main
+from engine.data.records import content_hash
+from engine.store import datasets, open_store, projects
+
+
+def test_select_command_runs_a_job_and_prints_json(capsys):
+    db = open_store(paths.workspace_db())
+    project_id = projects.create(db, "notes", task="text")
+    records = [{"text": f"Note {i}: the patient reports {w} pain."}
+               for i, w in enumerate(["mild", "severe", "no", "chest", "back", "knee"] * 4)]
+    datasets.add_version(db, project_id, "notes", "import", records,
+                         [content_hash(r, "text") for r in records])
+    assert main(["select", "notes", "--method", "kcenter", "--budget", "25%", "--seed", "1",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] and out["budget"] == 6 and out["method"] == "kcenter"
+    assert datasets.get(db, out["dataset_id"])["record_count"] == 6
+    assert main(["select", "notes", "--budget", "0", "--json"]) == 1
+    assert "budget: must be above 0" in json.loads(capsys.readouterr().out)["error"]
+    assert main(["select", "nobody", "--json"]) == 1
