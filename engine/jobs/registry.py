@@ -13,6 +13,8 @@ from engine.progress import Reporter
 
 JOB_KINDS: dict[str, str] = {
     "demo": "engine.pipeline:run_demo_job",
+    "drift": "engine.evaluate.drift_run:drift_job",
+    "evaluate": "engine.evaluate.run_eval:evaluate_job",
     "select": "engine.select.stage:run_select_job",
     "selftest.count": "engine.jobs.selftest:count",
     "selftest.crash": "engine.jobs.selftest:crash",

@@ -1,0 +1,144 @@
+"""`enclave eval`, `drift`, `report` and `review-export`: evaluation from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+from engine import paths
+from engine.cli_errors import CommandError
+
+
+def register(sub) -> None:
+    """Add the evaluation commands."""
+    from engine.cli import add_command as add
+
+    add(sub, "eval", "evaluate a training run's tuned model (and its base) on test prompts",
+        evaluate, (("run",), {"type": int, "help": "training run id"}),
+        (("--compare",), {"choices": ["base", "none"], "default": "base",
+                          "help": "also evaluate the base model (default) or not"}),
+        (("--test",), {"help": "JSONL test file (default: the project's held-out split)"}),
+        (("--limit",), {"type": int, "default": 50, "help": "test items at most"}),
+        (("--max-new-tokens",), {"type": int, "default": 48}),
+        (("--group",), {"default": "kind", "help": "record field naming the fairness group"}))
+    add(sub, "drift", "check new data for drift against a project's training data", drift,
+        (("project",), {"help": "project name"}), (("file",), {"help": "JSONL of new records"}),
+        (("--label-field",), {"help": "categorical field to compare (default: label / kind)"}),
+        (("--run",), {"type": int, "help": "training run: also check its model on the new data"}))
+    add(sub, "report", "write an evaluation run's report", report,
+        (("run",), {"type": int, "help": "evaluation run id"}),
+        (("--html",), {"help": "HTML file to write"}), (("--pdf",), {"help": "PDF file to write"}))
+    add(sub, "review-export", "store an evaluation's expert corrections as a dataset version",
+        review_export, (("run",), {"type": int, "help": "evaluation run id"}),
+        (("--name",), {"default": "expert-corrections", "help": "dataset name"}))
+
+
+def _print_event(update) -> None:
+    if update.kind == "progress":
+        data = update.data
+        print(f"[{data['stage']:>14}] {data['step']}/{data['total']} {data['message']}",
+              file=sys.stderr, flush=True)
+
+
+def _run_job(kind: str, params: dict, project_id: int, quiet: bool) -> tuple[int, dict]:
+    from engine.jobs.runner import JobRunner
+
+    runner = JobRunner(paths.workspace_db())
+    if not quiet:
+        runner.add_listener(_print_event)
+    job_id = runner.submit(kind, params, project_id)
+    signal.signal(signal.SIGINT, lambda *_: runner.cancel(job_id))
+    row = runner.wait(job_id)
+    if row["state"] != "succeeded":
+        raise CommandError(f"{kind} job {job_id} {row['state']}: {row['error']}")
+    return job_id, row["result"]
+
+
+def _project_of_run(run_id: int) -> int:
+    from engine.cli_commands import open_workspace
+    from engine.evaluate.sources import get_run
+    try:
+        return get_run(open_workspace(), run_id)["project_id"]
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def evaluate(args: argparse.Namespace) -> dict:
+    params = {"run_id": args.run, "compare": None if args.compare == "none" else "base",
+              "test_file": args.test, "limit": args.limit,
+              "max_new_tokens": args.max_new_tokens, "group_field": args.group}
+    job_id, summary = _run_job("evaluate", params, _project_of_run(args.run), args.json)
+    if not args.json:
+        _print_eval(summary)
+    return {"ok": True, "job_id": job_id, **summary}
+
+
+def _print_eval(s: dict) -> None:
+    from engine.evaluate.report import metric_rows
+
+    print(f"evaluation run {s['eval_run_id']}: {s['items']} items from {s['test']} "
+          f"({s['contaminated']} left out: also in the training data)")
+    print(f"  {'metric':<12} {'base':>10} {'tuned':>10}")
+    for name, base, tuned, verdict in metric_rows(s):
+        cells = [f"{v:>10.3f}" if v is not None else f"{'–':>10}" for v in (base, tuned)]
+        print(f"  {name:<12} {cells[0]} {cells[1]}  {verdict}")
+    fairness = (s.get("fairness") or {}).get("tuned")
+    if fairness:
+        gaps = ", ".join(f"{k} {v:.3f}" for k, v in fairness["difference"].items())
+        print(f"  fairness by {s['group_field']}: largest gap {gaps}")
+
+
+def drift(args: argparse.Namespace) -> dict:
+    from engine.cli_commands import open_workspace
+    from engine.store import projects
+
+    project = projects.find(open_workspace(), args.project)
+    if project is None:
+        raise CommandError(f"No project named '{args.project}'.")
+    params = {"file": args.file, "label_field": args.label_field, "run_id": args.run}
+    job_id, summary = _run_job("drift", params, project["id"], args.json)
+    if not args.json:
+        print("DRIFT" if summary["drifted"] else "no drift", f"in {args.file} "
+              f"(embedding AUC {summary['embedding']['auc']:.2f}, p={summary['embedding']['p_value']:.2g})")
+        for reason in summary["reasons"]:
+            print(f"  - {reason}")
+        for driver in summary["drivers"][:3]:
+            print(f"  driving sample (score {driver['score']:.2f}): {driver['text'][:100]}")
+    return {"ok": True, "job_id": job_id, **summary}
+
+
+def report(args: argparse.Namespace) -> dict:
+    from engine.cli_commands import open_workspace
+    from engine.evaluate.report import write_html
+    from engine.evaluate.report_pdf import write_pdf
+
+    if not args.html and not args.pdf:
+        raise CommandError("Say where the report goes: --html OUT and/or --pdf OUT.")
+    db, written = open_workspace(), {}
+    try:
+        if args.html:
+            written["html"] = str(write_html(db, args.run, args.html))
+        if args.pdf:
+            written["pdf"] = str(write_pdf(db, args.run, args.pdf))
+    except (ValueError, OSError) as exc:
+        raise CommandError(str(exc)) from exc
+    if not args.json:
+        for path in written.values():
+            print(f"wrote {path}")
+    return {"ok": True, **written}
+
+
+def review_export(args: argparse.Namespace) -> dict:
+    from engine.cli_commands import open_workspace
+    from engine.store import evaluations
+
+    db = open_workspace()
+    try:
+        dataset_id = evaluations.export_corrections(db, _project_of_run(args.run), args.run,
+                                                    args.name)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+    if not args.json:
+        print(f"stored the corrections of run {args.run} as dataset {dataset_id} ({args.name})")
+    return {"ok": True, "dataset_id": dataset_id}
