@@ -12,6 +12,8 @@ import sqlite_utils
 from engine.progress import Reporter
 
 JOB_KINDS: dict[str, str] = {
+    "data.clean": "engine.data.jobs:clean_job",
+    "data.import": "engine.data.jobs:import_job",
     "demo": "engine.pipeline:run_demo_job",
     "drift": "engine.evaluate.drift_run:drift_job",
     "evaluate": "engine.evaluate.run_eval:evaluate_job",

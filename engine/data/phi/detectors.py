@@ -68,7 +68,19 @@ _RULES: list[tuple[str, str, int]] = [
     ("NAME", r"\b(" + _CAP + r")\s+v\.\s+(?:" + _CAP + r")\b", 1),
     ("NAME", r"\b(?:" + _CAP + r")\s+v\.\s+(" + _CAP + r")\b", 1),
 ]
-_COMPILED = [(kind, re.compile(pattern), group) for kind, pattern, group in _RULES]
+# A rule runs only when one of its words occurs in the lowercased text (no words: always).
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_NEEDLES: dict[int, tuple[str, ...]] = {
+    0: ("@",), 1: ("http", "www."), 2: (".",), 3: (":",), 5: ("ssn", "social"), 6: ("-cv-", "-cr-",
+    "-mc-", "-bk-", "-md-", "-mj-", "-ap-"), 7: ("case", "docket", "cause", "index", "file", "claim",
+    "appeal", "indictment"), 9: ("mrn", "mr#", "medical record", "chart", "patient id"),
+    10: ("account", "acct", "member", "policy", "beneficiary", "health plan", "insurance",
+         "subscriber", "billing"),
+    12: ("licen", "dea", "npi", "certificate", "permit", "passport", "serial", "plate", "vin", "device"),
+    13: ("fax",), 16: _MONTHS, 17: _MONTHS, 18: _MONTHS, 19: ("y", "old"), 20: ("age",),
+    22: ("box",), 25: ("zip",), 28: (" v. ",), 29: (" v. ",)}
+_COMPILED = [(kind, re.compile(pattern), group, _NEEDLES.get(i, ()))
+             for i, (kind, pattern, group) in enumerate(_RULES)]
 _PRIORITY = {kind: len(_RULES) - i for i, (kind, _, _) in enumerate(reversed(_RULES))}
 _PAIR = re.compile(r"\b(" + _CAP + r")(?:\s+([A-Z])\.)?\s+(" + _CAP + r")\b")
 _CONTEXT_WORDS = frozenset("patient pt name client plaintiff defendant petitioner respondent "
@@ -98,8 +110,11 @@ def detect(text: str, kinds: frozenset[str] | None = None) -> list[Span]:
     """
     found: list[Span] = []
     has_digit = any(c.isdigit() for c in text)
-    for kind, pattern, group in _COMPILED:
+    lower = text.lower()
+    for kind, pattern, group, needles in _COMPILED:
         if (kinds is not None and kind not in kinds) or (not has_digit and kind not in _NO_DIGITS):
+            continue
+        if needles and not any(needle in lower for needle in needles):
             continue
         for match in pattern.finditer(text):
             start, end = match.span(group)

@@ -1,0 +1,173 @@
+"""`enclave data …`: import, preview, clean, report, quarantine export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from engine.cli_errors import CommandError
+
+
+def register(sub) -> None:
+    """Add the ``data`` command group with its own subcommands."""
+    from engine.cli import add_command as add
+
+    group = sub.add_parser("data", help="import and clean a project's data",
+                           description="Import, clean and report on a project's data.")
+    leaves = group.add_subparsers(dest="data_command", required=True, metavar="SUBCOMMAND")
+    where = (("project",), {"help": "project name"})
+    add(leaves, "import", "import a file (JSONL, JSON, CSV/TSV, Alpaca, chat, text, Parquet)",
+        data_import, where, (("file",), {"help": "the file, or a folder of .txt files"}),
+        (("--format",), {"help": "jsonl, json, csv, tsv, text, text-files, parquet, alpaca, "
+                                 "sharegpt, chat (default: detected)"}),
+        (("--task",), {"choices": ["instruction", "classification", "text"],
+                       "help": "default: the project's task"}),
+        (("--map",), {"action": "append", "default": [], "metavar": "FIELD=COLUMN",
+                      "help": "map a task field to a column (repeatable; COLUMN may join "
+                              "columns with +)"}),
+        (("--test-fraction",), {"type": float, "default": 0.1, "help": "held-out share (0: none)"}),
+        (("--seed",), {"type": int, "default": 0}),
+        (("--preview",), {"action": "store_true", "help": "show the mapping and first rows only"}))
+    add(leaves, "clean", "run the cleaning recipe as a job (new dataset version)", data_clean,
+        where, (("--recipe",), {"help": "TOML recipe file (default: the built-in recipe)"}),
+        (("--set",), {"action": "append", "default": [], "metavar": "KEY=VALUE",
+                      "help": "override one recipe field (repeatable)"}),
+        (("--dataset",), {"type": int, "help": "dataset id to clean (default: newest train split)"}))
+    add(leaves, "report", "write the quality report of the newest clean run", data_report, where,
+        (("--html",), {"required": True, "metavar": "OUT", "help": "HTML file to write"}))
+    add(leaves, "quarantine", "list or export the quarantined records", data_quarantine, where,
+        (("--export",), {"metavar": "OUT", "help": "write them as JSON Lines"}))
+
+
+def _project(db, name: str) -> dict:
+    from engine.store import projects
+    project = projects.find(db, name)
+    if project is None:
+        raise CommandError(f"No project named '{name}'. Create it with 'enclave create-project'.")
+    return project
+
+
+def _mapping(pairs: list[str]) -> dict[str, str] | None:
+    mapping = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or not field or not column:
+            raise CommandError(f"--map expects FIELD=COLUMN, got '{pair}'")
+        mapping[field.strip()] = column.strip()
+    return mapping or None
+
+
+def data_import(args: argparse.Namespace) -> dict:
+    from engine.cli_commands import open_workspace
+    from engine.data.importer import import_file, preview_file
+    from engine.data.mapping import MappingError
+    from engine.data.records import DataFormatError
+
+    db = open_workspace()
+    project = _project(db, args.project)
+    task = args.task or project["task"] or "instruction"
+    try:
+        if args.preview:
+            preview = preview_file(Path(args.file), task, args.format, mapping=_mapping(args.map))
+            if not args.json:
+                print(f"format {preview.container}, encoding {preview.encoding or '-'}, task {task}")
+                print("mapping: " + ", ".join(f"{k}={v}" for k, v in preview.mapping.items()))
+                for row in preview.rows:
+                    print("  " + json.dumps(row, ensure_ascii=False)[:160])
+            return {"ok": True, "preview": preview.__dict__}
+        summary = import_file(db, project["id"], Path(args.file), task=task, fmt=args.format,
+                              mapping=_mapping(args.map), test_fraction=args.test_fraction,
+                              seed=args.seed)
+    except (DataFormatError, MappingError, FileNotFoundError, ValueError) as exc:
+        raise CommandError(f"{exc} (nothing was imported)") from exc
+    if not args.json:
+        print(f"imported {summary.records} records ({summary.quarantined} quarantined) as dataset "
+              f"{summary.dataset_id}: {summary.train} train / {summary.test} test")
+    return {"ok": True, **summary.to_dict()}
+
+
+def _recipe(args: argparse.Namespace) -> dict:
+    from engine.data.clean_recipe import CleanRecipe
+
+    try:
+        recipe = CleanRecipe.from_toml(Path(args.recipe)) if args.recipe else CleanRecipe()
+        values = recipe.to_dict()
+        for pair in args.set:
+            key, sep, raw = pair.partition("=")
+            if not sep:
+                raise ValueError(f"--set expects KEY=VALUE, got '{pair}'")
+            values[key] = _parse_value(raw)
+        return CleanRecipe.from_dict(values).to_dict()
+    except (ValueError, OSError) as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def _parse_value(raw: str) -> object:
+    import tomllib
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def data_clean(args: argparse.Namespace) -> dict:
+    import signal
+
+    from engine import paths
+    from engine.cli_commands import _print_event, open_workspace
+    from engine.jobs.runner import JobRunner
+
+    db = open_workspace()
+    project = _project(db, args.project)
+    params = {"recipe": _recipe(args), "dataset_id": args.dataset}
+    runner = JobRunner(paths.workspace_db())
+    if not args.json:
+        runner.add_listener(_print_event)
+    job_id = runner.submit("data.clean", params, project["id"])
+    signal.signal(signal.SIGINT, lambda *_: runner.cancel(job_id))
+    row = runner.wait(job_id)
+    if row["state"] != "succeeded":
+        raise CommandError(f"cleaning job {job_id} {row['state']}: {row['error']}")
+    result = row["result"]
+    if not args.json:
+        counts = ", ".join(f"{k} {v}" for k, v in result["counts"].items() if v)
+        print(f"kept {result['records_out']} of {result['records_in']} records as dataset "
+              f"{result['train_id']} ({counts or 'no changes'})")
+    return {"ok": True, "job_id": job_id, **result}
+
+
+def data_report(args: argparse.Namespace) -> dict:
+    from engine.cli_commands import open_workspace
+    from engine.data.report import write_html
+    from engine.store import runs
+
+    db = open_workspace()
+    project = _project(db, args.project)
+    cleaned = [r for r in runs.list_for_project(db, project["id"]) if r["kind"] == "data.clean"]
+    if not cleaned:
+        raise CommandError(f"project '{args.project}' has no clean run yet; run 'enclave data clean'")
+    run = cleaned[0]
+    out = write_html(run["summary"], f"{project['name']}: data quality ({run['name']})", Path(args.html))
+    if not args.json:
+        print(f"wrote {out}")
+    return {"ok": True, "html": str(out), "run_id": run["id"], "counts": run["summary"]["counts"]}
+
+
+def data_quarantine(args: argparse.Namespace) -> dict:
+    from engine.cli_commands import open_workspace
+    from engine.store.dataset_stream import quarantine_for_project
+
+    db = open_workspace()
+    rows = quarantine_for_project(db, _project(db, args.project)["id"])
+    if args.export:
+        out = Path(args.export)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "w", encoding="utf-8") as stream:
+            for row in rows:
+                stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+    elif not args.json:
+        for row in rows:
+            print(row["reason"], file=sys.stdout)
+    return {"ok": True, "count": len(rows), "export": args.export}

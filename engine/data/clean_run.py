@@ -1,0 +1,197 @@
+"""A cleaning run: the training split (and the test split) of an import → new versions + a report.
+
+The run streams the input version from the store batch by batch and writes two
+new versions (``<name>-clean`` from the training split, ``<name>-test-clean``
+from the test split, which only gets normalisation and redaction), each linked
+to its parent and to the recipe, plus a ``data.clean`` run whose summary is the
+quality report. All of it is one transaction; the import is never changed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from engine import paths
+from engine.data.clean_recipe import CleanRecipe
+from engine.data.cleaner import STEP_NAMES, Cleaner, safe_text
+from engine.data.records import content_hash
+from engine.data.report import histogram
+from engine.data.text_fix import record_text
+from engine.progress import Reporter
+from engine.store import dataset_stream, datasets, runs
+from engine.store.transactions import transaction
+
+BATCH = 1000
+
+
+class CleanError(ValueError):
+    """A cleaning run that cannot start (no imported data, wrong dataset)."""
+
+
+@dataclass
+class CleanOutcome:
+    """The new versions and the report of a cleaning run."""
+
+    train_id: int
+    test_id: int | None
+    run_id: int
+    report: dict
+
+
+def find_inputs(db: sqlite_utils.Database, project_id: int,
+                dataset_id: int | None = None) -> tuple[dict, dict | None, dict]:
+    """The training split to clean, its test sibling, and the import they came from.
+
+    Args:
+        dataset_id: A training split (or an import without split); default: the newest
+            training split of the project.
+
+    Raises:
+        CleanError: If the project has no imported data or the dataset is not its own.
+    """
+    rows = datasets.list_for_project(db, project_id)
+    if dataset_id is None:
+        splits = [r for r in rows if r["kind"] == "split" and json.loads(r["recipe"]).get("part") == "train"]
+        imports = [r for r in rows if r["kind"] == "import"]
+        if not splits and not imports:
+            raise CleanError("the project has no imported data yet; run 'enclave data import' first")
+        train = splits[-1] if splits and (not imports or splits[-1]["parent_id"] == imports[-1]["id"]) \
+            else imports[-1]
+    else:
+        train = next((r for r in rows if r["id"] == dataset_id), None)
+        if train is None:
+            raise CleanError(f"dataset {dataset_id} is not part of project {project_id}")
+    parent_id = train["parent_id"] if train["kind"] == "split" else train["id"]
+    test = next((r for r in rows if r["kind"] == "split" and r["parent_id"] == parent_id
+                 and json.loads(r["recipe"]).get("part") == "test"), None)
+    source = datasets.get(db, parent_id)
+    return train, test, source
+
+
+def run_clean(db: sqlite_utils.Database, project_id: int, recipe: CleanRecipe, *,
+              dataset_id: int | None = None, reporter: Reporter | None = None,
+              job_id: int | None = None) -> CleanOutcome:
+    """Clean a project's training split with a recipe.
+
+    Args:
+        db: The workspace store.
+        project_id: The project.
+        recipe: What to do.
+        dataset_id: The version to clean (default: the newest training split).
+        reporter: Progress and cancel.
+        job_id: The job running it, if any.
+
+    Returns:
+        The new version ids, the run id and the report.
+
+    Raises:
+        CleanError: If there is nothing to clean.
+        ValueError: If the tokenizer cannot be loaded.
+        Cancelled: If the user stopped it; nothing is written.
+    """
+    reporter = reporter or Reporter(stage="clean")
+    train, test, source = find_inputs(db, project_id, dataset_id)
+    task = json.loads(source["recipe"]).get("task", "instruction")
+    key = None
+    if recipe.redaction == "pseudonym":
+        from engine.data.phi.redact import project_secret
+        key = project_secret(paths.project_dir(project_id))
+    cleaner = Cleaner(recipe, task, key)
+    base = source["name"]
+    with transaction(db):
+        test_id = _clean_test(db, project_id, test, cleaner, task, recipe, job_id, base)
+        writer = dataset_stream.VersionWriter(db, project_id, f"{base}-clean", "clean",
+                                              parent_id=train["id"], job_id=job_id,
+                                              recipe={"clean": recipe.to_dict(), "task": task})
+        total = train["record_count"]
+        batch: list[dict] = []
+        for position, record, _ in dataset_stream.iter_records(db, train["id"]):
+            batch.append(record)
+            if len(batch) >= BATCH:
+                _write(cleaner, batch, writer, task)
+                reporter.report(position + 1, total, f"{writer.count} kept of {position + 1}")
+                reporter.check_cancel()
+        _write(cleaner, batch, writer, task)
+        report = _report(db, cleaner, train, test, writer, test_id, task, reporter)
+        train_id = writer.finish(step_counts=report["counts"])
+        run_id = runs.create(db, project_id, "data.clean", f"{base}-clean v{train_id}",
+                             recipe.to_dict(), job_id)
+        runs.set_summary(db, run_id, report)
+    reporter.report(total, total, f"{writer.count} of {total} records kept")
+    return CleanOutcome(train_id, test_id, run_id, report)
+
+
+def _write(cleaner: Cleaner, batch: list[dict], writer, task: str) -> None:
+    kept = cleaner.filter_batch(batch)
+    writer.append(kept, [content_hash(r, task) for r in kept])
+    batch.clear()
+
+
+def _clean_test(db, project_id, test, cleaner: Cleaner, task, recipe, job_id, base) -> int | None:
+    if test is None:
+        return None
+    writer = dataset_stream.VersionWriter(db, project_id, f"{base}-test-clean", "clean",
+                                          parent_id=test["id"], job_id=job_id,
+                                          recipe={"clean": recipe.to_dict(), "task": task,
+                                                  "steps": "normalise and redaction only"})
+    for _, record, _ in dataset_stream.iter_records(db, test["id"]):
+        fixed = cleaner.transform(record, log=False)
+        if fixed is not None:
+            cleaner.add_test(fixed)
+            writer.append([fixed], [content_hash(fixed, task)])
+    return writer.finish(part="test")
+
+
+def _report(db, cleaner: Cleaner, train, test, writer, test_id, task, reporter) -> dict:
+    log = cleaner.log
+    kept_texts = _texts_at(db, writer.dataset_id, sorted(log.clusters))
+    report = {
+        "input": {"dataset_id": train["id"], "records": train["record_count"],
+                  "test_dataset_id": test["id"] if test else None},
+        "output": {"dataset_id": writer.dataset_id, "records": writer.count, "test_dataset_id": test_id},
+        "task": task,
+        "counts": {name: log.counts.get(name, 0) for name in STEP_NAMES},
+        "examples": log.examples,
+        "clusters": [{"kept_position": p, "kept_text": kept_texts.get(p, ""), "removed": members}
+                     for p, members in sorted(log.clusters.items())],
+        "phi_counts": dict(log.phi_counts.most_common()),
+        "redaction": cleaner.recipe.redaction,
+        "length_unit": cleaner.length_unit,
+        "lengths": histogram(cleaner.lengths_before, cleaner.lengths_after),
+    }
+    if task == "classification" and cleaner.recipe.label_checks:
+        report["labels"] = _label_report(db, cleaner, train, writer, reporter)
+    return report
+
+
+def _texts_at(db, dataset_id: int, positions: list[int]) -> dict[int, str]:
+    if not positions:
+        return {}
+    marks = ",".join("?" * len(positions))
+    rows = db.execute(f"SELECT position, data FROM records WHERE dataset_id = ? AND position IN ({marks})",
+                      [dataset_id, *positions]).fetchall()
+    return {p: safe_text(record_text(json.loads(d))) for p, d in rows}
+
+
+def _label_report(db, cleaner: Cleaner, train, writer, reporter) -> dict:
+    from engine.data.label_checks import label_findings, likely_mislabelled
+
+    recipe = cleaner.recipe
+    before = [r.get("label") for _, r, _ in dataset_stream.iter_records(db, train["id"])]
+    kept = [r for _, r, _ in dataset_stream.iter_records(db, writer.dataset_id)]
+    allowed = {x.strip() for x in recipe.allowed_labels.split(",") if x.strip()}
+    findings = label_findings([r["label"] for r in kept], allowed, recipe.min_label_count)
+    findings["before"] = label_findings(before, allowed, recipe.min_label_count)["counts"]
+    findings["suspects"] = []
+    if recipe.mislabel_check and len(kept) >= 10:
+        sample = kept[:recipe.mislabel_max_records]
+        suspects = likely_mislabelled([record_text(r) for r in sample], [r["label"] for r in sample],
+                                      recipe.seed, reporter.for_stage("embed"))
+        findings["suspects"] = [{**s, "line": sample[s["index"]].get("_line"),
+                                 "text": safe_text(record_text(sample[s["index"]]))}
+                                for s in suspects[:50]]
+        findings["suspect_count"] = len(suspects)
+    return findings

@@ -1,0 +1,34 @@
+"""Job functions of the data stage: import a file, run a cleaning recipe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.jobs.registry import JobContext
+
+
+def import_job(ctx: JobContext) -> dict:
+    """Params: path, task, format, mapping, test_fraction, seed, name."""
+    from engine.data.importer import import_file
+
+    p = ctx.params
+    summary = import_file(ctx.db, ctx.project_id, Path(p["path"]), task=p["task"],
+                          fmt=p.get("format"), mapping=p.get("mapping"),
+                          test_fraction=p.get("test_fraction", 0.1), seed=p.get("seed", 0),
+                          name=p.get("name"), reporter=ctx.reporter.for_stage("import"),
+                          job_id=ctx.job_id)
+    return summary.to_dict()
+
+
+def clean_job(ctx: JobContext) -> dict:
+    """Params: recipe (dict of CleanRecipe fields), dataset_id (optional)."""
+    from engine.data.clean_recipe import CleanRecipe
+    from engine.data.clean_run import run_clean
+
+    recipe = CleanRecipe.from_dict(ctx.params.get("recipe") or {})
+    outcome = run_clean(ctx.db, ctx.project_id, recipe, dataset_id=ctx.params.get("dataset_id"),
+                        reporter=ctx.reporter.for_stage("clean"), job_id=ctx.job_id)
+    report = outcome.report
+    return {"train_id": outcome.train_id, "test_id": outcome.test_id, "run_id": outcome.run_id,
+            "records_in": report["input"]["records"], "records_out": report["output"]["records"],
+            "counts": report["counts"], "phi_counts": report["phi_counts"]}
