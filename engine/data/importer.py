@@ -92,7 +92,7 @@ def preview_file(path: Path, task: str, fmt: str | None = None, rows: int = 5,
         task: "instruction", "classification" or "text".
         fmt: Format name or None to detect.
         rows: Rows to return.
-        mapping: A mapping to use instead of the guess.
+        mapping: Fields to map differently from the guess.
         scan: Rows scanned for column names.
 
     Raises:
@@ -111,8 +111,20 @@ def preview_file(path: Path, task: str, fmt: str | None = None, rows: int = 5,
         if isinstance(value, dict):
             columns += [k for k in value if k not in columns]
     return Preview(container, encoding, columns, [v for v in good[:rows]],
-                   dict(mapping) if mapping else guess_mapping(columns, task), task,
+                   merge_mapping(guess_mapping(columns, task), mapping), task,
                    [str(r) for r in seen if isinstance(r, RecordError)])
+
+
+def merge_mapping(guess: dict[str, str], given: dict[str, str] | None) -> dict[str, str]:
+    """The user's mapping over the suggested one (fields the user did not name keep the guess)."""
+    if not given:
+        return guess
+    if "messages" in given:
+        return dict(given)
+    merged = {**guess, **given}
+    if {"prompt", "response"} & set(given):
+        merged.pop("messages", None)
+    return merged
 
 
 def import_file(db: sqlite_utils.Database, project_id: int, path: Path, *, task: str,
