@@ -18,7 +18,8 @@ def register(sub) -> None:
     add(sub, "select", "select a coreset of a project's dataset (a new dataset version)",
         select, (("project",), {"help": "project name"}),
         (("--method",), {"default": "kmeans", "choices": METHOD_NAMES}),
-        (("--budget",), {"default": "10%", "help": "rows (200) or percentage (5%%, down to 0.5%%)"}),
+        (("--budget",), {"default": "10%",
+                         "help": "rows (200) or percentage (5%%, down to 0.5%%)"}),
         (("--seed",), {"type": int, "default": 0}),
         (("--dataset",), {"help": "dataset name (default: newest non-test, non-selection)"}),
         (("--k",), {"type": int, "help": "clusters (default: one per selected row)"}),
@@ -74,9 +75,10 @@ def select(args: argparse.Namespace) -> dict:
 
 def _print_summary(s: dict) -> None:
     m = s["metrics"]
-    print(f"selected {s['budget']} of {s['rows']} rows from '{s['parent_name']}' with {s['method']} "
-          f"(seed {s['seed']}) → dataset {s['dataset_id']}")
-    print(f"  embeddings: {s['embedded']} computed, {s['cached']} from the cache ({s['embedding']})")
+    print(f"selected {s['budget']} of {s['rows']} rows from '{s['parent_name']}' "
+          f"with {s['method']} (seed {s['seed']}) → dataset {s['dataset_id']}")
+    print(f"  embeddings: {s['embedded']} computed, {s['cached']} from the cache "
+          f"({s['embedding']})")
     print(f"  coverage: k-center radius {m['kcenter_radius']}, clusters hit "
           f"{m['clusters_hit']:.0%} of {m['reference_clusters']}, quantisation error "
           f"{m['quantisation_error']}")

@@ -26,7 +26,8 @@ class SelectionRecipe:
     over 100 % or unreadable, a bad k, dedup threshold, score or weight.
     """
 
-    method: str = field(default="kmeans", metadata=_help("selection method", choices=METHOD_NAMES))
+    method: str = field(default="kmeans",
+                        metadata=_help("selection method", choices=METHOD_NAMES))
     budget: str = field(default="10%", metadata=_help(
         "rows to keep: a count (e.g. 200) or a percentage of the dataset (e.g. 5%, down to 0.5%)"))
     seed: int = field(default=0, metadata=_help("random seed; same seed, same selection"))
@@ -42,7 +43,8 @@ class SelectionRecipe:
         "score for the quality method", choices=SCORES))
     quality_weight: float = field(default=0.5, metadata=_help(
         "weight of quality against typicality in the quality method (0..1)"))
-    knn: int = field(default=20, metadata=_help("neighbours per row in the facility-location graph"))
+    knn: int = field(default=20, metadata=_help(
+        "neighbours per row in the facility-location graph"))
 
     def __post_init__(self) -> None:
         self.budget = str(self.budget).strip()
@@ -52,7 +54,8 @@ class SelectionRecipe:
         if self.k is not None and self.k < 1:
             raise RecipeError(f"k: must be at least 1, got {self.k}")
         if self.allocation not in ("proportional", "equal"):
-            raise RecipeError(f"allocation: must be 'proportional' or 'equal', not {self.allocation!r}")
+            raise RecipeError(f"allocation: must be 'proportional' or 'equal', "
+                              f"not {self.allocation!r}")
         if self.embedding not in ("minilm", "llm"):
             raise RecipeError(f"embedding: must be 'minilm' or 'llm', not {self.embedding!r}")
         if not 0.0 <= self.dedup <= 1.0:

@@ -42,9 +42,9 @@ def stratified(inner: Callable[[MethodInput], Selection]) -> Callable[[MethodInp
             rows = np.flatnonzero(label_array == name)
             k = None if data.k is None else max(1, min(quota, round(data.k * quota / data.budget)))
             seed = int(np.random.SeedSequence([data.seed, number]).generate_state(1)[0])
-            part = inner(replace(data, embeddings=data.embeddings[rows], budget=quota, k=k, seed=seed,
-                                 labels=None, scores=None if data.scores is None
-                                 else data.scores[rows]))
+            scores = None if data.scores is None else data.scores[rows]
+            part = inner(replace(data, embeddings=data.embeddings[rows], budget=quota, k=k,
+                                 seed=seed, labels=None, scores=scores))
             chosen.append(rows[part.indices])
         n = len(data.embeddings)
         return Selection(indices=np.sort(np.concatenate(chosen)),

@@ -1,0 +1,271 @@
+"""Selection tab: pick a coreset (method, budget, seed), run it as a job, see how it covers.
+
+Shows the 2-D map of all samples with the selected ones ringed and clusters
+coloured, coverage numbers, label shares of subset vs all, and the selected rows.
+"""
+
+from __future__ import annotations
+
+import json
+
+import sqlite_utils
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QGridLayout,
+                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
+                               QSpinBox, QSplitter, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from engine.select.methods import METHOD_NAMES
+from engine.select.recipe import RecipeError, SelectionRecipe
+from engine.store import datasets, runs
+from gui.widgets.selection_charts import LabelSharePlot, SelectionMapPlot
+
+JOB_KIND = "select"
+MAP_KIND = "selection-map"  # engine.select.stage.MAP_KIND, without importing numpy-heavy code
+COVERAGE_ROWS = [("kcenter_radius", "k-center radius", "farthest any sample is from the subset"),
+                 ("clusters_hit", "Clusters hit", "share of reference clusters with a pick"),
+                 ("quantisation_error", "Quantisation error",
+                  "mean squared distance of all samples to their nearest pick"),
+                 ("mean_distance", "Mean distance", "mean distance to the nearest pick")]
+TABLE_ROWS = 500
+
+
+class SelectionPanel(QWidget):
+    """Runs ``select`` jobs for one project and shows the newest selection.
+
+    Signals:
+        selection_shown(dataset_id): a selection is now on screen.
+    """
+
+    selection_shown = Signal(int)
+
+    def __init__(self, db: sqlite_utils.Database, bridge, parent=None) -> None:
+        super().__init__(parent)
+        self.db, self.bridge = db, bridge
+        self.project_id: int | None = None
+        self.job_id: int | None = None
+        self._build_form()
+        self._build_results()
+        self._build_layout()
+        bridge.job_progressed.connect(self._on_job_progressed)
+        bridge.job_finished.connect(self._on_job_finished)
+
+    def _build_form(self) -> None:
+        self.dataset_combo = QComboBox()
+        self.method_combo = QComboBox()
+        self.method_combo.addItems(METHOD_NAMES)
+        self.budget_edit = QLineEdit("5%")
+        self.budget_edit.setToolTip("A count (200) or a percentage (5%, down to 0.5%)")
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 1_000_000)
+        self.k_spin = QSpinBox()
+        self.k_spin.setRange(0, 100_000)
+        self.k_spin.setSpecialValueText("auto")
+        self.run_button = QPushButton("Select")
+        self.run_button.setObjectName("primary")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.status_label = QLabel("Choose a method and a budget.")
+        self.status_label.setObjectName("subtitle")
+        self.status_label.setWordWrap(True)
+        self.run_button.clicked.connect(self.run_selection)
+        self.cancel_button.clicked.connect(self.cancel_selection)
+
+    def _build_results(self) -> None:
+        self.map_plot = SelectionMapPlot()
+        self.label_plot = LabelSharePlot()
+        self.coverage_labels: dict[str, QLabel] = {}
+        self.coverage_grid = QGridLayout()
+        for row, (key, title, tip) in enumerate(COVERAGE_ROWS):
+            name = QLabel(title)
+            name.setToolTip(tip)
+            value = QLabel("—")
+            value.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            self.coverage_grid.addWidget(name, row, 0)
+            self.coverage_grid.addWidget(value, row, 1)
+            self.coverage_labels[key] = value
+        self.summary_label = QLabel()
+        self.summary_label.setWordWrap(True)
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Row", "Label", "Text"])
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.Stretch)
+
+    def _build_layout(self) -> None:
+        form = QFormLayout()
+        form.addRow("Dataset", self.dataset_combo)
+        form.addRow("Method", self.method_combo)
+        form.addRow("Budget", self.budget_edit)
+        form.addRow("Seed", self.seed_spin)
+        form.addRow("Clusters (k)", self.k_spin)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.run_button)
+        side = QVBoxLayout()
+        side.addLayout(form)
+        side.addLayout(buttons)
+        side.addWidget(self.status_label)
+        side.addWidget(_title("Coverage"))
+        side.addWidget(self.summary_label)
+        side.addLayout(self.coverage_grid)
+        side_box = QWidget()
+        side_box.setLayout(side)
+        side.addStretch(1)
+        side_box.setMinimumWidth(300)
+        self.label_plot.setMinimumWidth(300)
+        top = QSplitter(Qt.Horizontal)
+        top.addWidget(side_box)
+        top.addWidget(self.map_plot)
+        top.addWidget(self.label_plot)
+        top.setStretchFactor(1, 1)
+        top.setSizes([330, 620, 330])
+        body = QSplitter(Qt.Vertical)
+        body.addWidget(top)
+        table_box = QWidget()
+        table_layout = QVBoxLayout(table_box)
+        table_layout.setContentsMargins(0, 0, 0, 0)
+        table_layout.addWidget(_title("Selected samples"))
+        table_layout.addWidget(self.table)
+        body.addWidget(table_box)
+        body.setSizes([520, 220])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addWidget(body)
+
+    # ----- project and selection data -------------------------------------------------
+
+    def open_project(self, project_id: int | None) -> None:
+        """Show a project's datasets and its newest selection."""
+        self.project_id = project_id
+        self.dataset_combo.clear()
+        if project_id is None:
+            return
+        rows = datasets.list_for_project(self.db, project_id)
+        names = list(dict.fromkeys(r["name"] for r in rows if r["kind"] != "selection"))
+        self.dataset_combo.addItems(names[::-1])
+        selections = [r for r in rows if r["kind"] == "selection"]
+        if selections:
+            self.show_selection(selections[-1]["id"])
+        else:
+            self._clear_results()
+
+    def show_selection(self, dataset_id: int) -> None:
+        """Put a stored selection (dataset version of kind 'selection') on screen."""
+        from engine.select.stage import load_map
+
+        row = datasets.get(self.db, dataset_id)
+        recipe = json.loads(row["recipe"] or "{}")
+        metrics = recipe.get("metrics", {})
+        for key, label in self.coverage_labels.items():
+            value = metrics.get(key)
+            label.setText("—" if value is None else
+                          f"{value:.0%} of {metrics.get('reference_clusters')}"
+                          if key == "clusters_hit" else f"{value:.3f}")
+        self.summary_label.setText(
+            f"{row['name']} v{row['version']}: {row['record_count']} of "
+            f"{recipe.get('parent_rows', '?')} rows by {recipe.get('method')} "
+            f"(budget {recipe.get('budget')}, seed {recipe.get('seed')}, "
+            f"{recipe.get('embedding_model')})")
+        self.label_plot.show_shares(metrics.get("labels"))
+        map_path = self._map_path(dataset_id)
+        if map_path is not None:
+            saved = load_map(map_path)
+            self.map_plot.show_map(saved["coords"], saved["clusters"], saved["selected"])
+        else:
+            self.map_plot.clear_map()
+        self._fill_table(datasets.records(self.db, dataset_id),
+                         recipe.get("parent_positions", []))
+        self.selection_shown.emit(dataset_id)
+
+    def _map_path(self, dataset_id: int) -> str | None:
+        for artifact in reversed(runs.artifacts(self.db, self.project_id)):
+            if artifact["kind"] == MAP_KIND and \
+                    json.loads(artifact["meta"] or "{}").get("dataset_id") == dataset_id:
+                return artifact["path"]
+        return None
+
+    def _fill_table(self, records: list[dict], positions: list[int]) -> None:
+        shown = records[:TABLE_ROWS]
+        self.table.setRowCount(len(shown))
+        for row, record in enumerate(shown):
+            text = record.get("text") or \
+                f"{record.get('prompt', '')} → {record.get('response', '')}"
+            values = [str(positions[row] if row < len(positions) else row),
+                      str(record.get("label", "")), " ".join(str(text).split())[:300]]
+            for column, value in enumerate(values):
+                self.table.setItem(row, column, QTableWidgetItem(value))
+
+    def _clear_results(self) -> None:
+        self.map_plot.clear_map()
+        self.label_plot.show_shares(None)
+        self.table.setRowCount(0)
+        self.summary_label.setText("No selection yet.")
+        for label in self.coverage_labels.values():
+            label.setText("—")
+
+    # ----- jobs ----------------------------------------------------------------------
+
+    def recipe(self) -> SelectionRecipe:
+        """The recipe the form describes (raises RecipeError naming the field)."""
+        return SelectionRecipe(method=self.method_combo.currentText(),
+                               budget=self.budget_edit.text(), seed=self.seed_spin.value(),
+                               k=self.k_spin.value() or None)
+
+    def run_selection(self) -> int | None:
+        """Submit a ``select`` job from the form; returns its id (None on a form error)."""
+        if self.project_id is None:
+            return None
+        try:
+            recipe = self.recipe()
+        except RecipeError as exc:
+            self._set_status(str(exc), error=True)
+            return None
+        params = {"recipe": recipe.to_dict(), "dataset": self.dataset_combo.currentText() or None}
+        self.job_id = self.bridge.submit(JOB_KIND, params, self.project_id)
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self._set_status(f"Selecting with {recipe.method}…")
+        return self.job_id
+
+    def cancel_selection(self) -> None:
+        if self.job_id is not None:
+            self.bridge.cancel(self.job_id)
+            self._set_status("Cancelling…")
+
+    def _set_status(self, text: str, error: bool = False) -> None:
+        self.status_label.setObjectName("errorText" if error else "subtitle")
+        self.status_label.style().unpolish(self.status_label)
+        self.status_label.style().polish(self.status_label)
+        self.status_label.setText(text)
+
+    @Slot(int, dict)
+    def _on_job_progressed(self, job_id: int, event: dict) -> None:
+        if job_id == self.job_id:
+            self._set_status(f"{event.get('stage')}: {event.get('message')}")
+
+    @Slot(int, dict)
+    def _on_job_finished(self, job_id: int, row: dict) -> None:
+        if job_id != self.job_id:
+            return
+        self.job_id = None
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        if row.get("state") != "succeeded":
+            self._set_status(f"Selection {row.get('state')}: {row.get('error') or ''}", error=True)
+            return
+        result = row.get("result") or {}
+        if isinstance(result, str):
+            result = json.loads(result)
+        self._set_status(f"Done in {result.get('seconds')} s: {result.get('embedded')} embedded, "
+                         f"{result.get('cached')} from the cache.")
+        self.show_selection(result["dataset_id"])
+
+
+def _title(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("sectionTitle")
+    return label
