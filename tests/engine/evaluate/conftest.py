@@ -53,13 +53,11 @@ def with_kind(records: list[dict]) -> list[dict]:
     return [{**r, "kind": "even" if i % 2 == 0 else "odd"} for i, r in enumerate(records)]
 
 
-@pytest.fixture
-def trained_project(tuned_tiny, tiny_records, tmp_path):
-    """A workspace with a project, train/test splits and a train run with its models."""
+def populate(db, tuned_tiny, tiny_records) -> dict:
+    """A project with train/test splits and a train run with its models, in ``db``."""
     from engine.data.records import content_hash
-    from engine.store import datasets, open_store, projects, runs
+    from engine.store import datasets, projects, runs
 
-    db = open_store(tmp_path / "w.sqlite3")
     project_id = projects.create(db, "Eval")
     records = with_kind(tiny_records)
     for name, part in (("tiny-train", records[:30]), ("tiny-test", records[30:])):
@@ -70,3 +68,20 @@ def trained_project(tuned_tiny, tiny_records, tmp_path):
     runs.add_artifact(db, project_id, "lora-adapter", tuned_tiny["adapter"], run_id)
     runs.add_artifact(db, project_id, "merged-model", tuned_tiny["merged"], run_id)
     return {"db": db, "project_id": project_id, "run_id": run_id, "records": records}
+
+
+@pytest.fixture
+def trained_project(tuned_tiny, tiny_records, tmp_path):
+    """A store in ``tmp_path`` with a project ready for evaluation."""
+    from engine.store import open_store
+
+    return populate(open_store(tmp_path / "w.sqlite3"), tuned_tiny, tiny_records)
+
+
+@pytest.fixture
+def workspace_project(tuned_tiny, tiny_records):
+    """The same project in the test's workspace (``ENCLAVE_HOME``), for commands and jobs."""
+    from engine import paths
+    from engine.store import open_store
+
+    return populate(open_store(paths.workspace_db()), tuned_tiny, tiny_records)
