@@ -27,9 +27,10 @@ def histogram(before: list[int], after: list[int], bins: int = 20) -> dict:
     if not before:
         return {"edges": [], "before": [], "after": []}
     top = max(1, int(np.percentile(before, 99)))
-    edges = np.linspace(0, top, bins + 1).round().astype(int)
+    low = min(int(min(before)), top - 1)
+    edges = np.linspace(low, top, bins + 1).round().astype(int)
     edges = np.unique(edges)
-    clip = lambda v: np.clip(np.asarray(v, dtype=float), 0, top)  # noqa: E731
+    clip = lambda v: np.clip(np.asarray(v, dtype=float), low, top)  # noqa: E731
     return {"edges": edges.tolist(),
             "before": np.histogram(clip(before), edges)[0].tolist(),
             "after": np.histogram(clip(after), edges)[0].tolist() if after else [0] * (len(edges) - 1)}

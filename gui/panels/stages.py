@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 
 STAGE_PANELS: list[tuple[str, str]] = [
+    ("Data", "gui.panels.data:DataPanel"),
     ("Selection", "gui.panels.selection:SelectionPanel"),
 ]
 

@@ -1,0 +1,313 @@
+"""Data tab: import a file with a mapping the user can change, clean it, see what happened.
+
+Left: the file, task and format, a mapping row per task field and the first
+rows of the file; the import runs as a ``data.import`` job. Middle: the cleaning
+recipe form (built from the recipe's fields) run as a ``data.clean`` job. Right:
+counts per step, the length histogram, near-duplicate clusters (which record was
+kept), the quarantine and the redactions, from the newest clean run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlite_utils
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
+                               QHeaderView,
+                               QLabel, QLineEdit, QPushButton, QScrollArea, QSplitter,
+                               QTabWidget, QVBoxLayout, QWidget)
+
+from engine.data.clean_recipe import CleanRecipe
+from engine.data.cleaner import STEP_NAMES
+from engine.data.formats import CONTAINERS
+from engine.data.mapping import OPTIONAL_FIELDS
+from engine.data.records import TASK_FIELDS
+from engine.data.report import STEP_TITLES
+from engine.store import projects, runs
+from engine.store.dataset_stream import quarantine_for_project
+from gui.widgets.data_views import (LengthHistogramPlot, RecipeForm, fill_table,
+                                    read_only_table)
+
+FORMATS = ["(detect)", *CONTAINERS, "alpaca", "sharegpt", "chat"]
+UNMAPPED = "(none)"
+QUARANTINE_ROWS = 500
+
+
+class DataPanel(QWidget):
+    """Import and cleaning for one project.
+
+    Signals:
+        report_shown(run_id): a clean run's report is on screen.
+        import_done(dataset_id): an import finished and its quarantine is shown.
+    """
+
+    report_shown = Signal(int)
+    import_done = Signal(int)
+
+    def __init__(self, db: sqlite_utils.Database, bridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db, self.bridge = db, bridge
+        self.project_id: int | None = None
+        self.job_id: int | None = None
+        self.preview = None
+        self.mapping_combos: dict[str, QComboBox] = {}
+        body = QSplitter(Qt.Horizontal)
+        body.addWidget(self._build_import())
+        body.addWidget(self._build_clean())
+        body.addWidget(self._build_results())
+        body.setSizes([380, 320, 580])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 10)
+        layout.addWidget(body)
+        bridge.job_progressed.connect(self._on_job_progressed)
+        bridge.job_finished.connect(self._on_job_finished)
+
+    # ----- building -----------------------------------------------------------------
+
+    def _build_import(self) -> QWidget:
+        box = QGroupBox("Import")
+        self.path_edit = QLineEdit()
+        self.path_edit.setPlaceholderText("JSONL, JSON, CSV/TSV, Parquet, text file or folder")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        self.task_combo = QComboBox()
+        self.task_combo.addItems(list(TASK_FIELDS))
+        self.format_combo = QComboBox()
+        self.format_combo.addItems(FORMATS)
+        self.preview_button = QPushButton("Preview")
+        self.preview_button.clicked.connect(self.show_preview)
+        self.import_button = QPushButton("Import")
+        self.import_button.setObjectName("primary")
+        self.import_button.clicked.connect(self.run_import)
+        self.mapping_form = QFormLayout()
+        self.preview_table = read_only_table(["(preview)"])
+        self.preview_table.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
+        self.preview_table.horizontalHeader().setDefaultSectionSize(150)
+        self.preview_table.horizontalHeader().setStretchLastSection(True)
+        row = QHBoxLayout()
+        row.addWidget(self.path_edit)
+        row.addWidget(browse)
+        form = QFormLayout()
+        form.addRow("File", row)
+        form.addRow("Task", self.task_combo)
+        form.addRow("Format", self.format_combo)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.preview_button)
+        buttons.addWidget(self.import_button)
+        layout = QVBoxLayout(box)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Mapping (task field ← column)"))
+        layout.addLayout(self.mapping_form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.preview_table, 1)
+        return box
+
+    def _build_clean(self) -> QWidget:
+        box = QGroupBox("Cleaning recipe")
+        self.recipe_form = RecipeForm(CleanRecipe)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.recipe_form)
+        self.clean_button = QPushButton("Run cleaning")
+        self.clean_button.setObjectName("primary")
+        self.clean_button.clicked.connect(self.run_clean)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self._cancel)
+        self.status_label = QLabel("Import a file, then run the cleaning recipe.")
+        self.status_label.setWordWrap(True)
+        self.status_label.setObjectName("subtitle")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.clean_button)
+        layout = QVBoxLayout(box)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status_label)
+        return box
+
+    def _build_results(self) -> QWidget:
+        self.summary_label = QLabel("No cleaning run yet.")
+        self.summary_label.setWordWrap(True)
+        self.summary_label.setMinimumHeight(40)
+        self.counts_table = read_only_table(["Step", "Records"], stretch_last=False)
+        self.counts_table.setMinimumWidth(300)
+        self.counts_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.length_plot = LengthHistogramPlot()
+        self.clusters_table = read_only_table(["Record", "Similarity", "Text"])
+        self.quarantine_table = read_only_table(["Line", "Field", "Reason"])
+        self.examples_table = read_only_table(["Step", "Line", "Why", "Text"])
+        self.labels_table = read_only_table(["Label", "Before", "After"])
+        self.tabs = QTabWidget()
+        for widget, title in ((self.clusters_table, "Near duplicates"),
+                              (self.quarantine_table, "Quarantine"),
+                              (self.examples_table, "Examples"), (self.labels_table, "Labels")):
+            self.tabs.addTab(widget, title)
+        top = QHBoxLayout()
+        top.addWidget(self.counts_table, 1)
+        top.addWidget(self.length_plot, 1)
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.summary_label)
+        layout.addLayout(top, 2)
+        layout.addWidget(self.tabs, 3)
+        return box
+
+    # ----- import -------------------------------------------------------------------
+
+    def open_project(self, project_id: int) -> None:
+        """Show a project's data: task, newest report, quarantine."""
+        self.project_id = project_id
+        task = projects.get(self.db, project_id).get("task") or "instruction"
+        self.task_combo.setCurrentText(task)
+        self.refresh()
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import data")
+        if path:
+            self.path_edit.setText(path)
+            self.show_preview()
+
+    def _format(self) -> str | None:
+        text = self.format_combo.currentText()
+        return None if text == FORMATS[0] else text
+
+    def show_preview(self) -> bool:
+        """Read the first rows of the file and fill the mapping; False with a message on error."""
+        from engine.data.importer import preview_file
+        try:
+            self.preview = preview_file(Path(self.path_edit.text()), self.task_combo.currentText(),
+                                        self._format())
+        except (OSError, ValueError) as exc:
+            self.status_label.setText(f"Cannot preview: {exc}")
+            return False
+        self._fill_mapping(self.preview)
+        columns = self.preview.columns or ["(no columns)"]
+        self.preview_table.setColumnCount(len(columns))
+        self.preview_table.setHorizontalHeaderLabels(columns)
+        fill_table(self.preview_table, [[_cell(row.get(c)) for c in columns] for row in self.preview.rows])
+        self.status_label.setText(f"{self.preview.container}, {self.preview.encoding or 'binary'}; "
+                                  "check the mapping, then Import.")
+        return True
+
+    def _fill_mapping(self, preview) -> None:
+        while self.mapping_form.rowCount():
+            self.mapping_form.removeRow(0)
+        self.mapping_combos = {}
+        task = preview.task
+        fields = list(TASK_FIELDS[task]) + list(OPTIONAL_FIELDS.get(task, ()))
+        if "messages" in preview.mapping:
+            fields = ["messages"]
+        for name in fields:
+            combo = QComboBox()
+            combo.setEditable(True)  # "instruction+input" joins columns
+            combo.addItems([UNMAPPED, *preview.columns])
+            combo.setCurrentText(preview.mapping.get(name, UNMAPPED))
+            self.mapping_combos[name] = combo
+            self.mapping_form.addRow(name, combo)
+
+    def mapping(self) -> dict[str, str]:
+        """The mapping as the user left it."""
+        return {name: combo.currentText() for name, combo in self.mapping_combos.items()
+                if combo.currentText() not in ("", UNMAPPED)}
+
+    def run_import(self) -> int | None:
+        """Submit the import job; returns its id, or None with a message."""
+        if self.project_id is None or (self.preview is None and not self.show_preview()):
+            return None
+        params = {"path": self.path_edit.text(), "task": self.task_combo.currentText(),
+                  "format": self._format(), "mapping": self.mapping()}
+        return self._submit("data.import", params, "Importing…")
+
+    # ----- cleaning -----------------------------------------------------------------
+
+    def run_clean(self) -> int | None:
+        """Submit the cleaning job with the form's recipe; None with a message on a bad value."""
+        if self.project_id is None:
+            return None
+        try:
+            recipe = CleanRecipe.from_dict(self.recipe_form.values())
+        except ValueError as exc:
+            self.status_label.setText(str(exc))
+            return None
+        return self._submit("data.clean", {"recipe": recipe.to_dict()}, "Cleaning…")
+
+    def _submit(self, kind: str, params: dict, message: str) -> int:
+        self.job_id = self.bridge.submit(kind, params, self.project_id)
+        self.status_label.setText(message)
+        for button in (self.import_button, self.clean_button):
+            button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        return self.job_id
+
+    def _cancel(self) -> None:
+        if self.job_id is not None:
+            self.bridge.cancel(self.job_id)
+
+    @Slot(int, dict)
+    def _on_job_progressed(self, job_id: int, event: dict) -> None:
+        if job_id == self.job_id:
+            self.status_label.setText(f"{event.get('stage', '')}: {event.get('message', '')}")
+
+    @Slot(int, dict)
+    def _on_job_finished(self, job_id: int, row: dict) -> None:
+        if job_id != self.job_id:
+            return
+        self.job_id = None
+        for button in (self.import_button, self.clean_button):
+            button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        if row.get("state") != "succeeded":
+            self.status_label.setText(f"{row.get('state')}: {row.get('error') or ''}")
+            return
+        result = row.get("result") or {}
+        if row.get("kind") == "data.import" or "quarantined" in result:
+            self.status_label.setText(f"Imported {result.get('records')} records, "
+                                      f"{result.get('quarantined')} quarantined.")
+            self.refresh()
+            self.import_done.emit(int(result.get("dataset_id") or 0))
+        else:
+            self.status_label.setText(f"Kept {result.get('records_out')} of {result.get('records_in')}.")
+            self.refresh()
+
+    # ----- results ------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Reload the quarantine and the newest clean run's report."""
+        if self.project_id is None:
+            return
+        bad = quarantine_for_project(self.db, self.project_id)
+        fill_table(self.quarantine_table, [[q["line"], q["field"] or "", q["reason"]]
+                                           for q in bad[:QUARANTINE_ROWS]])
+        self.tabs.setTabText(1, f"Quarantine ({len(bad)})")
+        cleaned = [r for r in runs.list_for_project(self.db, self.project_id) if r["kind"] == "data.clean"]
+        if cleaned:
+            self.show_report(cleaned[0]["summary"])
+            self.report_shown.emit(cleaned[0]["id"])
+
+    def show_report(self, report: dict) -> None:
+        """Counts, histogram, clusters, examples and labels of one report."""
+        self.summary_label.setText(
+            f"{report['input']['records']:,} training records in, {report['output']['records']:,} kept "
+            f"(dataset {report['output']['dataset_id']}). Identifiers: "
+            + (", ".join(f"{k} {v}" for k, v in report["phi_counts"].items()) or "none") + ".")
+        fill_table(self.counts_table, [[STEP_TITLES.get(s, s), f"{report['counts'].get(s, 0):,}"]
+                                       for s in STEP_NAMES])
+        self.length_plot.show_lengths(report["lengths"], report["length_unit"])
+        rows = []
+        for cluster in report["clusters"]:
+            rows.append(["kept", "", cluster["kept_text"]])
+            rows += [[f"  removed, line {m['line']}", m["similarity"], m["text"]] for m in cluster["removed"]]
+        fill_table(self.clusters_table, rows)
+        fill_table(self.examples_table, [[STEP_TITLES.get(step, step), e["line"], e["reason"], e["text"]]
+                                         for step, shown in report["examples"].items() for e in shown])
+        labels = report.get("labels") or {}
+        fill_table(self.labels_table, [[name, n, labels.get("counts", {}).get(name, 0)]
+                                       for name, n in labels.get("before", {}).items()])
+
+
+def _cell(value: object) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) < 200 else text[:199] + "…"
