@@ -12,11 +12,13 @@ import sqlite_utils
 from engine.progress import Reporter
 
 JOB_KINDS: dict[str, str] = {
+    "compress": "engine.compress.jobs:compress_job",
     "data.clean": "engine.data.jobs:clean_job",
     "data.import": "engine.data.jobs:import_job",
     "demo": "engine.pipeline:run_demo_job",
     "drift": "engine.evaluate.drift_run:drift_job",
     "evaluate": "engine.evaluate.run_eval:evaluate_job",
+    "export": "engine.compress.jobs:export_job",
     "select": "engine.select.stage:run_select_job",
     "selftest.count": "engine.jobs.selftest:count",
     "selftest.crash": "engine.jobs.selftest:crash",

@@ -1,0 +1,148 @@
+"""`enclave compress` and `enclave export`: checked here, run as jobs, printed for people."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+from pathlib import Path
+
+from engine import paths
+from engine.cli_errors import CommandError
+
+_RECIPE_FLAGS = {
+    "quant_type": (("--quant-type",), {"help": "4-bit type: nf4 or fp4"}),
+    "double_quant": (("--no-double-quant",), {"action": "store_false", "dest": "double_quant",
+                                              "default": None,
+                                              "help": "4-bit: no double quantization"}),
+    "dtype": (("--dtype",), {"help": "merge: float32, float16 or bfloat16"}),
+    "sparsity": (("--sparsity",), {"type": float, "help": "prune: share zeroed, 0-1"}),
+    "structured": (("--structured",), {"action": "store_true", "default": None,
+                                       "help": "prune: remove whole MLP channels"}),
+    "gguf_type": (("--gguf-type",), {"help": "gguf: f32, f16 or q8_0"}),
+    "student_layers": (("--student-layers",), {"type": int, "help": "distill: layers"}),
+    "distill_steps": (("--steps",), {"type": int, "dest": "distill_steps",
+                                     "help": "distill: optimizer steps"}),
+    "eval_records": (("--eval-records",), {"type": int,
+                                           "help": "held-out records scored (0: none)"}),
+}
+
+
+def register(sub) -> None:
+    """Add `compress` and `export`."""
+    from engine.cli import add_command as add
+    from engine.compress.recipe import METHODS
+
+    add(sub, "compress", "compress a run's model and compare size, speed and quality",
+        compress, (("run",), {"type": int, "help": "run id (see the run list in the window)"}),
+        (("--method",), {"required": True, "choices": METHODS}),
+        (("--set",), {"action": "append", "default": [], "metavar": "KEY=VALUE",
+                      "help": "any other recipe field"}),
+        *_RECIPE_FLAGS.values())
+    add(sub, "export", "export a run's model with tokenizer, model card and checksums",
+        export, (("run",), {"type": int}), (("out",), {"help": "export folder to create"}),
+        (("--format",), {"required": True, "choices": ["safetensors", "gguf"]}),
+        (("--dtype",), {"default": "float32", "help": "safetensors dtype"}),
+        (("--gguf-type",), {"default": "f16", "help": "gguf tensor type: f32, f16, q8_0"}))
+    add(sub, "verify-export", "check an export folder against its SHA256SUMS", verify,
+        (("folder",), {}))
+
+
+def _recipe_values(args: argparse.Namespace) -> dict:
+    values = {"method": args.method}
+    for name in _RECIPE_FLAGS:
+        value = getattr(args, name, None)
+        if value is not None:
+            values[name] = value
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise CommandError(f"--set {item}: expected KEY=VALUE")
+        values[key.strip().replace("-", "_")] = value.strip()
+    return values
+
+
+def _run_job(kind: str, params: dict, project_id: int) -> dict:
+    from engine.cli_commands import _print_event
+    from engine.jobs.runner import JobRunner
+
+    runner = JobRunner(paths.workspace_db())
+    runner.add_listener(_print_event)
+    job_id = runner.submit(kind, params, project_id)
+    signal.signal(signal.SIGINT, lambda *_: runner.cancel(job_id))
+    row = runner.wait(job_id)
+    if row["state"] != "succeeded":
+        raise CommandError(f"{kind} job {job_id} {row['state']}: {row['error']}")
+    return {"job_id": job_id, **row["result"]}
+
+
+def compress(args: argparse.Namespace) -> dict:
+    from engine.cli_commands import open_workspace
+    from engine.compress.jobs import prepare_request
+    from engine.compress.recipe import CompressRecipe, CompressRequestError
+
+    db = open_workspace()
+    try:
+        recipe = CompressRecipe.from_dict(_recipe_values(args))
+        source = prepare_request(db, args.run, recipe)
+    except CompressRequestError as exc:
+        raise CommandError(str(exc)) from exc
+    result = _run_job("compress", {"run_id": args.run, "recipe": recipe.to_dict()},
+                      source.run["project_id"])
+    if not args.json:
+        print(format_comparison(result["variants"]))
+        print(f"\nnew run {result['run_id']}: {result['path']}")
+    return {"ok": True, **result}
+
+
+def format_comparison(rows: list[dict]) -> str:
+    """The comparison rows as a plain-text table."""
+    header = f"{'variant':<24} {'size MB':>9} {'memory MB':>10} {'load s':>7} " \
+             f"{'tokens/s':>9} {'perplexity':>11}"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        ppl = "-" if r["ppl"] is None else f"{r['ppl']:.3f}"
+        lines.append(f"{r['name']:<24} {r['size_mb']:>9.1f} {r['memory_mb']:>10.1f} "
+                     f"{r['load_s']:>7.2f} {r['tokens_per_s']:>9.2f} {ppl:>11}")
+    return "\n".join(lines)
+
+
+def export(args: argparse.Namespace) -> dict:
+    from engine.cli_commands import open_workspace
+    from engine.compress.export import check_export
+    from engine.compress.recipe import CompressRequestError
+    from engine.compress.sources import run_source
+
+    db = open_workspace()
+    out = Path(args.out).expanduser().resolve()
+    try:
+        source = run_source(db, args.run)
+        check_export(source.model or source.base, args.format, out, args.dtype,
+                     args.gguf_type)
+    except CompressRequestError as exc:
+        raise CommandError(str(exc)) from exc
+    params = {"run_id": args.run, "format": args.format, "out": str(out),
+              "dtype": args.dtype, "gguf_type": args.gguf_type}
+    result = _run_job("export", params, source.run["project_id"])
+    if not args.json:
+        state = "verified" if result["verified"] else "NOT verified"
+        print(f"exported run {args.run} as {result['type']} to {result['path']} "
+              f"({result['files']} files, checksums {state})")
+    return {"ok": True, **result}
+
+
+def verify(args: argparse.Namespace) -> dict:
+    from engine.compress.checksums import verify_export
+
+    try:
+        result = verify_export(Path(args.folder))
+    except (FileNotFoundError, ValueError) as exc:
+        raise CommandError(str(exc)) from exc
+    if not args.json:
+        print(f"{args.folder}: {result.files} files, "
+              + ("all match" if result.ok else "PROBLEMS:"))
+        for problem in result.problems:
+            print(f"  {problem}")
+    if not result.ok:
+        raise CommandError(f"{args.folder}: {len(result.problems)} file(s) do not match "
+                           f"their checksums: {'; '.join(result.problems[:3])}")
+    return {"ok": True, "files": result.files}
