@@ -29,6 +29,7 @@ def add_command(sub, name: str, help_text: str, func: Callable,
 # Modules that add commands: each has ``register(sub)`` and calls :func:`add_command`.
 COMMAND_MODULES = [
     "engine.cli_commands",
+    "engine.cli_train",
     "engine.cli_compress",
     "engine.cli_data",
     "engine.cli_eval",

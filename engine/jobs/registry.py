@@ -16,6 +16,7 @@ JOB_KINDS: dict[str, str] = {
     "data.clean": "engine.data.jobs:clean_job",
     "data.import": "engine.data.jobs:import_job",
     "demo": "engine.pipeline:run_demo_job",
+    "train": "engine.train.job:run_train_job",
     "drift": "engine.evaluate.drift_run:drift_job",
     "evaluate": "engine.evaluate.run_eval:evaluate_job",
     "export": "engine.compress.jobs:export_job",

@@ -1,0 +1,257 @@
+"""`enclave train …`: start, resume and search training runs; estimate memory; multi-GPU config.
+
+Every setting is checked (recipe values, the model's sequence limit, QLoRA support, memory)
+before a job starts; a bad one ends the command with a message naming the setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine import paths
+from engine.cli_errors import CommandError
+
+_OVERRIDES = ("learning_rate", "epochs", "max_steps", "batch_size", "grad_accum", "max_length",
+              "rank", "optimizer", "scheduler", "seed", "eval_fraction", "checkpoint_every")
+
+
+def register(sub) -> None:
+    """Training commands."""
+    from engine.cli import add_command as add
+
+    recipe_flags = [((f"--{name.replace('_', '-')}",), {"dest": name, "default": None,
+                                                         "help": f"recipe field {name}"})
+                    for name in _OVERRIDES]
+    add(sub, "train", "fine-tune a model on a project's dataset (LoRA, QLoRA or full)", train,
+        (("project",), {"help": "project name or id"}),
+        (("--recipe",), {"help": "recipe TOML file ([train] table; base, dataset keys)"}),
+        (("--base",), {"help": "base model: smollm2, minilm or a local model folder"}),
+        (("--method",), {"choices": ["lora", "qlora", "full"]}),
+        (("--task",), {"choices": ["instruction", "text", "classification"]}),
+        (("--dataset",), {"help": "dataset name or id (default: the newest)"}),
+        (("--set",), {"action": "append", "default": [], "metavar": "FIELD=VALUE",
+                      "help": "any other recipe field, e.g. --set use_dora=true"}),
+        (("--check",), {"action": "store_true", "help": "check and estimate memory only"}),
+        *recipe_flags)
+    add(sub, "train-resume", "resume a training run from its newest complete checkpoint",
+        train_resume, (("run",), {"type": int, "help": "run id"}))
+    add(sub, "train-search", "grid or random search over recipe fields; each trial is a run",
+        train_search, (("project",), {}), (("--space",), {"required": True,
+                                                          "help": "search space TOML file"}))
+    add(sub, "train-runs", "compare a project's training runs", train_runs, (("project",), {}))
+    add(sub, "train-accelerate-config", "write an accelerate launch config for several GPUs",
+        accelerate_config, (("out",), {"help": "YAML file to write"}),
+        (("--gpus",), {"type": int, "default": 2}),
+        (("--strategy",), {"choices": ["ddp", "fsdp"], "default": "ddp"}),
+        (("--precision",), {"choices": ["no", "bf16", "fp16"], "default": "bf16"}))
+
+
+def _project_id(db, name: str) -> int:
+    from engine.store import projects
+
+    row = projects.find(db, name)
+    if row is None and name.isdigit():
+        row = next((p for p in projects.list_all(db) if p["id"] == int(name)), None)
+    if row is None:
+        raise CommandError(f"No project named '{name}'.")
+    return int(row["id"])
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def recipe_from_args(args: argparse.Namespace) -> tuple[Any, str, str | None]:
+    """The recipe, base and dataset from --recipe and/or flags.
+
+    Raises:
+        CommandError: naming the file or flag with a bad value.
+    """
+    from engine.train.recipe import DEFAULT_LEARNING_RATE, TrainRecipe, load_toml
+
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    try:
+        if args.recipe:
+            recipe, extra = load_toml(args.recipe)
+            values = recipe.to_dict()
+        elif not args.base:
+            raise CommandError("give --recipe FILE, or --base MODEL with --method")
+        for item in args.set:
+            key, sep, text = item.partition("=")
+            if not sep:
+                raise CommandError(f"--set {item!r}: expected FIELD=VALUE")
+            values[key.strip()] = _parse_value(text)
+        for name in _OVERRIDES:
+            if getattr(args, name) is not None:
+                values[name] = _parse_value(getattr(args, name))
+        if args.method:
+            values["method"] = args.method
+            if args.learning_rate is None and not args.recipe:
+                values["learning_rate"] = DEFAULT_LEARNING_RATE[args.method]
+        if args.task:
+            values["task"] = args.task
+        recipe = TrainRecipe.from_dict(values, where=args.recipe or "command line")
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+    base = args.base or extra.get("base")
+    if not base:
+        raise CommandError(f"{args.recipe}: name the base model (base = \"smollm2\" or a "
+                           "folder) or pass --base")
+    return recipe, str(base), args.dataset or extra.get("dataset")
+
+
+def _preflight(base: str, recipe: Any) -> Any:
+    from engine.models.registry import ModelRefused
+    from engine.train import preflight
+    from engine.train.job import resolve_base
+
+    try:
+        return preflight.check(resolve_base(base), recipe)
+    except (ValueError, ModelRefused) as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def _print_event(update) -> None:
+    data = update.data
+    if update.kind == "progress":
+        metrics = " ".join(f"{k}={v:.4g}" for k, v in data["metrics"].items())
+        print(f"[{data['stage']:>6}] {data['step']}/{data['total']} {data['message']} {metrics}",
+              file=sys.stderr, flush=True)
+
+
+def _run_job(params: dict, project_id: int | None) -> dict:
+    from engine.jobs.runner import JobRunner
+
+    runner = JobRunner(paths.workspace_db())
+    runner.add_listener(_print_event)
+    job_id = runner.submit("train", params, project_id)
+    previous = signal.signal(signal.SIGINT, lambda *_: runner.cancel(job_id))
+    try:
+        row = runner.wait(job_id)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    result = row.get("result") or {}
+    if isinstance(result, str):
+        result = json.loads(result or "{}")
+    return {"job_id": job_id, "state": row["state"], "error": row.get("error"), **result}
+
+
+def train(args: argparse.Namespace) -> dict:
+    from engine.cli_commands import open_workspace
+    from engine.train.job import find_dataset
+
+    db = open_workspace()
+    project_id = _project_id(db, args.project)
+    recipe, base, dataset = recipe_from_args(args)
+    report = _preflight(base, recipe)
+    try:
+        dataset_row = find_dataset(db, project_id, dataset)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    estimate = report.estimate.to_dict()
+    if args.check:
+        return {"ok": True, "recipe": recipe.to_dict(), "memory_estimate": estimate}
+    if not args.json:
+        print(f"memory: {report.estimate.summary()}", file=sys.stderr)
+    params = {"base": base, "dataset": dataset_row["id"], "recipe": recipe.to_dict()}
+    return _finish(_run_job(params, project_id), args)
+
+
+def _finish(result: dict, args: argparse.Namespace) -> dict:
+    if result["state"] != "succeeded":
+        raise CommandError(f"training job {result['job_id']} {result['state']}: "
+                           f"{result.get('error') or ''} (resume with: enclave train-resume "
+                           "RUN; see enclave train-runs PROJECT)".strip())
+    if not args.json:
+        print(f"run {result['run_id']}: {result['steps']} steps, loss {result['loss_start']:.4f}"
+              f" → {result['loss_end']:.4f}; saved to {result['output']}")
+    return {"ok": True, **result}
+
+
+def train_resume(args: argparse.Namespace) -> dict:
+    from engine.cli_commands import open_workspace
+
+    db = open_workspace()
+    rows = list(db["runs"].rows_where("id = ? AND kind = 'train'", [args.run]))
+    if not rows:
+        raise CommandError(f"No training run {args.run}.")
+    return _finish(_run_job({"run_id": args.run}, rows[0]["project_id"]), args)
+
+
+def train_search(args: argparse.Namespace) -> dict:
+    from engine.cli_commands import open_workspace
+    from engine.train.job import find_dataset
+    from engine.train.search import load_space, rank_trials, trial_overrides
+
+    db = open_workspace()
+    project_id = _project_id(db, args.project)
+    try:
+        space = load_space(args.space)
+        dataset_row = find_dataset(db, project_id, space.dataset)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+    for recipe in space.recipes:
+        _preflight(space.base, recipe)
+    results = []
+    for index, (recipe, overrides) in enumerate(zip(space.recipes, trial_overrides(space))):
+        print(f"trial {index + 1}/{len(space.recipes)}: {overrides} (Ctrl-C cancels this trial)",
+              file=sys.stderr)
+        params = {"base": space.base, "dataset": dataset_row["id"], "recipe": recipe.to_dict(),
+                  "name": f"search trial {index + 1}"}
+        outcome = _run_job(params, project_id)
+        results.append({"trial": index + 1, **overrides, **outcome})
+    ranked = rank_trials(results, space.metric)
+    if not args.json:
+        _print_ranking(ranked, sorted(space.space), space.metric)
+    return {"ok": True, "metric": space.metric, "trials": ranked}
+
+
+def _print_ranking(ranked: list[dict], names: list[str], metric: str) -> None:
+    header = ["rank", "trial", *names, metric, "state", "run"]
+    print("  ".join(f"{h:>12}" for h in header))
+    for row in ranked:
+        value = row.get(metric, row.get("loss_end"))
+        cells = [f"{row['rank']}{'*' if row['best'] else ''}", row["trial"],
+                 *(row.get(n) for n in names), f"{value:.4f}" if value is not None else "-",
+                 row["state"], row.get("run_id", "-")]
+        print("  ".join(f"{c if not isinstance(c, float) else f'{c:.3g}':>12}" for c in cells))
+
+
+def train_runs(args: argparse.Namespace) -> dict:
+    from engine.cli_commands import open_workspace
+    from engine.store import runs
+
+    db = open_workspace()
+    rows = [r for r in runs.list_for_project(db, _project_id(db, args.project))
+            if r["kind"] == "train"]
+    table = [{"run": r["id"], "name": r["name"], **json.loads(r["recipe"]).get("train", {}),
+              **r["summary"]} for r in rows]
+    if not args.json:
+        for row in table:
+            print(f"{row['run']:>4}  {row['name']:<28} {row.get('method', '?'):<6} "
+                  f"lr={row.get('learning_rate', '?')} steps={row.get('steps', '-')} "
+                  f"loss_end={row.get('loss_end', '-')} eval={row.get('eval_loss', '-')}")
+    return {"ok": True, "runs": table}
+
+
+def accelerate_config(args: argparse.Namespace) -> dict:
+    from engine.train.multi_gpu import write_accelerate_config
+
+    try:
+        path = write_accelerate_config(Path(args.out), args.gpus, args.strategy, args.precision)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+    if not args.json:
+        print(f"wrote {path}; use it with: accelerate launch --config_file {path} SCRIPT")
+    return {"ok": True, "path": str(path)}
