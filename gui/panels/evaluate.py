@@ -1,0 +1,259 @@
+"""Evaluation of a project's tuned model: base vs tuned metrics, side-by-side answers,
+fairness per group and the newest drift check. Evaluations and drift checks run as jobs."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import pyqtgraph as pg
+import sqlite_utils
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QSpinBox, QSplitter, QTableWidget,
+                               QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget)
+
+from engine.evaluate.report import metric_rows
+from engine.evaluate.word_diff import diff_words
+from engine.store import evaluations, runs
+
+SIDE_COLORS = {"base": "#94a3b8", "tuned": "#2563eb"}
+VERDICT_COLORS = {"better": "#15803d", "worse": "#b91c1c"}
+
+
+def _title(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("sectionTitle")
+    return label
+
+
+def diff_rich_text(before: str, after: str) -> str:
+    """``after`` as Qt rich text: words new against ``before`` green, dropped ones struck red."""
+    styles = {"same": "{}", "ins": "<span style='background:#c8f0c8'>{}</span>",
+              "del": "<span style='color:#b91c1c;text-decoration:line-through'>{}</span>"}
+    return " ".join(styles[op].format(html.escape(t)) for op, t in diff_words(before, after))
+
+
+class EvaluatePanel(QWidget):
+    """Shows evaluation runs and drift checks of one project and starts new ones.
+
+    Signals:
+        evaluation_shown(run_id): the panel now shows an evaluation run.
+    """
+
+    evaluation_shown = Signal(int)
+
+    def __init__(self, db: sqlite_utils.Database, bridge, parent=None) -> None:
+        super().__init__(parent)
+        self.db, self.bridge = db, bridge
+        self.project_id: int | None = None
+        self.job_id: int | None = None
+        self._build_widgets()
+        self._build_layout()
+        if bridge is not None:
+            bridge.job_progressed.connect(self._on_job_progressed)
+            bridge.job_finished.connect(self._on_job_finished)
+
+    def _build_widgets(self) -> None:
+        self.run_combo = QComboBox()
+        self.run_combo.currentIndexChanged.connect(self._on_run_chosen)
+        self.train_combo = QComboBox()
+        self.limit_spin = QSpinBox()
+        self.limit_spin.setRange(1, 5000)
+        self.limit_spin.setValue(50)
+        self.evaluate_button = QPushButton("Evaluate")
+        self.evaluate_button.setObjectName("primaryButton")
+        self.evaluate_button.clicked.connect(self.run_evaluation)
+        self.drift_button = QPushButton("Check new data for drift…")
+        self.drift_button.clicked.connect(self._choose_drift_file)
+        self.status_label = QLabel()
+        self.status_label.setObjectName("subtitle")
+        self.metrics_table = QTableWidget(0, 4)
+        self.metrics_table.setHorizontalHeaderLabels(["metric", "base", "tuned", "change"])
+        self.metrics_table.verticalHeader().hide()
+        self.metrics_table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.metrics_table.verticalHeader().setDefaultSectionSize(26)
+        self.metrics_table.setMinimumHeight(26 * 8 + 6)
+        self.samples_view = QTextBrowser()
+        self.fairness_plot = pg.PlotWidget(title="ROUGE-L per group (tuned)")
+        self.fairness_plot.setMouseEnabled(x=False, y=False)
+        self.fairness_plot.hideButtons()
+        self.fairness_plot.setMinimumHeight(160)
+        self.fairness_plot.setMaximumHeight(200)
+        self.fairness_label = QLabel()
+        self.fairness_label.setWordWrap(True)
+        self.drift_label = QLabel("No drift check yet.")
+        self.drift_label.setWordWrap(True)
+        self.drift_label.setTextFormat(Qt.RichText)
+
+    def _build_layout(self) -> None:
+        top = QHBoxLayout()
+        for widget in (QLabel("Training run"), self.train_combo, QLabel("Items"),
+                       self.limit_spin, self.evaluate_button, self.drift_button):
+            top.addWidget(widget)
+        top.addStretch(1)
+        top.addWidget(QLabel("Show"))
+        top.addWidget(self.run_combo)
+        left = QVBoxLayout()
+        for widget in (_title("Metrics: base vs tuned"), self.metrics_table,
+                       _title("Fairness"), self.fairness_plot, self.fairness_label,
+                       _title("Drift"), self.drift_label):
+            left.addWidget(widget)
+        left.addStretch(1)
+        left_box = QWidget()
+        left_box.setLayout(left)
+        right = QVBoxLayout()
+        right.addWidget(_title("Side by side (tuned: green added, red dropped vs base)"))
+        right.addWidget(self.samples_view)
+        right_box = QWidget()
+        right_box.setLayout(right)
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(left_box)
+        split.addWidget(right_box)
+        split.setSizes([480, 640])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addLayout(top)
+        layout.addWidget(self.status_label)
+        layout.addWidget(split, 1)
+
+    # ----- showing -------------------------------------------------------------------
+
+    def open_project(self, project_id: int | None) -> None:
+        """Show the project's newest evaluation and drift check."""
+        self.project_id = project_id
+        rows = runs.list_for_project(self.db, project_id) if project_id is not None else []
+        self.train_combo.clear()
+        for run in rows:
+            if run["kind"] == "train":
+                self.train_combo.addItem(f"{run['id']}: {run['name']}", run["id"])
+        self.evaluate_button.setEnabled(self.train_combo.count() > 0)
+        self.run_combo.blockSignals(True)
+        self.run_combo.clear()
+        for run in rows:
+            if run["kind"] == "evaluate":
+                self.run_combo.addItem(f"Evaluation {run['id']}", run["id"])
+        self.run_combo.blockSignals(False)
+        self._on_run_chosen()
+        self.show_drift(next((r["summary"] for r in rows if r["kind"] == "drift"), None))
+
+    def _on_run_chosen(self, *_args) -> None:
+        run_id = self.run_combo.currentData()
+        if run_id is None:
+            self.metrics_table.setRowCount(0)
+            self.samples_view.setHtml("<p>No evaluation yet: choose a training run and press "
+                                      "Evaluate.</p>")
+            self.fairness_plot.clear()
+            self.fairness_label.setText("")
+            return
+        self.show_evaluation(run_id)
+
+    def show_evaluation(self, run_id: int) -> None:
+        """Fill the metrics table, samples and fairness chart from an evaluation run."""
+        summary = json.loads(self.db["runs"].get(run_id)["summary"] or "{}")
+        rows = metric_rows(summary)
+        self.metrics_table.setRowCount(len(rows))
+        for row, (name, base, tuned, verdict) in enumerate(rows):
+            cells = [name, _number(base), _number(tuned), verdict]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column == 3 and verdict:
+                    item.setForeground(QColor(VERDICT_COLORS[verdict]))
+                self.metrics_table.setItem(row, column, item)
+        self._show_samples(run_id)
+        self._show_fairness(summary)
+        self.status_label.setText(
+            f"Evaluation {run_id}: {summary.get('items')} items from {summary.get('test')}, "
+            f"{summary.get('contaminated', 0)} left out (also in training data).")
+        self.evaluation_shown.emit(run_id)
+
+    def _show_samples(self, run_id: int) -> None:
+        parts = []
+        for item in evaluations.items_by_side(self.db, run_id)[:30]:
+            out = item["outputs"]
+            tuned = diff_rich_text(out["base"], out["tuned"]) if {"base", "tuned"} <= set(out) \
+                else html.escape(out.get("tuned", ""))
+            parts.append(
+                f"<p><b>#{item['item'] + 1}</b> {html.escape(item['prompt'])}<br>"
+                f"<span style='color:#475569'>reference:</span> {html.escape(item['reference'])}<br>"
+                f"<span style='color:#475569'>base:</span> {html.escape(out.get('base', '–'))}<br>"
+                f"<span style='color:#2563eb'>tuned:</span> {tuned}</p>")
+        self.samples_view.setHtml("".join(parts))
+
+    def _show_fairness(self, summary: dict) -> None:
+        self.fairness_plot.clear()
+        fairness = (summary.get("fairness") or {}).get("tuned")
+        if not fairness:
+            self.fairness_label.setText("The test records carry no group field.")
+            return
+        groups = list(fairness["by_group"])
+        values = [fairness["by_group"][g].get("rougeL", 0.0) for g in groups]
+        self.fairness_plot.addItem(pg.BarGraphItem(x=list(range(len(groups))), height=values,
+                                                   width=0.6, brush=SIDE_COLORS["tuned"]))
+        self.fairness_plot.getAxis("bottom").setTicks([list(enumerate(groups))])
+        self.fairness_plot.setYRange(0, max(max(values), 0.01) * 1.15, padding=0)
+        gaps = ", ".join(f"{k} {v:.3f}" for k, v in fairness["difference"].items())
+        self.fairness_label.setText(f"By {summary.get('group_field')}: largest gap {gaps}")
+
+    def show_drift(self, summary: dict | None) -> None:
+        """Show a drift check's verdict, reasons and driving samples (None: no check yet)."""
+        if summary is None:
+            self.drift_label.setText("No drift check yet.")
+            return
+        reasons = "".join(f"<li>{html.escape(r)}</li>" for r in summary["reasons"])
+        drivers = "".join(f"<li><i>{html.escape(d['text'][:120])}</i></li>"
+                          for d in summary["drivers"][:3])
+        verdict = "<b style='color:#b91c1c'>Drift detected</b>" if summary["drifted"] \
+            else "<b style='color:#15803d'>No drift</b>"
+        advice = " Consider training on the new data." if summary["drifted"] else ""
+        self.drift_label.setText(
+            f"{verdict} in {html.escape(Path(summary['file']).name)} (embedding AUC "
+            f"{summary['embedding']['auc']:.2f}).{advice}<ul>{reasons}</ul>"
+            + (f"Driving samples:<ul>{drivers}</ul>" if drivers else ""))
+
+    # ----- jobs --------------------------------------------------------------------------
+
+    def run_evaluation(self) -> int | None:
+        """Start an evaluation job of the chosen training run; returns the job id."""
+        run_id = self.train_combo.currentData()
+        if run_id is None or self.bridge is None or self.job_id is not None:
+            return None
+        params = {"run_id": run_id, "limit": self.limit_spin.value()}
+        self.job_id = self.bridge.submit("evaluate", params, self.project_id)
+        self.status_label.setText(f"Evaluating run {run_id}…")
+        return self.job_id
+
+    def run_drift(self, path: str) -> int | None:
+        """Start a drift check of a JSONL file; returns the job id."""
+        if self.project_id is None or self.bridge is None or self.job_id is not None:
+            return None
+        self.job_id = self.bridge.submit("drift", {"file": path}, self.project_id)
+        self.status_label.setText(f"Checking {path} for drift…")
+        return self.job_id
+
+    def _choose_drift_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "New data", "", "JSON lines (*.jsonl)")
+        if path:
+            self.run_drift(path)
+
+    @Slot(int, dict)
+    def _on_job_progressed(self, job_id: int, event: dict) -> None:
+        if job_id == self.job_id:
+            self.status_label.setText(f"{event.get('stage')}: {event.get('message')}")
+
+    @Slot(int, dict)
+    def _on_job_finished(self, job_id: int, row: dict) -> None:
+        if job_id != self.job_id:
+            return
+        self.job_id = None
+        if row.get("state") != "succeeded":
+            self.status_label.setText(f"{row.get('kind', 'job')} {row.get('state')}: "
+                                      f"{row.get('error') or ''}")
+            return
+        self.open_project(self.project_id)
+
+
+def _number(value) -> str:
+    return "–" if value is None else f"{value:.3f}"
