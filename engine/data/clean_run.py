@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Iterator
 
 import sqlite_utils
 
 from engine import paths
 from engine.data.clean_recipe import CleanRecipe
 from engine.data.cleaner import STEP_NAMES, Cleaner, safe_text
+from engine.data.prepare import PreparePool
 from engine.data.records import content_hash
 from engine.data.report import histogram
 from engine.data.text_fix import record_text
@@ -107,14 +109,14 @@ def run_clean(db: sqlite_utils.Database, project_id: int, recipe: CleanRecipe, *
                                               parent_id=train["id"], job_id=job_id,
                                               recipe={"clean": recipe.to_dict(), "task": task})
         total = train["record_count"]
-        batch: list[dict] = []
-        for position, record, _ in dataset_stream.iter_records(db, train["id"]):
-            batch.append(record)
-            if len(batch) >= BATCH:
-                _write(cleaner, batch, writer, task)
-                reporter.report(position + 1, total, f"{writer.count} kept of {position + 1}")
+        done = 0
+        with PreparePool(cleaner.preparer, total) as pool:
+            for batch, prepared in pool.stream(_batches(db, train["id"])):
+                kept = cleaner.filter_batch(batch, prepared)
+                writer.append(kept, [content_hash(r, task) for r in kept])
+                done += len(batch)
+                reporter.report(done, total, f"{writer.count} kept of {done}")
                 reporter.check_cancel()
-        _write(cleaner, batch, writer, task)
         report = _report(db, cleaner, train, test, writer, test_id, task, reporter)
         train_id = writer.finish(step_counts=report["counts"])
         run_id = runs.create(db, project_id, "data.clean", f"{base}-clean v{train_id}",
@@ -124,10 +126,15 @@ def run_clean(db: sqlite_utils.Database, project_id: int, recipe: CleanRecipe, *
     return CleanOutcome(train_id, test_id, run_id, report)
 
 
-def _write(cleaner: Cleaner, batch: list[dict], writer, task: str) -> None:
-    kept = cleaner.filter_batch(batch)
-    writer.append(kept, [content_hash(r, task) for r in kept])
-    batch.clear()
+def _batches(db, dataset_id: int) -> Iterator[list[dict]]:
+    batch: list[dict] = []
+    for _, record, _ in dataset_stream.iter_records(db, dataset_id):
+        batch.append(record)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _clean_test(db, project_id, test, cleaner: Cleaner, task, recipe, job_id, base) -> int | None:
@@ -138,7 +145,7 @@ def _clean_test(db, project_id, test, cleaner: Cleaner, task, recipe, job_id, ba
                                           recipe={"clean": recipe.to_dict(), "task": task,
                                                   "steps": "normalise and redaction only"})
     for _, record, _ in dataset_stream.iter_records(db, test["id"]):
-        fixed = cleaner.transform(record, log=False)
+        fixed = cleaner.transform(record)
         if fixed is not None:
             cleaner.add_test(fixed)
             writer.append([fixed], [content_hash(fixed, task)])

@@ -15,8 +15,9 @@ from engine.data.clean_recipe import CleanRecipe
 from engine.data.dedup import NearDuplicateIndex
 from engine.data.lengths import length_counter
 from engine.data.phi.redact import redact
+from engine.data.prepare import Prepared, Preparer
 from engine.data.records import content_hash
-from engine.data.text_fix import empty_fields, fix_text, map_texts, record_text
+from engine.data.text_fix import record_text
 
 STEP_NAMES = ("normalise", "empty", "language", "too_short", "too_long", "redaction",
               "exact_duplicate", "contamination_exact", "contamination_near", "near_duplicate")
@@ -58,6 +59,7 @@ class Cleaner:
 
     def __init__(self, recipe: CleanRecipe, task: str, key: bytes | None = None) -> None:
         self.recipe, self.task, self.key = recipe, task, key
+        self.preparer = Preparer(recipe, task, key)
         self.log = StepLog()
         self.count_lengths, self.length_unit = (length_counter(recipe.tokenizer)
                                                 if recipe.length_filter else length_counter("words"))
@@ -70,55 +72,43 @@ class Cleaner:
         self._test_near = NearDuplicateIndex(recipe.near_threshold, recipe.num_perm, recipe.seed)
         self._languages = {c.strip() for c in recipe.languages.split(",") if c.strip()}
 
-    def transform(self, record: dict, log: bool = True) -> dict | None:
-        """Normalise, handle empty fields and redact one record; None when it is dropped."""
-        r = self.recipe
-        fixed = map_texts(record, lambda t: fix_text(t, r.fix_mojibake, r.normalise_unicode))
-        if log and fixed != record:
-            self.log.note("normalise", fixed, "text repaired or normalised")
-        empties = empty_fields(fixed)
-        if empties:
-            if r.empty_fields == "drop":
-                if log:
-                    self.log.note("empty", fixed, f"empty after cleaning: {', '.join(empties)}")
-                return None
-            fixed = map_texts(fixed, lambda t: t if t.strip() else r.fill_text)
-        return self._redact(fixed, log) if r.redaction != "off" else fixed
-
-    def _redact(self, record: dict, log: bool) -> dict:
-        found: Counter = Counter()
-
-        def one(text: str) -> str:
-            result = redact(text, self.recipe.redaction, self.key)
-            found.update(span.kind for span in result.spans)
-            return result.text
-
-        changed = map_texts(record, one)
-        if found and log:
-            self.log.phi_counts.update(found)
-            self.log.note("redaction", record, ", ".join(f"{k} ×{n}" for k, n in sorted(found.items())))
-        if found and self.recipe.redaction == "flag":
-            changed["phi"] = sorted(found)
-        return changed
+    def transform(self, record: dict) -> dict | None:
+        """Normalise, handle empty fields and redact one record, without logging (test split)."""
+        return self.preparer.prepare(record).record
 
     def add_test(self, record: dict) -> None:
         """Remember a held-out test record for the contamination check."""
         self._test_hashes.add(content_hash(record, self.task))
         self._test_near.add(record.get("_line"), self._test_near.signature(record_text(record)))
 
-    def filter_batch(self, records: list[dict]) -> list[dict]:
-        """Run every step on a batch of training records; returns the records kept."""
-        prepared = [t for t in (self.transform(rec) for rec in records) if t is not None]
-        prepared = [rec for rec in prepared if self._language_ok(rec)]
-        lengths = self.count_lengths([record_text(rec) for rec in prepared])
+    def filter_batch(self, records: list[dict], prepared: list[Prepared] | None = None) -> list[dict]:
+        """Run every step on a batch of training records; returns the records kept.
+
+        Args:
+            records: The batch.
+            prepared: The batch already through :class:`Preparer` (e.g. by worker processes).
+        """
+        prepared = prepared if prepared is not None else [self.preparer.prepare(r) for r in records]
+        ready = []
+        for item in prepared:
+            self._log_events(item)
+            if item.record is not None and self._language_ok(item.record):
+                ready.append(item)
+        lengths = self.count_lengths([record_text(item.record) for item in ready])
         kept = []
-        for record, length in zip(prepared, lengths):
+        for item, length in zip(ready, lengths):
             self.lengths_before.append(length)
-            if self._length_ok(record, length) and self._unique(record):
-                kept.append(record)
+            if self._length_ok(item.record, length) and self._unique(item):
+                kept.append(item.record)
                 self.lengths_after.append(length)
                 self.kept_count += 1
         return kept
+
+    def _log_events(self, item: Prepared) -> None:
+        shown = item.record if item.record is not None else item.dropped
+        for step, reason in item.events:
+            self.log.note(step, shown, reason)
+        self.log.phi_counts.update(item.phi)
 
     def _language_ok(self, record: dict) -> bool:
         if not self.recipe.language_filter:
@@ -143,25 +133,22 @@ class Cleaner:
             return False
         return True
 
-    def _unique(self, record: dict) -> bool:
-        r = self.recipe
-        digest = content_hash(record, self.task)
+    def _unique(self, item: Prepared) -> bool:
+        r, record, digest = self.recipe, item.record, item.digest
         if r.exact_dedup and digest in self._seen:
             self.log.note("exact_duplicate", record, f"same text as line {self._seen[digest]}")
             return False
         if r.contamination and digest in self._test_hashes:
             self.log.note("contamination_exact", record, "same text as a test record")
             return False
-        signature = None
+        signature = item.signature
         if r.contamination and self._test_near.keys:
-            signature = self._near.signature(record_text(record))
             hit = self._test_near.query(signature)
             if hit:
                 self.log.note("contamination_near", record,
                               f"near duplicate ({hit[1]:.2f}) of test line {hit[0]}")
                 return False
         if r.near_dedup:
-            signature = signature if signature is not None else self._near.signature(record_text(record))
             hit = self._near.query(signature)
             if hit:
                 self._cluster(hit, record)

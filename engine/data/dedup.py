@@ -29,6 +29,22 @@ def shingle_hashes(text: str, size: int = 3) -> np.ndarray:
     return np.fromiter((zlib.crc32(g.encode()) for g in grams), dtype=np.uint64, count=len(grams))
 
 
+class MinHasher:
+    """MinHash signatures of texts (uint32 × ``num_perm``), the same for the same seed."""
+
+    def __init__(self, num_perm: int = 64, seed: int = 0) -> None:
+        rng = np.random.RandomState(seed)
+        self.num_perm = num_perm
+        self._a = rng.randint(1, 1 << 31, size=num_perm).astype(np.uint64)
+        self._b = rng.randint(0, 1 << 31, size=num_perm).astype(np.uint64)
+
+    def signature(self, text: str) -> np.ndarray:
+        """The signature of a text's word 3-grams."""
+        hashes = shingle_hashes(text)
+        values = (hashes[:, None] * self._a[None, :] + self._b[None, :]) % _PRIME & _MAX
+        return values.min(axis=0).astype(np.uint32)
+
+
 class NearDuplicateIndex:
     """Finds, for each new text, an earlier indexed text that is a near duplicate.
 
@@ -41,10 +57,8 @@ class NearDuplicateIndex:
     def __init__(self, threshold: float = 0.8, num_perm: int = 64, seed: int = 0) -> None:
         from datasketch.lsh import _optimal_param
 
-        rng = np.random.RandomState(seed)
         self.threshold, self.num_perm = threshold, num_perm
-        self._a = rng.randint(1, 1 << 31, size=num_perm).astype(np.uint64)
-        self._b = rng.randint(0, 1 << 31, size=num_perm).astype(np.uint64)
+        self.hasher = MinHasher(num_perm, seed)
         self.bands, self.rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
         self._tables: list[dict[bytes, list[int]]] = [defaultdict(list) for _ in range(self.bands)]
         self._signatures: list[np.ndarray] = []
@@ -52,9 +66,7 @@ class NearDuplicateIndex:
 
     def signature(self, text: str) -> np.ndarray:
         """The MinHash signature of a text (uint32 × num_perm)."""
-        hashes = shingle_hashes(text)
-        values = (hashes[:, None] * self._a[None, :] + self._b[None, :]) % _PRIME & _MAX
-        return values.min(axis=0).astype(np.uint32)
+        return self.hasher.signature(text)
 
     def query(self, signature: np.ndarray) -> tuple[object, float] | None:
         """The best earlier key at or above the threshold, with its estimated similarity."""
