@@ -186,6 +186,9 @@ def train_resume(args: argparse.Namespace) -> dict:
     rows = list(db["runs"].rows_where("id = ? AND kind = 'train'", [args.run]))
     if not rows:
         raise CommandError(f"No training run {args.run}.")
+    if json.loads(rows[0]["summary"] or "{}").get("output"):
+        raise CommandError(f"Run {args.run} already finished; start a new run with "
+                           "init_adapter set to its output to train it further.")
     return _finish(_run_job({"run_id": args.run}, rows[0]["project_id"]), args)
 
 
