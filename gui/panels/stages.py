@@ -11,6 +11,7 @@ import importlib
 STAGE_PANELS: list[tuple[str, str]] = [
     ("Data", "gui.panels.data:DataPanel"),
     ("Selection", "gui.panels.selection:SelectionPanel"),
+    ("Training", "gui.panels.training:TrainingPanel"),
     ("Evaluate", "gui.panels.evaluate:EvaluatePanel"),
     ("Review", "gui.panels.review:ReviewPanel"),
 ]
