@@ -209,7 +209,9 @@ def _quarantine_row(error: RecordError, raw: object) -> dict:
 def _flush_quarantine(db, dataset_id: int, rows: list[dict]) -> int:
     count = len(rows)
     if rows:
-        db["quarantine"].insert_all(({"dataset_id": dataset_id, **r} for r in rows), batch_size=500)
+        db.conn.executemany("INSERT INTO quarantine (dataset_id, file, line, field, reason, raw) "
+                            "VALUES (?, ?, ?, ?, ?, ?)", [(dataset_id, r["file"], r["line"], r["field"],
+                                                            r["reason"], r["raw"]) for r in rows])
         rows.clear()
     return count
 
@@ -219,14 +221,15 @@ def _split(db, project_id: int, name: str, writer, task: str, fraction: float, s
     if fraction <= 0 or writer.count < 2:
         return None, None, writer.count, 0
     label_key = "label" if task == "classification" else None
-    light = [{"position": position, "label": record.get("label")} for position, record, _ in
-             dataset_stream.iter_records(db, writer.dataset_id)]
+    light = [{"position": position, "label": label, "hash": digest} for position, label, digest in
+             db.execute("SELECT position, json_extract(data, '$.label'), content_hash FROM records "
+                        "WHERE dataset_id = ? ORDER BY position", [writer.dataset_id])]
     train, test = hold_out(light, fraction, seed, label_key)
     ids = []
     for part, rows in (("train", train), ("test", test)):
         target = dataset_stream.VersionWriter(
             db, project_id, f"{name}-{part}", "split", parent_id=writer.dataset_id, job_id=job_id,
             recipe={"fraction": fraction, "seed": seed, "stratified_by": label_key, "part": part})
-        dataset_stream.copy_positions(db, writer.dataset_id, target, [r["position"] for r in rows])
+        target.copy(writer.dataset_id, [(r["position"], r["hash"]) for r in rows])
         ids.append(target.finish(part=part))
     return ids[0], ids[1], len(train), len(test)

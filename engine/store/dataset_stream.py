@@ -42,13 +42,23 @@ class VersionWriter:
         """Add records (``_line`` kept as the line column) with their content hashes."""
         rows = []
         for record, digest in zip(records, hashes, strict=True):
-            rows.append({"dataset_id": self.dataset_id, "position": self.count,
-                         "line": record.get("_line"), "content_hash": digest,
-                         "data": json.dumps({k: v for k, v in record.items() if k != "_line"},
-                                            ensure_ascii=False)})
+            data = json.dumps({k: v for k, v in record.items() if k != "_line"}, ensure_ascii=False)
+            rows.append((self.dataset_id, self.count, record.get("_line"), data, digest))
             self._digest.update(digest.encode() + b"\n")
             self.count += 1
-        self.db["records"].insert_all(rows, batch_size=500)
+        self.db.conn.executemany("INSERT INTO records (dataset_id, position, line, data, content_hash) "
+                                 "VALUES (?, ?, ?, ?, ?)", rows)
+
+    def copy(self, source_id: int, rows: Sequence[tuple[int, str]]) -> None:
+        """Append records of another version, given as ``(position, content_hash)``, in that order."""
+        params = []
+        for position, digest in rows:
+            params.append((self.dataset_id, self.count, source_id, position))
+            self._digest.update(digest.encode() + b"\n")
+            self.count += 1
+        self.db.conn.executemany(
+            "INSERT INTO records (dataset_id, position, line, data, content_hash) SELECT ?, ?, line, "
+            "data, content_hash FROM records WHERE dataset_id = ? AND position = ?", params)
 
     def finish(self, **detail: object) -> int:
         """Write the count and dataset hash, log it, and return the dataset id."""
