@@ -28,7 +28,10 @@ def register(sub) -> None:
                                                          "help": f"recipe field {name}"})
                     for name in _OVERRIDES]
     add(sub, "train", "fine-tune a model on a project's dataset (LoRA, QLoRA or full)", train,
-        (("project",), {"help": "project name or id"}),
+        (("project",), {"help": "project name or id (or: resume RUN, search PROJECT --space F)"}),
+        (("target",), {"nargs": "?", "help": "the run of 'train resume', the project of "
+                                              "'train search'"}),
+        (("--space",), {"help": "search space TOML file (train search)"}),
         (("--recipe",), {"help": "recipe TOML file ([train] table; base, dataset keys)"}),
         (("--base",), {"help": "base model: smollm2, minilm or a local model folder"}),
         (("--method",), {"choices": ["lora", "qlora", "full"]}),
@@ -149,6 +152,10 @@ def train(args: argparse.Namespace) -> dict:
     from engine.cli_commands import open_workspace
     from engine.train.job import find_dataset
 
+    if args.project in ("resume", "search") and args.target:
+        return _train_subcommand(args)
+    if args.target:
+        raise CommandError(f"unexpected argument {args.target!r}")
     db = open_workspace()
     project_id = _project_id(db, args.project)
     recipe, base, dataset = recipe_from_args(args)
@@ -166,6 +173,19 @@ def train(args: argparse.Namespace) -> dict:
         print(f"memory: {report.estimate.summary()}", file=sys.stderr)
     params = {"base": base, "dataset": dataset_row["id"], "recipe": recipe.to_dict()}
     return _finish(_run_job(params, project_id), args)
+
+
+def _train_subcommand(args: argparse.Namespace) -> dict:
+    """`train resume RUN` and `train search PROJECT --space FILE`."""
+    if args.project == "resume":
+        if not args.target.isdigit():
+            raise CommandError(f"train resume: RUN must be a run id, got {args.target!r}")
+        args.run = int(args.target)
+        return train_resume(args)
+    if not args.space:
+        raise CommandError("train search: give --space FILE")
+    args.project = args.target
+    return train_search(args)
 
 
 def _finish(result: dict, args: argparse.Namespace) -> dict:
