@@ -42,8 +42,7 @@ def generate(path: Path, n: int, seed: int = 0) -> None:
                 record = dict(rng.choice(originals))
             elif originals and roll < 0.2:
                 base = rng.choice(originals)
-                record = {"prompt": base["prompt"].replace(" and ", " & ", 1) + " Thanks.",
-                          "response": base["response"]}
+                record = {"prompt": base["prompt"] + " Thanks.", "response": base["response"]}
             else:
                 drug, symptom = rng.choice(_DRUGS), rng.choice(_SYMPTOMS)
                 record = {
@@ -72,11 +71,17 @@ def run_enclave(path: str, queue) -> None:
     import_file(db, pid, Path(path), task="instruction", test_fraction=0)
     imported = time.perf_counter() - started
     recipe = CleanRecipe(tokenizer="words", contamination=False, label_checks=False)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
     outcome = run_clean(db, pid, recipe)
     seconds = time.perf_counter() - started
     counts = outcome.report["counts"]
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    main_cpu = usage.ru_utime + usage.ru_stime - cpu_before
+    cpu = main_cpu + outcome.report["workers"]["cpu_seconds"]
     queue.put({"seconds": seconds, "import_seconds": imported, "kept": outcome.report["output"]["records"],
+               "cpu": cpu, "main_cpu": main_cpu,
                "exact": counts["exact_duplicate"], "near": counts["near_duplicate"],
                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
@@ -89,6 +94,8 @@ def run_baseline(path: str, queue) -> None:
 
     from engine.data.phi.detectors import _RULES
 
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
     frame = pd.read_json(path, lines=True)
     for column in ("prompt", "response"):
@@ -113,7 +120,9 @@ def run_baseline(path: str, queue) -> None:
         lsh.insert(str(index), signature)
         keep.append(index)
     seconds = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     queue.put({"seconds": seconds, "kept": len(keep), "exact": exact, "near": near,
+               "cpu": usage.ru_utime + usage.ru_stime - cpu_before,
                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
 
@@ -148,12 +157,17 @@ def main() -> int:
     ours = _in_process(run_enclave, path)
     base = _in_process(run_baseline, path)
     for name, r in (("enclave", ours), ("baseline", base)):
-        print(f"{name:<9} {args.n / r['seconds']:>8,.0f} records/s  {r['seconds']:7.1f} s  "
+        print(f"{name:<9} {args.n / r['seconds']:>8,.0f} records/s  {r['seconds']:7.1f} s wall  "
+              f"{r['cpu']:7.1f} s CPU ({args.n / r['cpu']:,.0f} records per CPU-second)  "
               f"peak {r['peak_mb']:7.0f} MB  kept {r['kept']:,} (exact {r['exact']:,}, near {r['near']:,})")
     print(f"enclave import (streamed into the store, not in the figure above): {ours['import_seconds']:.1f} s")
     print(f"load average after: {os.getloadavg()[0]:.1f} (other work on the machine slows both sides)")
     print("enclave peak is its main process; its {} preparation workers are not included".format(
         os.cpu_count() if args.n >= 4000 else 0))
+    bound = max(ours["main_cpu"], ours["cpu"] / 2)
+    print(f"CPU ratio baseline / enclave: {base['cpu'] / ours['cpu']:.2f}x; enclave main process "
+          f"{ours['main_cpu']:.1f} s + workers {ours['cpu'] - ours['main_cpu']:.1f} s, so two idle cores "
+          f"would clean at most about {args.n / bound:,.0f} records/s")
     print(f"speed ratio enclave / baseline: {base['seconds'] / ours['seconds']:.2f}x; "
           f"peak memory ratio: {ours['peak_mb'] / base['peak_mb']:.2f}x; goal >= 2,000 records/s: "
           + ("met" if args.n / ours["seconds"] >= 2000 else "NOT met"))

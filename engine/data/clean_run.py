@@ -118,6 +118,7 @@ def run_clean(db: sqlite_utils.Database, project_id: int, recipe: CleanRecipe, *
                 reporter.report(done, total, f"{writer.count} kept of {done}")
                 reporter.check_cancel()
         report = _report(db, cleaner, train, test, writer, test_id, task, reporter)
+        report["workers"] = {"processes": pool.workers, "cpu_seconds": round(pool.worker_cpu_seconds, 2)}
         train_id = writer.finish(step_counts=report["counts"])
         run_id = runs.create(db, project_id, "data.clean", f"{base}-clean v{train_id}",
                              recipe.to_dict(), job_id)

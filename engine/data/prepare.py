@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
@@ -104,8 +105,10 @@ def _init_worker(recipe_values: dict, task: str, key: bytes | None) -> None:
     _WORKER = Preparer(CleanRecipe.from_dict(recipe_values), task, key)
 
 
-def _prepare_chunk(records: list[dict]) -> list[Prepared]:
-    return [_WORKER.prepare(record) for record in records]
+def _prepare_chunk(records: list[dict]) -> tuple[list[Prepared], float]:
+    started = time.process_time()
+    prepared = [_WORKER.prepare(record) for record in records]
+    return prepared, time.process_time() - started
 
 
 class PreparePool:
@@ -119,6 +122,7 @@ class PreparePool:
         cores = workers if workers is not None else (os.cpu_count() or 1)
         self.workers = cores if cores > 1 and expected >= PARALLEL_FROM else 0
         self._pool = None
+        self.worker_cpu_seconds = 0.0
 
     def __enter__(self) -> "PreparePool":
         if self.workers:
@@ -145,7 +149,14 @@ class PreparePool:
             job = self._pool.map_async(_prepare_chunk, [batch[i:i + size]
                                                         for i in range(0, len(batch), size)])
             if pending is not None:
-                yield pending[1], [item for chunk in pending[0].get() for item in chunk]
+                yield pending[1], self._collect(pending[0])
             pending = (job, batch)
         if pending is not None:
-            yield pending[1], [item for chunk in pending[0].get() for item in chunk]
+            yield pending[1], self._collect(pending[0])
+
+    def _collect(self, job) -> list[Prepared]:
+        items = []
+        for prepared, seconds in job.get():
+            items.extend(prepared)
+            self.worker_cpu_seconds += seconds
+        return items
