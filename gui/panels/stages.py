@@ -12,6 +12,7 @@ STAGE_PANELS: list[tuple[str, str]] = [
     ("Data", "gui.panels.data:DataPanel"),
     ("Selection", "gui.panels.selection:SelectionPanel"),
     ("Training", "gui.panels.training:TrainingPanel"),
+    ("Compress", "gui.panels.compress:CompressPanel"),
     ("Evaluate", "gui.panels.evaluate:EvaluatePanel"),
     ("Review", "gui.panels.review:ReviewPanel"),
 ]

@@ -1,0 +1,279 @@
+"""Compress tab: pick a run and a method, run it as a job, compare every variant.
+
+The form is built from :class:`engine.compress.recipe.CompressRecipe`'s field metadata;
+only the options of the chosen method are shown. Results of every compression of the
+chosen run are merged into one table and three bar charts (size, speed, quality).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+
+import sqlite_utils
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from engine import paths
+from engine.compress.recipe import CompressRecipe, CompressRequestError, gguf_problem
+from engine.store import runs
+from gui.widgets.compress_views import ComparisonCharts, ComparisonTable, merge_comparisons
+
+# Which method a field belongs to, by the prefix of its help text; others always show.
+_FIELD_METHODS = {"4-bit": "quantize-4bit", "merge:": "merge", "prune:": "prune",
+                  "gguf:": "gguf", "distill:": "distill"}
+SOURCE_KINDS = ("train", "compress")
+
+
+def _field_method(help_text: str) -> str | None:
+    return next((m for prefix, m in _FIELD_METHODS.items() if help_text.startswith(prefix)),
+                None)
+
+
+def _editor(default, choices):
+    if choices:
+        widget = QComboBox()
+        widget.addItems(list(choices))
+        widget.setCurrentText(str(default))
+    elif isinstance(default, bool):
+        widget = QCheckBox()
+        widget.setChecked(default)
+    elif isinstance(default, int):
+        widget = QSpinBox()
+        widget.setRange(0, 100_000)
+        widget.setValue(default)
+    else:
+        widget = QDoubleSpinBox()
+        widget.setDecimals(4)
+        widget.setRange(-10.0, 100.0)
+        widget.setSingleStep(0.05)
+        widget.setValue(default)
+    return widget
+
+
+def _value(widget):
+    if isinstance(widget, QComboBox):
+        return widget.currentText()
+    if isinstance(widget, QCheckBox):
+        return widget.isChecked()
+    return widget.value()
+
+
+class CompressPanel(QWidget):
+    """Runs ``compress`` and ``export`` jobs for one project and compares the variants.
+
+    Signals:
+        comparison_shown(run_id): the table now shows the variants of this run.
+    """
+
+    comparison_shown = Signal(int)
+
+    def __init__(self, db: sqlite_utils.Database, bridge, parent=None) -> None:
+        super().__init__(parent)
+        self.db, self.bridge = db, bridge
+        self.project_id: int | None = None
+        self.job_id: int | None = None
+        self.editors: dict[str, QWidget] = {}
+        self._build_widgets()
+        self._build_layout()
+        self._on_method_changed(self.method_combo.currentText())
+        bridge.job_progressed.connect(self._on_job_progressed)
+        bridge.job_finished.connect(self._on_job_finished)
+
+    def _build_widgets(self) -> None:
+        self.run_combo = QComboBox()
+        self.run_combo.currentIndexChanged.connect(lambda _: self.show_comparison())
+        self.form = QFormLayout()
+        self.form.addRow("Run", self.run_combo)
+        for item in fields(CompressRecipe):
+            editor = _editor(item.default, item.metadata.get("choices"))
+            editor.setToolTip(item.metadata.get("help", ""))
+            self.editors[item.name] = editor
+            self.form.addRow(item.name.replace("_", " ").capitalize(), editor)
+        self.method_combo = self.editors["method"]
+        self.method_combo.currentTextChanged.connect(self._on_method_changed)
+        self.run_button = QPushButton("Compress")
+        self.run_button.setObjectName("primary")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.export_format = QComboBox()
+        self.export_format.addItems(["safetensors", "gguf"])
+        self.export_path = QLineEdit()
+        self.export_path.setPlaceholderText("export folder (default: inside the project)")
+        self.export_button = QPushButton("Export run")
+        self.status_label = QLabel("Choose a run and a method.")
+        self.status_label.setObjectName("subtitle")
+        self.status_label.setWordWrap(True)
+        self.table = ComparisonTable()
+        self.charts = ComparisonCharts()
+        self.run_button.clicked.connect(self.run_compression)
+        self.cancel_button.clicked.connect(self.cancel_job)
+        self.export_button.clicked.connect(self.run_export)
+
+    def _build_layout(self) -> None:
+        side = QVBoxLayout()
+        side.addLayout(self.form)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        side.addLayout(buttons)
+        export = QHBoxLayout()
+        export.addWidget(self.export_format)
+        export.addWidget(self.export_button)
+        side.addLayout(export)
+        side.addWidget(self.export_path)
+        side.addWidget(self.status_label)
+        side.addStretch(1)
+        side_widget = QWidget()
+        side_widget.setLayout(side)
+        side_widget.setMinimumWidth(330)
+        side_widget.setMaximumWidth(380)
+        results = QVBoxLayout()
+        title = QLabel("Size, speed and quality side by side")
+        title.setObjectName("sectionTitle")
+        results.addWidget(title)
+        results.addWidget(self.table, 2)
+        results.addWidget(self.charts, 3)
+        layout = QHBoxLayout(self)
+        layout.addWidget(side_widget)
+        layout.addLayout(results, 1)
+
+    @Slot(str)
+    def _on_method_changed(self, method: str) -> None:
+        for name, editor in self.editors.items():
+            if name == "method":
+                continue
+            owner = _field_method(editor.toolTip())
+            visible = owner is None or owner == method
+            editor.setVisible(visible)
+            self.form.labelForField(editor).setVisible(visible)
+
+    def open_project(self, project_id: int | None) -> None:
+        """Show the runs of a project that hold a model."""
+        previous = self.selected_run() if project_id == self.project_id else None
+        self.project_id = project_id
+        self.run_combo.blockSignals(True)
+        self.run_combo.clear()
+        if project_id is not None:
+            for run in runs.list_for_project(self.db, project_id):
+                if run["kind"] in SOURCE_KINDS:
+                    self.run_combo.addItem(f"{run['id']}: {run['name']}", run["id"])
+        if previous is not None and self.run_combo.findData(previous) >= 0:
+            self.run_combo.setCurrentIndex(self.run_combo.findData(previous))
+        self.run_combo.blockSignals(False)
+        self.show_comparison()
+
+    def selected_run(self) -> int | None:
+        """The chosen run id."""
+        return self.run_combo.currentData()
+
+    def _comparison_root(self, run_id: int) -> int:
+        """A compression run's comparison lives with the run it compressed."""
+        row = next(iter(self.db["runs"].rows_where("id = ?", [run_id])), None)
+        summary = json.loads(row["summary"] or "{}") if row else {}
+        return summary.get("source_run_id", run_id) if row and row["kind"] == "compress" \
+            else run_id
+
+    def show_comparison(self) -> None:
+        """Fill table and charts with every variant measured for the chosen run."""
+        run_id = self.selected_run()
+        rows: list[dict] = []
+        if run_id is not None:
+            root = self._comparison_root(run_id)
+            summaries = [json.loads(r["summary"] or "{}") for r in self.db["runs"].rows_where(
+                "kind = 'compress' AND project_id = ?", [self.project_id], order_by="id")]
+            rows = merge_comparisons([s for s in summaries if s.get("source_run_id") == root])
+        self.table.show_rows(rows)
+        self.charts.show_rows(rows)
+        if run_id is not None:
+            self.comparison_shown.emit(run_id)
+
+    def recipe(self) -> CompressRecipe:
+        """The recipe of the form (raises CompressRequestError on a bad value)."""
+        return CompressRecipe.from_dict({name: _value(w) for name, w in self.editors.items()})
+
+    def _source_folder(self, run_id: int):
+        from engine.compress.sources import run_source
+
+        source = run_source(self.db, run_id)
+        return source.model or source.base
+
+    def run_compression(self) -> int | None:
+        """Check the form and start a ``compress`` job; returns its id."""
+        run_id = self.selected_run()
+        try:
+            if run_id is None:
+                raise CompressRequestError("No run with a model in this project yet; "
+                                           "train one first.")
+            recipe = self.recipe()
+            folder = self._source_folder(run_id)
+            problem = gguf_problem(folder) if recipe.method == "gguf" and folder else None
+            if problem:
+                raise CompressRequestError(f"gguf export cannot run: {problem}")
+        except CompressRequestError as exc:
+            self._set_status(str(exc), error=True)
+            return None
+        params = {"run_id": run_id, "recipe": recipe.to_dict()}
+        return self._start("compress", params, f"Compressing run {run_id} ({recipe.method})")
+
+    def run_export(self) -> int | None:
+        """Start an ``export`` job for the chosen run; returns its id."""
+        run_id, fmt = self.selected_run(), self.export_format.currentText()
+        if run_id is None or self.project_id is None:
+            self._set_status("No run to export.", error=True)
+            return None
+        out = self.export_path.text().strip() or str(
+            paths.project_dir(self.project_id) / "exports" / f"run-{run_id}-{fmt}")
+        params = {"run_id": run_id, "format": fmt, "out": out,
+                  "dtype": _value(self.editors["dtype"]),
+                  "gguf_type": _value(self.editors["gguf_type"])}
+        return self._start("export", params, f"Exporting run {run_id} as {fmt} to {out}")
+
+    def _start(self, kind: str, params: dict, message: str) -> int:
+        self.job_id = self.bridge.submit(kind, params, self.project_id)
+        self.run_button.setEnabled(False)
+        self.export_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self._set_status(message)
+        return self.job_id
+
+    def cancel_job(self) -> None:
+        """Ask the running job to stop."""
+        if self.job_id is not None:
+            self.bridge.cancel(self.job_id)
+            self._set_status("Cancelling…")
+
+    def _set_status(self, text: str, error: bool = False) -> None:
+        self.status_label.setObjectName("errorText" if error else "subtitle")
+        self.status_label.style().unpolish(self.status_label)
+        self.status_label.style().polish(self.status_label)
+        self.status_label.setText(text)
+
+    @Slot(int, dict)
+    def _on_job_progressed(self, job_id: int, event: dict) -> None:
+        if job_id == self.job_id:
+            self._set_status(f"{event['stage']}: {event['step']}/{event['total']} "
+                             f"{event['message']}")
+
+    @Slot(int, dict)
+    def _on_job_finished(self, job_id: int, row: dict) -> None:
+        if job_id != self.job_id:
+            return
+        self.job_id = None
+        self.run_button.setEnabled(True)
+        self.export_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        if row["state"] != "succeeded":
+            self._set_status(f"{row['state']}: {row.get('error') or ''}", error=True)
+            return
+        result = row.get("result") or {}
+        if isinstance(result, str):
+            result = json.loads(result)
+        if "variants" in result:
+            self._set_status(f"Done: {result['label']} saved as run {result['run_id']}.")
+        else:
+            self._set_status(f"Exported to {result.get('path')} ({result.get('files')} files, "
+                             f"checksums {'verified' if result.get('verified') else 'FAILED'}).")
+        self.open_project(self.project_id)

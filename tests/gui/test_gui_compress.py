@@ -1,0 +1,58 @@
+"""Compress panel: refuse a bad form, run a pruning job, show the comparison."""
+
+import importlib.util
+import os
+from pathlib import Path
+
+from engine import paths
+from engine.store import datasets, projects, runs
+from gui.bridge import EngineBridge
+from gui.panels.compress import CompressPanel
+from gui.screenshot import render
+
+
+def _tiny_model(folder: Path, records: list[dict]) -> Path:
+    path = Path(__file__).parents[1] / "engine" / "compress" / "tiny_bpe_llama.py"
+    spec = importlib.util.spec_from_file_location("enclave_tests_tiny_bpe_llama_gui", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.build_tiny_bpe_llama(folder, records)
+
+
+def _project_with_run(db, tmp_path) -> tuple[int, int]:
+    records = [{"prompt": f"What colour is item {i}?", "response": f"Item {i} is red."}
+               for i in range(12)]
+    project_id = projects.create(db, "Ward", "compression")
+    datasets.add_version(db, project_id, "ward-test", "split", records,
+                         [str(i) for i in range(len(records))])
+    model = _tiny_model(tmp_path / "merged", records)
+    run_id = runs.create(db, project_id, "train", "tiny LoRA")
+    runs.add_artifact(db, project_id, "merged-model", model, run_id)
+    return project_id, run_id
+
+
+def test_compress_panel_runs_a_job_and_compares(qtbot, db, tmp_path):
+    project_id, run_id = _project_with_run(db, tmp_path)
+    bridge = EngineBridge(paths.workspace_db())
+    panel = CompressPanel(db, bridge)
+    qtbot.addWidget(panel)
+    panel.resize(1280, 820)
+    panel.show()
+    panel.open_project(project_id)
+    assert panel.selected_run() == run_id
+    panel.method_combo.setCurrentText("prune")
+    assert panel.editors["sparsity"].isVisible() and not panel.editors["gguf_type"].isVisible()
+    panel.editors["sparsity"].setValue(1.5)
+    assert panel.run_compression() is None
+    assert "outside 0-1" in panel.status_label.text()
+    panel.editors["sparsity"].setValue(0.4)
+    panel.editors["eval_records"].setValue(4)
+    with qtbot.waitSignal(bridge.job_finished, timeout=240_000) as finished:
+        assert panel.run_compression() is not None
+    bridge.shutdown(grace_s=0.5)
+    assert finished.args[1]["state"] == "succeeded", finished.args[1]["error"]
+    assert panel.table.rowCount() == 2
+    assert panel.table.item(1, 0).text() == "pruned 40%"
+    assert panel.table.item(1, 7).text() == "40%"
+    out = os.environ.get("ENCLAVE_SCREENSHOT_DIR")
+    render(panel, f"{out}/compress.png" if out else tmp_path / "compress.png")
