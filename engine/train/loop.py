@@ -123,7 +123,8 @@ def oom_message(recipe: TrainRecipe, exc: BaseException) -> str:
         tips.append("use method lora or qlora")
     elif recipe.method == "lora":
         tips.append("use method qlora (4-bit base model)")
-    return ("Training ran out of memory (" + str(exc).splitlines()[0][:160] + "). Try: "
+    reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+    return (f"Training needed more memory than the device has ({reason}). Try: "
             + "; ".join(tips) + ". Resume continues from the last checkpoint.")
 
 
