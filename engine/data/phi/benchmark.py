@@ -16,7 +16,7 @@ from engine.data.phi.detectors import PHI_TYPES, detect
 _BENCH_GIVEN = ("Maria", "Tomasz", "Aiyana", "Oluwaseun", "Brigid", "Kwame", "Elena", "Tariq",
                 "Greta", "Santiago", "Mei", "Dmitri", "Ngozi", "Linnea", "Rafael", "Hannah",
                 "Jasper", "Ines", "Ravi", "Colette", "Soren", "Amara", "Emily", "Robert")
-_BENCH_SURNAMES = ("Okonkwo", "Lindqvist", "Brennan", "Castellano", "Haddad", "Nakashima",
+_BENCH_SURNAMES = ("O'Hara", "Okonkwo", "Lindqvist", "Brennan", "Castellano", "Haddad", "Nakashima",
                    "Whitfield", "Abernathy", "Kowalczyk", "Delacroix", "Achterberg", "Moreno",
                    "Fitzgerald", "Ogunleye", "Valdez", "Harrington", "Smith", "Nguyen")
 _STREETS = ("Maple Grove Road", "Elm Street", "Harbor View Drive", "Old Mill Lane", "Cedar Avenue")
@@ -39,6 +39,8 @@ _TEMPLATES = [
     "Mrs. {NAME} called from {PHONE} about her bill.",
     "Seen with {NAME} and {NAME2} at the clinic.",
     "Aged {AGE}, the patient lives alone at {ADDRESS}.",
+    "Tel {PHONE10} — ask for the ward clerk about docket {CASE_NUMBER}.",
+    "Ms. {NAME} moved to {CITY}, {STATE} {ZIP} in {DATE}.",
     # Decoys: numbers and capitalised words that are not identifiers.
     "BP 128/84, HR 72, temp 37.2 C; metformin 500 mg twice daily for 14 days.",
     "The Court of Appeals affirmed under Section 12-345 of the Penal Code.",
@@ -55,8 +57,10 @@ def _value(kind: str, rng: random.Random) -> str:
         "DATE": lambda: rng.choice([f"{rng.randint(1, 12):02d}/{rng.randint(1, 28):02d}/{rng.randint(1940, 2024)}",
                                     f"{month} {rng.randint(1, 28)}, {rng.randint(1950, 2024)}",
                                     f"{rng.randint(1990, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-                                    f"{rng.randint(1, 28)} {month} {rng.randint(1950, 2024)}"]),
-        "PHONE": lambda: rng.choice([f"({d(3)}) {d(3)}-{d(4)}", f"{d(3)}-{d(3)}-{d(4)}", f"{d(3)}.{d(3)}.{d(4)}"]),
+                                    f"{rng.randint(1, 28)} {month} {rng.randint(1950, 2024)}",
+                                    f"{rng.randint(1, 28)}-{month[:3]}-{rng.randint(1950, 2024)}"]),
+        "PHONE": lambda: rng.choice([f"({d(3)}) {d(3)}-{d(4)}", f"{d(3)}-{d(3)}-{d(4)}", f"{d(3)}.{d(3)}.{d(4)}",
+                                     f"+1 {d(3)} {d(3)} {d(4)}"]),
         "FAX": lambda: f"{d(3)}-{d(3)}-{d(4)}",
         "EMAIL": lambda: f"{rng.choice(_BENCH_GIVEN).lower()}.{d(2)}@{rng.choice(['mail.com', 'clinic.org'])}",
         "URL": lambda: f"https://portal.example.org/p/{d(6)}",
@@ -69,7 +73,8 @@ def _value(kind: str, rng: random.Random) -> str:
         "IP": lambda: ".".join(str(rng.randint(1, 254)) for _ in range(4)),
         "AGE": lambda: str(rng.randint(90, 104)),
         "CASE_NUMBER": lambda: rng.choice([f"{rng.randint(1, 9)}:{d(2)}-cv-{d(5)}",
-                                           f"{rng.randint(2000, 2024)}-CV-{d(6)}", f"{d(2)}-{d(4)}"]),
+                                           f"{rng.randint(2000, 2024)}-CV-{d(6)}", f"{d(2)}-{d(4)}",
+                                           f"{d(2)}-cv-{d(4)}"]),
     }
     return makers[kind]()
 
@@ -98,8 +103,9 @@ def _fill(template: str, rng: random.Random) -> Example:
     for match in re.finditer(r"\{(\w+)\}", template):
         text += template[last:match.start()]
         slot = match.group(1)
-        kind = {"NAME2": "NAME", "CITY": "ADDRESS", "STATE": None}.get(slot, slot)
+        kind = {"NAME2": "NAME", "CITY": "ADDRESS", "STATE": None, "PHONE10": "PHONE"}.get(slot, slot)
         value = (rng.choice(_CITIES) if slot == "CITY" else "IL" if slot == "STATE"
+                 else "".join(rng.choice("0123456789") for _ in range(10)) if slot == "PHONE10"
                  else _value(kind, rng))
         if kind:
             spans.append((len(text), len(text) + len(value), kind))

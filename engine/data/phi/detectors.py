@@ -22,7 +22,7 @@ STRUCTURED_TYPES = tuple(t for t in PHI_TYPES if t != "NAME")
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
           r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
 _ID = r"[A-Z0-9][A-Z0-9-]{3,}\d"
-_CAP = r"[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?"
+_CAP = r"(?:[A-Z]'[A-Z][a-z]+|[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?)"
 _STREET = (r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|"
            r"Place|Pl|Terrace|Parkway|Pkwy|Circle|Cir|Highway|Hwy)")
 
@@ -34,7 +34,7 @@ _RULES: list[tuple[str, str, int]] = [
     ("IP", r"\b(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}\b", 0),
     ("SSN", r"\b(?!000|666|9\d\d)\d{3}[- ](?!00)\d{2}[- ](?!0000)\d{4}\b", 0),
     ("SSN", r"(?i:\bSSN|social security(?: number| no\.?)?)[:#\s]*(\d{9})\b", 1),
-    ("CASE_NUMBER", r"\b\d{1,2}:\d{2}-(?:cv|cr|mc|bk|md|mj|ap)-\d{3,6}(?:-[A-Z]{2,4})*\b", 0),
+    ("CASE_NUMBER", r"\b(?:\d{1,2}:)?\d{2}-(?:cv|cr|mc|bk|md|mj|ap|CV|CR)-\d{3,6}(?:-[A-Z]{2,4})*\b", 0),
     ("CASE_NUMBER", r"(?i:\b(?:case|docket|cause|index|file|claim|appeal|indictment)\s*"
                     r"(?:no\.?|number|num\.?|#)\s*:?\s*)([A-Z0-9][A-Z0-9:./-]{3,}[A-Z0-9])", 1),
     ("CASE_NUMBER", r"\b(?:19|20)\d{2}-[A-Z]{2,4}-\d{3,7}\b", 0),
@@ -49,7 +49,7 @@ _RULES: list[tuple[str, str, int]] = [
     ("PHONE", r"(?<![\d-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}\b", 0),
     ("DATE", r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2})\b", 0),
     ("DATE", r"\b" + _MONTH + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?\b", 0),
-    ("DATE", r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\.?,?\s+\d{4}\b", 0),
+    ("DATE", r"\b\d{1,2}(?:st|nd|rd|th)?[\s-]+(?:of\s+)?" + _MONTH + r"\.?,?[\s-]+\d{2,4}\b", 0),
     ("DATE", r"\b" + _MONTH + r"\.?\s+\d{4}\b", 0),
     ("AGE", r"\b(9\d|1[01]\d)(?:[- ](?:years?|yrs?|y/?o)(?:[- ]old)?|yo\b)", 1),
     ("AGE", r"(?i:\b(?:aged?|age:))\s*(9\d|1[01]\d)\b", 1),
@@ -67,6 +67,9 @@ _RULES: list[tuple[str, str, int]] = [
              r"(?:\s+[A-Z]\.)?(?:\s+" + _CAP + r")?)", 1),
     ("NAME", r"\b(" + _CAP + r")\s+v\.\s+(?:" + _CAP + r")\b", 1),
     ("NAME", r"\b(?:" + _CAP + r")\s+v\.\s+(" + _CAP + r")\b", 1),
+    # Appended rules (the needle table below refers to rules by position).
+    ("PHONE", r"(?i:\b(?:tel|phone|ph|cell|mobile|call|pager)\.?:?)\s*(\d{10})\b", 1),
+    ("CASE_NUMBER", r"(?i:\b(?:docket|case))\s+((?=[\w:./-]*\d)[A-Za-z0-9][\w:./-]{3,}\d)\b", 1),
 ]
 # A rule runs only when one of its words occurs in the lowercased text (no words: always).
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -78,7 +81,8 @@ _NEEDLES: dict[int, tuple[str, ...]] = {
          "subscriber", "billing"),
     12: ("licen", "dea", "npi", "certificate", "permit", "passport", "serial", "plate", "vin", "device"),
     13: ("fax",), 16: _MONTHS, 17: _MONTHS, 18: _MONTHS, 19: ("y", "old"), 20: ("age",),
-    22: ("box",), 25: ("zip",), 28: (" v. ",), 29: (" v. ",)}
+    22: ("box",), 25: ("zip",), 28: (" v. ",), 29: (" v. ",),
+    30: ("tel", "phone", "ph", "cell", "mobile", "call", "pager"), 31: ("docket", "case")}
 _COMPILED = [(kind, re.compile(pattern), group, _NEEDLES.get(i, ()))
              for i, (kind, pattern, group) in enumerate(_RULES)]
 _PRIORITY = {kind: len(_RULES) - i for i, (kind, _, _) in enumerate(reversed(_RULES))}
