@@ -116,7 +116,7 @@ def fit_kmeans(data: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndar
         model = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(data)
     else:
         model = MiniBatchKMeans(n_clusters=k, n_init=1, random_state=seed, batch_size=4096,
-                                max_iter=20, init_size=min(len(data), max(3 * k, 10_000)),
+                                max_iter=10, init_size=min(len(data), max(3 * k, 10_000)),
                                 reassignment_ratio=0.0).fit(data)
         model.labels_ = model.predict(data)
     return model.labels_.astype(np.int64), model.cluster_centers_.astype(np.float32)

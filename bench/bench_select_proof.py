@@ -1,0 +1,140 @@
+"""Does the coreset beat random? A logistic-regression probe on frozen MiniLM embeddings.
+
+On the legal clause demo set (or a labelled JSONL file given with --file: one
+{"text", "label"} object per line), a fixed stratified 30 % test split is held
+out. For every method, budget (default 1, 5, 10 % of the training pool) and
+seed, the method picks rows from the pool, a logistic-regression probe is
+trained on their frozen embeddings and scored on the test split (accuracy and
+macro F1). The full pool is the ceiling. Each method is compared with random
+on the same seeds: mean difference, paired t-test and Wilcoxon signed-rank.
+
+    python bench/bench_select_proof.py [--lines 2000] [--seeds 10] [--budgets 1,5,10]
+        [--methods kmeans,random,...] [--file labelled.jsonl]
+
+Embeddings go through the workspace cache ($ENCLAVE_HOME, a folder under /tmp
+by default), so a rerun embeds nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("ENCLAVE_HOME", str(Path(tempfile.gettempdir()) / "enclave-bench-select"))
+
+import engine  # noqa: E402,F401  (offline switches)
+from engine import paths  # noqa: E402
+
+DEFAULT_METHODS = ("random", "kmeans", "kmeans-random", "kcenter", "facility", "quality",
+                   "stratified-random", "stratified-kmeans", "stratified-facility")
+
+
+def load_records(file: Path | None, lines: int) -> list[dict]:
+    """Labelled records: the given file, or the cleaned legal clause demo set."""
+    from engine.data.clean import clean
+    from engine.data.demo_legal import write_legal
+    from engine.data.readers import read_jsonl
+
+    if file is None:
+        file = paths.home() / f"legal-{lines}.jsonl"
+        file.parent.mkdir(parents=True, exist_ok=True)
+        write_legal(file, n=lines, seed=0)
+    return clean(read_jsonl(file, "classification").records, "classification").kept
+
+
+def probe(train_x, train_y, test_x, test_y) -> tuple[float, float]:
+    """Accuracy and macro F1 of a logistic-regression probe."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, f1_score
+
+    if len(set(train_y)) < 2:  # one class only: the probe predicts it everywhere
+        predicted = np.full(len(test_y), train_y[0], dtype=object)
+    else:
+        model = LogisticRegression(max_iter=2000, C=10.0).fit(train_x, train_y)
+        predicted = model.predict(test_x)
+    return (100 * accuracy_score(test_y, predicted),
+            100 * f1_score(test_y, predicted, average="macro", zero_division=0))
+
+
+def run_arm(method: str, budget: int, seed: int, pool_x, pool_y, test_x, test_y,
+            scores) -> tuple[float, float]:
+    from engine.select.methods import MethodInput, run_method
+
+    chosen = run_method(method, MethodInput(pool_x, budget, seed, labels=list(pool_y),
+                                            scores=scores)).indices
+    return probe(pool_x[chosen], pool_y[chosen], test_x, test_y)
+
+
+def compare(ours: np.ndarray, random: np.ndarray) -> str:
+    """Mean paired difference with paired t-test and Wilcoxon p-values."""
+    from scipy.stats import ttest_rel, wilcoxon
+
+    diff = ours - random
+    if np.allclose(diff, 0):
+        return f"{0:+6.2f}   (identical)"
+    t_p = ttest_rel(ours, random).pvalue
+    w_p = wilcoxon(ours, random).pvalue
+    wins = int((diff > 0).sum())
+    return f"{diff.mean():+6.2f}  t p={t_p:.3f}  wilcoxon p={w_p:.3f}  wins {wins}/{len(diff)}"
+
+
+def embed_records(records: list[dict]) -> np.ndarray:
+    from engine.select.cache import embed_cached, record_text
+    from engine.store import open_store
+
+    db = open_store(paths.workspace_db())
+    started = time.perf_counter()
+    result = embed_cached(db, [record_text(r) for r in records])
+    print(f"embeddings: {result.embedded} computed, {result.cached} from the cache "
+          f"in {time.perf_counter() - started:.1f} s")
+    return result.vectors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--file", type=Path, help="labelled JSONL (text, label)")
+    parser.add_argument("--lines", type=int, default=2000, help="legal demo lines to generate")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--budgets", default="1,5,10", help="percentages of the training pool")
+    parser.add_argument("--methods", default=",".join(DEFAULT_METHODS))
+    args = parser.parse_args()
+    from sklearn.model_selection import train_test_split
+
+    from engine.select.scores import label_margin_score
+
+    records = load_records(args.file, args.lines)
+    vectors = embed_records(records)
+    labels = np.array([r["label"] for r in records], dtype=object)
+    pool, test = train_test_split(np.arange(len(records)), test_size=0.3, random_state=0,
+                                  stratify=labels)
+    pool_x, pool_y, test_x, test_y = vectors[pool], labels[pool], vectors[test], labels[test]
+    scores = label_margin_score(pool_x, list(pool_y))
+    full_acc, full_f1 = probe(pool_x, pool_y, test_x, test_y)
+    print(f"records {len(records)}: pool {len(pool)}, test {len(test)}, "
+          f"{len(set(labels))} labels, {args.seeds} seeds")
+    print(f"full pool: accuracy {full_acc:.2f}  macro F1 {full_f1:.2f}\n")
+    methods = args.methods.split(",")
+    for percent in (float(b) for b in args.budgets.split(",")):
+        budget = max(1, round(len(pool) * percent / 100))
+        started = time.perf_counter()
+        table = {m: np.array([run_arm(m, budget, s, pool_x, pool_y, test_x, test_y, scores)
+                              for s in range(args.seeds)]) for m in methods}
+        print(f"budget {percent:g} % = {budget} rows  ({time.perf_counter() - started:.0f} s)")
+        print(f"  {'method':<20} {'accuracy':>14} {'macro F1':>14}   accuracy vs random "
+              f"(paired over seeds)")
+        for method, values in table.items():
+            acc, f1 = values[:, 0], values[:, 1]
+            versus = "" if method == "random" or "random" not in table \
+                else compare(acc, table["random"][:, 0])
+            print(f"  {method:<20} {acc.mean():6.2f} ± {acc.std(ddof=1):5.2f} "
+                  f"{f1.mean():6.2f} ± {f1.std(ddof=1):5.2f}   {versus}")
+        print(f"  {'full pool':<20} {full_acc:6.2f}          {full_f1:6.2f}\n")
+
+
+if __name__ == "__main__":
+    main()
