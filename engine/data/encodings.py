@@ -29,7 +29,8 @@ def detect_encoding(path: Path) -> str:
         path: The file.
 
     Returns:
-        A Python codec name: "utf-8-sig", "utf-8", "utf-16", "utf-16-le", "utf-16-be" or "latin-1".
+        A Python codec name: "utf-8-sig", "utf-8", "utf-16", "utf-16-le", "utf-16-be", "cp1252"
+        (Latin-1 as Windows writes it) or "latin-1".
 
     Raises:
         FileNotFoundError: If the file does not exist.
@@ -46,6 +47,12 @@ def detect_encoding(path: Path) -> str:
     _refuse_binary(sample, path)
     if _is_utf8(sample):
         return "utf-8"
+    if any(0x80 <= byte <= 0x9F for byte in sample):  # Windows' variant of Latin-1 (curly quotes)
+        try:
+            sample.decode("cp1252")
+            return "cp1252"
+        except UnicodeDecodeError:
+            pass
     return "latin-1"
 
 
@@ -120,7 +127,7 @@ def text_lines(path: Path, encoding: str | None = None,
         yield number, line
 
 
-_BYTE_LINE_CODECS = ("utf-8", "utf-8-sig", "latin-1")
+_BYTE_LINE_CODECS = ("utf-8", "utf-8-sig", "latin-1", "cp1252")
 
 
 def _byte_lines(path: Path, encoding: str, max_chars: int) -> Iterator[tuple[int, str | None]]:

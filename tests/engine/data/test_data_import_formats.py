@@ -116,3 +116,12 @@ def test_json_wrong_types_are_quarantined_with_field(tmp_path, project):
     assert reasons == ["typed.jsonl, line 2, field 'prompt': expected text, got int",
                        "typed.jsonl, line 3, field 'response': empty (null)",
                        "typed.jsonl, line 4, field 'prompt': expected text, got list"]
+
+
+def test_windows_latin1_keeps_curly_quotes(tmp_path, project):
+    db, pid = project
+    path = tmp_path / "win.csv"
+    path.write_bytes("text,label\n\u201cquoted\u201d caf\u00e9,a\n".encode("cp1252"))
+    summary = import_file(db, pid, path, task="classification", test_fraction=0)
+    assert summary.encoding == "cp1252"
+    assert _records(db, summary.dataset_id)[0]["text"] == "\u201cquoted\u201d caf\u00e9"
