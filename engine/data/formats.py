@@ -99,7 +99,8 @@ def iter_jsonl(path: Path, encoding: str | None = None) -> Iterator[Row]:
         try:
             yield RawRow(number, json.loads(line))
         except json.JSONDecodeError as exc:
-            yield RecordError(str(path), number, None, f"invalid JSON: {exc.msg} at column {exc.colno}")
+            yield RecordError(str(path), number, None, f"invalid JSON: {exc.msg} at column {exc.colno}",
+                              raw=line[:4000])
 
 
 def iter_json_array(path: Path, encoding: str | None = None) -> Iterator[Row]:
@@ -179,7 +180,8 @@ def _csv_records(path: Path, reader) -> Iterator[Row]:
                 continue
             if len(cells) != len(header):
                 yield RecordError(str(path), line, None, f"row has {len(cells)} cells, the header "
-                                                         f"has {len(header)} ({', '.join(header)})")
+                                                         f"has {len(header)} ({', '.join(header)})",
+                                  raw=json.dumps(cells, ensure_ascii=False)[:4000])
                 continue
             yield RawRow(line, dict(zip(header, cells)))
     except UnicodeDecodeError as exc:

@@ -201,7 +201,7 @@ def _stream_into(db, path: Path, preview: Preview, writer, reporter: Reporter) -
 
 
 def _quarantine_row(error: RecordError, raw: object) -> dict:
-    text = json.dumps(raw, ensure_ascii=False, default=str) if raw is not None else ""
+    text = json.dumps(raw, ensure_ascii=False, default=str) if raw is not None else error.raw
     return {"file": error.file, "line": error.line, "field": error.field,
             "reason": str(error), "raw": text[:RAW_LIMIT]}
 

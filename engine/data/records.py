@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 TASK_FIELDS: dict[str, tuple[str, ...]] = {
@@ -30,6 +30,7 @@ class RecordError:
         field: Field at fault, or None when the line as a whole is wrong (broken JSON).
         message: What is wrong, in a few words.
         unit: What ``line`` counts: "line" (text files), "item" (JSON array) or "row" (Parquet).
+        raw: The offending text as read, when there is one (kept with the quarantine).
     """
 
     file: str
@@ -37,6 +38,7 @@ class RecordError:
     field: str | None
     message: str
     unit: str = "line"
+    raw: str = field(default="", compare=False, repr=False)
 
     def __str__(self) -> str:
         where = f"{Path(self.file).name}, {self.unit} {self.line}"

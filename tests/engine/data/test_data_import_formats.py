@@ -32,6 +32,7 @@ def test_csv_with_bom_semicolons_and_multiline_fields(tmp_path, project):
     bad = dataset_stream.quarantine_for_project(db, pid)
     assert [(q["line"], q["reason"]) for q in bad] == [
         (4, "export.csv, line 4: row has 3 cells, the header has 2 (question, answer)")]
+    assert bad[0]["raw"] == '["x", "y", "z"]'
 
 
 def test_alpaca_json_array_joins_instruction_and_input(tmp_path, project):
