@@ -108,8 +108,10 @@ def _measure_all(source: RunSource, model: Path, variant: Path, label: str,
                                     max_length=recipe.max_length, reporter=step))
     rows.append(measure_variant("tuned fp32", model, records, max_length=recipe.max_length,
                                 reporter=step))
+    dtype = recipe.dtype if recipe.method == "merge" else "float32"
     rows.append(measure_variant(label, variant, records, max_length=recipe.max_length,
-                                reporter=step, with_sparsity=recipe.method == "prune"))
+                                reporter=step, with_sparsity=recipe.method == "prune",
+                                dtype=dtype))
     return [row.to_dict() for row in rows]
 
 

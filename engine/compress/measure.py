@@ -35,9 +35,10 @@ class VariantMeasure:
         return asdict(self)
 
 
-def load_variant(path: str | Path) -> tuple[Any, Any]:
+def load_variant(path: str | Path, dtype: str = "float32") -> tuple[Any, Any]:
     """Load a model variant and its tokenizer: a model folder (full precision or
-    bitsandbytes-quantized) or a ``.gguf`` file (de-quantized to float32)."""
+    bitsandbytes-quantized, computing in ``dtype``) or a ``.gguf`` file
+    (de-quantized to float32)."""
     from engine.models.loading import load_causal_lm, load_tokenizer
 
     path = Path(path)
@@ -52,7 +53,7 @@ def load_variant(path: str | Path) -> tuple[Any, Any]:
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         return model, tokenizer
-    return load_causal_lm(path, dtype="float32"), load_tokenizer(path)
+    return load_causal_lm(path, dtype=dtype), load_tokenizer(path)
 
 
 def generation_speed(model: Any, tokenizer: Any, new_tokens: int = NEW_TOKENS) -> float:
@@ -88,7 +89,7 @@ def weight_sparsity(model: Any) -> float:
 
 def measure_variant(name: str, path: str | Path, records: list[dict], *,
                     max_length: int = 128, reporter: Reporter | None = None,
-                    with_sparsity: bool = False) -> VariantMeasure:
+                    with_sparsity: bool = False, dtype: str = "float32") -> VariantMeasure:
     """Load a variant and measure it.
 
     Args:
@@ -98,6 +99,7 @@ def measure_variant(name: str, path: str | Path, records: list[dict], *,
         max_length: tokens kept per scored record.
         reporter: receives the perplexity batches.
         with_sparsity: also count zero weights (pruned variants).
+        dtype: weight dtype to load a full-precision folder in (its stored dtype).
 
     Returns:
         The measured row.
@@ -106,7 +108,7 @@ def measure_variant(name: str, path: str | Path, records: list[dict], *,
 
     reporter = reporter or null_reporter()
     started = time.perf_counter()
-    model, tokenizer = load_variant(path)
+    model, tokenizer = load_variant(path, dtype)
     load_s = time.perf_counter() - started
     reporter.check_cancel()
     speed = generation_speed(model, tokenizer)

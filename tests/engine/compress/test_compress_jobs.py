@@ -77,3 +77,27 @@ def test_cli_compress_and_export_run_as_jobs(workspace, capsys, tmp_path):
     assert code == 0 and out["verified"], out
     code, out = _json(capsys, "verify-export", str(tmp_path / "gguf"))
     assert code == 0 and out["files"] == 2  # model-f16.gguf, README.md
+
+
+def test_merge_of_an_adapter_run_compares_base_tuned_and_merged(workspace, tiny_llama,
+                                                                tmp_path):
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from engine.models.loading import load_causal_lm
+
+    db, _ = workspace
+    torch.manual_seed(0)
+    lora = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"],
+                      init_lora_weights=False, task_type="CAUSAL_LM")
+    adapter = tmp_path / "adapter"
+    get_peft_model(load_causal_lm(tiny_llama), lora).save_pretrained(adapter)
+    run_id = runs.create(db, 1, "train", "adapter only")
+    runs.add_artifact(db, 1, "lora-adapter", adapter, run_id)
+    recipe = CompressRecipe(method="merge", dtype="bfloat16", eval_records=4, max_length=32)
+    summary = run_compress(db, run_id, recipe, Reporter())
+    rows = {row["name"]: row for row in summary["variants"]}
+    assert list(rows) == ["base", "tuned fp32", "merged bfloat16"]
+    assert rows["merged bfloat16"]["size_mb"] < 0.6 * rows["tuned fp32"]["size_mb"]
+    assert rows["merged bfloat16"]["ppl"] == pytest.approx(rows["tuned fp32"]["ppl"], rel=0.05)
+    assert rows["base"]["ppl"] != rows["tuned fp32"]["ppl"]
