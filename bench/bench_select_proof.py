@@ -10,6 +10,11 @@ on the same seeds: mean difference, paired t-test and Wilcoxon signed-rank.
 
     python bench/bench_select_proof.py [--lines 2000] [--seeds 10] [--budgets 1,5,10]
         [--methods kmeans,random,...] [--file labelled.jsonl]
+        [--finetune [--finetune-methods kmeans,random] [--finetune-seeds 3]]
+
+--finetune adds arm (b): the MiniLM encoder fine-tuned with a classification
+head on each subset (same number of steps for every arm; slow on a CPU, so it
+runs fewer methods and seeds, on at most 200 test rows).
 
 Embeddings go through the workspace cache ($ENCLAVE_HOME, a folder under /tmp
 by default), so a rerun embeds nothing.
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -83,15 +89,44 @@ def compare(ours: np.ndarray, random: np.ndarray) -> str:
     return f"{diff.mean():+6.2f}  t p={t_p:.3f}  wilcoxon p={w_p:.3f}  wins {wins}/{len(diff)}"
 
 
-def embed_records(records: list[dict]) -> np.ndarray:
+def finetune_table(records, pool, test, labels, budget: int, args) -> None:
+    """Arm (b): MiniLM fine-tuned on each method's subset; accuracy mean ± std."""
+    from select_finetune_arm import finetune_accuracy
+
+    from engine.select.cache import record_text
+    from engine.select.methods import MethodInput, run_method
+
+    vectors = embed_records([records[i] for i in pool], quiet=True)
+    texts = [record_text(r) for r in records]
+    names = sorted(set(labels))
+    test_rows = test[:200]
+    test_texts, test_labels = [texts[i] for i in test_rows], [labels[i] for i in test_rows]
+    results = {}
+    for method in args.finetune_methods.split(","):
+        values = []
+        for seed in range(args.finetune_seeds):
+            chosen = pool[run_method(method, MethodInput(
+                vectors, budget, seed, labels=list(labels[pool]))).indices]
+            values.append(finetune_accuracy([texts[i] for i in chosen],
+                                            [labels[i] for i in chosen], test_texts,
+                                            test_labels, names, seed))
+        results[method] = np.array(values)
+        print(f"  fine-tune {method:<20} {results[method].mean():6.2f} ± "
+              f"{results[method].std(ddof=1) if len(values) > 1 else 0:5.2f}  "
+              f"(MiniLM + head, {args.finetune_seeds} seeds, {len(test_rows)} test rows)",
+              flush=True)
+
+
+def embed_records(records: list[dict], quiet: bool = False) -> np.ndarray:
     from engine.select.cache import embed_cached, record_text
     from engine.store import open_store
 
     db = open_store(paths.workspace_db())
     started = time.perf_counter()
     result = embed_cached(db, [record_text(r) for r in records])
-    print(f"embeddings: {result.embedded} computed, {result.cached} from the cache "
-          f"in {time.perf_counter() - started:.1f} s")
+    if not quiet:
+        print(f"embeddings: {result.embedded} computed, {result.cached} from the cache "
+              f"in {time.perf_counter() - started:.1f} s", flush=True)
     return result.vectors
 
 
@@ -102,7 +137,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budgets", default="1,5,10", help="percentages of the training pool")
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS))
+    parser.add_argument("--finetune", action="store_true", help="add the MiniLM fine-tune arm")
+    parser.add_argument("--finetune-methods", default="kmeans,random")
+    parser.add_argument("--finetune-seeds", type=int, default=3)
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
     from sklearn.model_selection import train_test_split
 
     from engine.select.scores import label_margin_score
@@ -134,6 +173,8 @@ def main() -> None:
             print(f"  {method:<20} {acc.mean():6.2f} ± {acc.std(ddof=1):5.2f} "
                   f"{f1.mean():6.2f} ± {f1.std(ddof=1):5.2f}   {versus}")
         print(f"  {'full pool':<20} {full_acc:6.2f}          {full_f1:6.2f}\n")
+        if args.finetune:
+            finetune_table(records, pool, test, labels, budget, args)
 
 
 if __name__ == "__main__":
