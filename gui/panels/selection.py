@@ -10,10 +10,10 @@ import json
 
 import sqlite_utils
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QGridLayout,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
-                               QSpinBox, QSplitter, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFormLayout,
+                               QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QPushButton, QSpinBox, QSplitter, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from engine.select.methods import METHOD_NAMES
 from engine.select.recipe import RecipeError, SelectionRecipe
@@ -61,6 +61,15 @@ class SelectionPanel(QWidget):
         self.k_spin = QSpinBox()
         self.k_spin.setRange(0, 100_000)
         self.k_spin.setSpecialValueText("auto")
+        self.allocation_combo = QComboBox()
+        self.allocation_combo.addItems(["proportional", "equal"])
+        self.allocation_combo.setToolTip("How the budget is shared among clusters")
+        self.dedup_spin = QDoubleSpinBox()
+        self.dedup_spin.setRange(0.0, 1.0)
+        self.dedup_spin.setSingleStep(0.01)
+        self.dedup_spin.setDecimals(2)
+        self.dedup_spin.setSpecialValueText("off")
+        self.dedup_spin.setToolTip("Drop near duplicates at or above this cosine similarity first")
         self.run_button = QPushButton("Select")
         self.run_button.setObjectName("primary")
         self.cancel_button = QPushButton("Cancel")
@@ -102,6 +111,8 @@ class SelectionPanel(QWidget):
         form.addRow("Budget", self.budget_edit)
         form.addRow("Seed", self.seed_spin)
         form.addRow("Clusters (k)", self.k_spin)
+        form.addRow("Allocation", self.allocation_combo)
+        form.addRow("De-duplicate", self.dedup_spin)
         buttons = QHBoxLayout()
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.run_button)
@@ -213,7 +224,9 @@ class SelectionPanel(QWidget):
         """The recipe the form describes (raises RecipeError naming the field)."""
         return SelectionRecipe(method=self.method_combo.currentText(),
                                budget=self.budget_edit.text(), seed=self.seed_spin.value(),
-                               k=self.k_spin.value() or None)
+                               k=self.k_spin.value() or None,
+                               allocation=self.allocation_combo.currentText(),
+                               dedup=self.dedup_spin.value())
 
     def run_selection(self) -> int | None:
         """Submit a ``select`` job from the form; returns its id (None on a form error)."""

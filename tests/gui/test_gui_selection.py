@@ -14,7 +14,7 @@ from gui.screenshot import render
 TASK = "classification"
 
 
-def _legal_project(db, tmp_path, lines: int = 150) -> int:
+def _legal_project(db, tmp_path, lines: int = 60) -> int:
     project_id = projects.create(db, "Clause types", task=TASK)
     write_legal(tmp_path / "legal.jsonl", n=lines, seed=0)
     records = read_jsonl(tmp_path / "legal.jsonl", TASK).records
