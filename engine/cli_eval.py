@@ -21,7 +21,9 @@ def register(sub) -> None:
         (("--test",), {"help": "JSONL test file (default: the project's held-out split)"}),
         (("--limit",), {"type": int, "default": 50, "help": "test items at most"}),
         (("--max-new-tokens",), {"type": int, "default": 48}),
-        (("--group",), {"default": "kind", "help": "record field naming the fairness group"}))
+        (("--group",), {"default": "kind", "help": "record field naming the fairness group"}),
+        (("--counterfactual",), {"action": "store_true",
+                                 "help": "probe answers with demographic terms swapped"}))
     add(sub, "drift", "check new data for drift against a project's training data", drift,
         (("project",), {"help": "project name"}), (("file",), {"help": "JSONL of new records"}),
         (("--label-field",), {"help": "categorical field to compare (default: label / kind)"}),
@@ -67,7 +69,8 @@ def _project_of_run(run_id: int) -> int:
 def evaluate(args: argparse.Namespace) -> dict:
     params = {"run_id": args.run, "compare": None if args.compare == "none" else "base",
               "test_file": args.test, "limit": args.limit,
-              "max_new_tokens": args.max_new_tokens, "group_field": args.group}
+              "max_new_tokens": args.max_new_tokens, "group_field": args.group,
+              "counterfactual": args.counterfactual}
     job_id, summary = _run_job("evaluate", params, _project_of_run(args.run), args.json)
     if not args.json:
         _print_eval(summary)
@@ -87,6 +90,10 @@ def _print_eval(s: dict) -> None:
     if fairness:
         gaps = ", ".join(f"{k} {v:.3f}" for k, v in fairness["difference"].items())
         print(f"  fairness by {s['group_field']}: largest gap {gaps}")
+    probe = s["sides"].get("tuned", {}).get("counterfactual")
+    if probe and probe["probed"]:
+        print(f"  counterfactual probes: {probe['probed']} prompts, {probe['changed']:.0%} of "
+              f"answers change when demographic terms are swapped (chrF {probe['similarity']:.1f})")
 
 
 def drift(args: argparse.Namespace) -> dict:

@@ -107,6 +107,11 @@ def _section_fairness(data: dict) -> str:
                    for g, v in fairness["by_group"].items())
     chart = _bar_svg({g: v.get("rougeL", 0.0) for g, v in fairness["by_group"].items()})
     gaps = ", ".join(f"{k} {v:.3f}" for k, v in fairness["difference"].items())
+    probe = summary.get("sides", {}).get("tuned", {}).get("counterfactual")
+    if probe and probe["probed"]:
+        chart += (f"<p>Counterfactual probes: {probe['probed']} prompts; {probe['changed']:.0%} of "
+                  f"answers change when demographic terms are swapped (chrF similarity "
+                  f"{probe['similarity']:.1f}).</p>")
     return (f"<h2>Fairness by {html.escape(str(summary.get('group_field')))}</h2>"
             f"<table><tr><th>group</th><th>n</th><th>ROUGE-L</th><th>exact match</th></tr>"
             f"{rows}</table><p>Largest gap between groups (tuned): {gaps}</p>{chart}")

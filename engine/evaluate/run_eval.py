@@ -33,6 +33,8 @@ class EvalRecipe:
     batch_size: int = field(default=8, metadata={"help": "prompts per batch"})
     max_length: int = field(default=256, metadata={"help": "tokens per record for perplexity"})
     group_field: str = field(default="kind", metadata={"help": "record field naming the group"})
+    counterfactual: bool = field(default=False, metadata={
+        "help": "also probe answers with demographic terms swapped in the prompts"})
 
     def __post_init__(self) -> None:
         if self.compare not in (None, "base"):
@@ -73,10 +75,11 @@ def corpus_scores(outputs: list[str], references: list[str]) -> dict[str, float]
 def evaluate_side(side: sources.ModelSide, records: list[dict], recipe: EvalRecipe,
                   reporter: Reporter) -> tuple[list[str], dict]:
     """Generate and score one model; returns its answers and corpus metrics."""
-    from engine.evaluate.generation import generate_answers, reference_answer
+    from engine.evaluate.generation import generate_answers, prompt_messages, reference_answer
     from engine.evaluate.perplexity import perplexity
 
     model, tokenizer = _load(side)
+    metrics: dict = {}
     started = time.time()
     answers = generate_answers(model, tokenizer, records, max_new_tokens=recipe.max_new_tokens,
                                batch_size=recipe.batch_size,
@@ -84,12 +87,18 @@ def evaluate_side(side: sources.ModelSide, records: list[dict], recipe: EvalReci
     generate_s = time.time() - started
     ppl = perplexity(model, tokenizer, records, max_length=recipe.max_length,
                      batch_size=recipe.batch_size, reporter=reporter.for_stage(f"ppl {side.name}"))
+    if recipe.counterfactual:
+        from engine.evaluate.counterfactual import counterfactual_probe
+
+        prompts = [m[-1]["content"] for m in map(prompt_messages, records)]
+        metrics["counterfactual"] = counterfactual_probe(
+            model, tokenizer, prompts, max_new_tokens=recipe.max_new_tokens,
+            batch_size=recipe.batch_size)
     del model
     gc.collect()
     references = [reference_answer(r) for r in records]
-    metrics = {"perplexity": ppl.ppl, **corpus_scores(answers, references),
-               "generate_s": round(generate_s, 2)}
-    return answers, metrics
+    return answers, {"perplexity": ppl.ppl, **corpus_scores(answers, references),
+                     "generate_s": round(generate_s, 2), **metrics}
 
 
 def _group_fairness(records: list[dict], scored: list[dict], group_field: str) -> dict | None:

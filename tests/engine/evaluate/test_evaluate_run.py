@@ -59,11 +59,13 @@ def test_contaminated_test_records_are_left_out(trained_project, tmp_path):
                                                     "response": "Item 99 is red."}
     test_file.write_text("\n".join(json.dumps(r) for r in (leaked, fresh)) + "\n")
     recipe = EvalRecipe(run_id=trained_project["run_id"], compare=None,
-                        test_file=str(test_file), max_new_tokens=4, max_length=64)
+                        test_file=str(test_file), max_new_tokens=4, max_length=64,
+                        counterfactual=True)
     summary = run_evaluation(db, project_id, recipe, Reporter())
     assert summary["contaminated"] == 1 and summary["items"] == 1
     assert set(summary["sides"]) == {"tuned"}
     assert summary["fairness"]["tuned"] is None  # no group field in the file
+    assert summary["sides"]["tuned"]["counterfactual"]["probed"] == 0  # nothing to swap
 
 
 def test_bad_test_file_names_the_line(trained_project, tmp_path):
