@@ -58,6 +58,12 @@ def test_selection_is_a_new_version_and_a_second_run_embeds_nothing(project):
     saved = load_map(first["map_path"])
     assert saved["coords"].shape == (48, 2)
     assert saved["selected"].tolist() == provenance["parent_positions"]
+    for method in ("stratified-facility", "quality"):  # from the warm cache
+        result = run_selection(db, project_id, SelectionRecipe(method=method, budget="10", seed=1,
+                                                               dedup=0.98), dataset="clauses")
+        assert result["budget"] == 10 and result["dedup_kept"] <= 48 and result["embedded"] == 0
+        assert abs(sum(result["metrics"]["labels"]["subset"].values()) - 1) < 1e-9
+        assert np.isfinite(result["metrics"]["kcenter_radius"])
 
 
 def test_cancel_during_embedding_writes_nothing(project):
@@ -85,14 +91,3 @@ def test_bad_input_is_a_clear_error(project):
         run_selection(db, project_id, SelectionRecipe(budget="49"), dataset="clauses")
     with pytest.raises(RecipeError, match="no dataset named 'nope'"):
         run_selection(db, project_id, SelectionRecipe(), dataset="nope")
-
-
-def test_stratified_quality_and_dedup_run_on_the_store(project):
-    db, project_id = project
-    for method in ("stratified-facility", "quality"):
-        result = run_selection(db, project_id, SelectionRecipe(method=method, budget="10", seed=1,
-                                                               dedup=0.98), dataset="clauses")
-        assert result["budget"] == 10 and result["dedup_kept"] <= 48
-        labels = result["metrics"]["labels"]
-        assert abs(sum(labels["subset"].values()) - 1) < 1e-9
-    assert np.isfinite(result["metrics"]["kcenter_radius"])
