@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from engine.data.phi.names import GIVEN_NAMES, SURNAMES, TITLES
 
@@ -60,11 +61,6 @@ _RULES: list[tuple[str, str, int]] = [
     ("ZIP", r"(?<=\b[A-Z]{2} )\d{5}(?:-\d{4})?\b", 0),
     ("ZIP", r"(?i:\bzip(?:\s*code)?)\s*[:#]?\s*(\d{5}(?:-\d{4})?)\b", 1),
     ("NAME", r"\b(?:" + "|".join(TITLES) + r")\.?\s+(" + _CAP + r"(?:\s+" + _CAP + r")?)", 1),
-    ("NAME", r"(?i:\b(?:patient|pt|name|client|plaintiff|defendant|petitioner|respondent|appellant|"
-             r"appellee|witness|decedent|guardian|mother|father|wife|husband|spouse|son|daughter|"
-             r"signed by|seen by|referred by|attending|contact)\s*[:,]?\s+)(?!(?:" + "|".join(TITLES) +
-             r")\b)(" + _CAP +
-             r"(?:\s+[A-Z]\.)?(?:\s+" + _CAP + r")?)", 1),
     ("NAME", r"\b(" + _CAP + r")\s+v\.\s+(?:" + _CAP + r")\b", 1),
     ("NAME", r"\b(?:" + _CAP + r")\s+v\.\s+(" + _CAP + r")\b", 1),
     # Appended rules (the needle table below refers to rules by position).
@@ -81,8 +77,28 @@ _NEEDLES: dict[int, tuple[str, ...]] = {
          "subscriber", "billing"),
     12: ("licen", "dea", "npi", "certificate", "permit", "passport", "serial", "plate", "vin", "device"),
     13: ("fax",), 16: _MONTHS, 17: _MONTHS, 18: _MONTHS, 19: ("y", "old"), 20: ("age",),
-    22: ("box",), 25: ("zip",), 28: (" v. ",), 29: (" v. ",),
-    30: ("tel", "phone", "ph", "cell", "mobile", "call", "pager"), 31: ("docket", "case")}
+    22: ("box",), 25: ("zip",), 27: (" v. ",), 28: (" v. ",),
+    29: ("tel", "phone", "ph", "cell", "mobile", "call", "pager"), 30: ("docket", "case")}
+# Names after a context word ("patient", "plaintiff"): the pattern is built from the words
+# present in a text only, which is several times faster than one pattern with all of them.
+_NAME_CONTEXT = ("patient", "pt", "name", "client", "plaintiff", "defendant", "petitioner",
+                 "respondent", "appellant", "appellee", "witness", "decedent", "guardian", "mother",
+                 "father", "wife", "husband", "spouse", "son", "daughter", "signed by", "seen by",
+                 "referred by", "attending", "contact")
+
+
+@lru_cache(maxsize=256)
+def _context_pattern(words: tuple[str, ...]) -> re.Pattern:
+    keywords = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
+    return re.compile(r"(?i:\b(?:" + keywords + r")\s*[:,]?\s+)(?!(?:" + "|".join(TITLES) + r")\b)(" +
+                      _CAP + r"(?:\s+[A-Z]\.)?(?:\s+" + _CAP + r")?)")
+
+
+def _context_names(text: str, lower: str) -> list[Span]:
+    present = tuple(w for w in _NAME_CONTEXT if w in lower)
+    if not present:
+        return []
+    return [Span(m.start(1), m.end(1), "NAME", m.group(1)) for m in _context_pattern(present).finditer(text)]
 _COMPILED = [(kind, re.compile(pattern), group, _NEEDLES.get(i, ()))
              for i, (kind, pattern, group) in enumerate(_RULES)]
 _PRIORITY = {kind: len(_RULES) - i for i, (kind, _, _) in enumerate(reversed(_RULES))}
@@ -125,6 +141,7 @@ def detect(text: str, kinds: frozenset[str] | None = None) -> list[Span]:
             if end > start:
                 found.append(Span(start, end, kind, text[start:end]))
     if kinds is None or "NAME" in kinds:
+        found.extend(_context_names(text, lower))
         found.extend(_gazetteer_names(text))
     return _resolve(found)
 
