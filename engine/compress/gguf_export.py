@@ -152,6 +152,28 @@ def _tensors(folder: Path, config: dict):
                 yield name, array
 
 
+def _write_file(path: Path, folder: Path, config: dict, gguf_type: str,
+                reporter: Reporter) -> None:
+    import gguf
+
+    writer = gguf.GGUFWriter(str(path), "llama")
+    try:
+        _write_model_metadata(writer, config, folder.name, gguf_type)
+        _write_tokenizer(writer, folder, config)
+        total = 2 + 9 * int(config["num_hidden_layers"])
+        for index, (name, array) in enumerate(_tensors(folder, config), start=1):
+            data, raw_type = _encoded(name, array, gguf_type)
+            writer.add_tensor(name, data, raw_dtype=raw_type)
+            if index % 32 == 0:
+                reporter.check_cancel()
+                reporter.report(index, total, f"{index} tensors converted")
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+    finally:
+        writer.close()
+
+
 def export_gguf(folder: str | Path, out_file: str | Path, gguf_type: str = "f16",
                 reporter: Reporter | None = None) -> Path:
     """Write a Llama-family model folder as one GGUF file.
@@ -171,8 +193,6 @@ def export_gguf(folder: str | Path, out_file: str | Path, gguf_type: str = "f16"
             any tensor is read), or an unknown ``gguf_type``.
         FileExistsError: if ``out_file`` exists.
     """
-    import gguf
-
     folder, out_file = Path(folder), Path(out_file)
     reporter = reporter or null_reporter()
     problem = gguf_problem(folder)
@@ -186,24 +206,10 @@ def export_gguf(folder: str | Path, out_file: str | Path, gguf_type: str = "f16"
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     out_file.parent.mkdir(parents=True, exist_ok=True)
     temporary = out_file.with_name(f".{out_file.name}.tmp-{os.getpid()}")
-    writer = gguf.GGUFWriter(str(temporary), "llama")
     try:
-        _write_model_metadata(writer, config, folder.name, gguf_type)
-        _write_tokenizer(writer, folder, config)
-        total = 2 + 9 * int(config["num_hidden_layers"])
-        for index, (name, array) in enumerate(_tensors(folder, config), start=1):
-            data, raw_type = _encoded(name, array, gguf_type)
-            writer.add_tensor(name, data, raw_dtype=raw_type)
-            if index % 32 == 0:
-                reporter.check_cancel()
-                reporter.report(index, total, f"{index} tensors converted")
-        writer.write_header_to_file()
-        writer.write_kv_data_to_file()
-        writer.write_tensors_to_file()
-        writer.close()
+        _write_file(temporary, folder, config, gguf_type, reporter)
         temporary.rename(out_file)
     finally:
-        writer.close()
         temporary.unlink(missing_ok=True)
     reporter.report(1, 1, f"GGUF written: {out_file.name}")
     return out_file

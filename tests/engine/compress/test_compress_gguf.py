@@ -1,4 +1,5 @@
 import json
+import os
 import shutil
 
 import pytest
@@ -81,3 +82,22 @@ def test_unsupported_tokenizer_is_refused_before_writing(tiny_llama, tmp_path):
     with pytest.raises(CompressRequestError, match="only BPE tokenizers"):
         export_gguf(folder, tmp_path / "x.gguf")
     assert not list(tmp_path.glob("*.gguf"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("ENCLAVE_SLOW_TESTS"),
+                    reason="about a minute on 2 cores; set ENCLAVE_SLOW_TESTS=1 to run")
+def test_bundled_smollm2_gguf_round_trip(tmp_path):
+    from engine.models.bundled import smollm2_folder
+
+    folder = smollm2_folder()
+    out = export_gguf(folder, tmp_path / "smollm2-f16.gguf", "f16")
+    model, tokenizer = load_variant(out)
+    batch = load_tokenizer(folder)(["The capital of France is"], return_tensors="pt")
+    assert torch.equal(tokenizer(["The capital of France is"], return_tensors="pt")["input_ids"],
+                       batch["input_ids"])
+    with torch.inference_mode():
+        expected = load_causal_lm(folder)(**batch).logits
+        actual = model(**batch).logits
+    assert torch.allclose(actual, expected, atol=0.1)
+    assert torch.equal(actual.argmax(-1), expected.argmax(-1))
