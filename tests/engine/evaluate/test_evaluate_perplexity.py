@@ -9,8 +9,6 @@ import pytest
 from engine.evaluate.perplexity import perplexity
 from engine.progress import Cancelled, Reporter
 from engine.train.format import encode_records
-from engine.train.lora import train_lora
-from engine.train.lora_recipe import LoraRecipe
 
 
 def _load(folder):
@@ -42,15 +40,12 @@ def test_batch_size_does_not_change_the_score(tiny_llama_folder, tiny_records):
     assert one.tokens == many.tokens
 
 
-def test_tuned_adapter_lowers_perplexity_on_its_training_records(
-        tiny_llama_folder, tiny_records, tmp_path):
+def test_tuned_adapter_lowers_perplexity_on_its_training_records(tuned_tiny, tiny_records):
     from peft import PeftModel
 
-    recipe = LoraRecipe(dropout=0.0, learning_rate=1e-2, max_steps=20, max_length=64, seed=0)
-    adapter = train_lora(tiny_llama_folder, tiny_records, recipe, tmp_path / "adapter")
-    base, tokenizer = _load(tiny_llama_folder)
+    base, tokenizer = _load(tuned_tiny["base"])
     before = perplexity(base, tokenizer, tiny_records, max_length=64)
-    tuned = PeftModel.from_pretrained(base, str(adapter.adapter_dir))
+    tuned = PeftModel.from_pretrained(base, str(tuned_tiny["adapter"]))
     after = perplexity(tuned, tokenizer, tiny_records, max_length=64)
 
     assert after.tokens == before.tokens
