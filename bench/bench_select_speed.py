@@ -5,7 +5,8 @@ cache, and k-means on 100,000 x 384 vectors.
    in the same process by (a) ``SentenceTransformer.encode`` of the bundled
    all-MiniLM-L6-v2 (batch 64, normalised), (b) Enclave's cached path on an empty
    cache (length-sorted batches, float16 store) and (c) the same call again (all
-   from the cache). Prints records/s and the ratios ours / baseline, the lowest
+   from the cache), and (d) the cached path with MiniLM in bfloat16. Prints
+   records/s and the ratios ours / baseline, the lowest
    cosine between the two, and whether a k-means selection on either set of
    vectors picks the same rows.
 2. k-means: ``--kmeans-n`` generated 384-d unit vectors (clustered), fitted by
@@ -72,6 +73,7 @@ def bench_embedding(n: int) -> None:
                                   normalize_embeddings=True)
     cold, cold_s = _time(embed_cached, db, texts)
     warm, warm_s = _time(embed_cached, db, texts)
+    half, half_s = _time(embed_cached, db, texts, precision="bfloat16")
     assert cold.embedded == n and warm.embedded == 0
     stored = db.execute("SELECT SUM(LENGTH(vector)) FROM embeddings").fetchone()[0]
     print(f"records: {n} distinct, mean {np.mean([len(t.split()) for t in texts]):.0f} words")
@@ -80,12 +82,16 @@ def bench_embedding(n: int) -> None:
           f"ratio {baseline_s / cold_s:.2f}x")
     print(f"  Enclave, second run (cache):       {n / warm_s:9.1f} records/s   "
           f"ratio {baseline_s / warm_s:.1f}x")
+    print(f"  Enclave bfloat16, empty cache:     {n / half_s:9.1f} records/s   "
+          f"ratio {baseline_s / half_s:.2f}x   lowest cosine to baseline "
+          f"{float((half.vectors * reference).sum(1).min()):.4f}")
     print(f"  lowest cosine ours vs baseline: {float((cold.vectors * reference).sum(1).min()):.5f}")
     print(f"  cache: {stored / n:.0f} bytes per record (float16), "
           f"{stored / 2**20:.1f} MiB in all")
     budget = max(2, n // 100)
     print(f"  k-means coreset of {budget} on ours vs baseline vectors: "
-          f"{_same_selection(cold.vectors, reference, budget):.0%} same rows")
+          f"{_same_selection(cold.vectors, reference, budget):.0%} same rows; bfloat16 vs "
+          f"baseline: {_same_selection(half.vectors, reference, budget):.0%} same rows")
 
 
 def bench_kmeans(n: int, threads: int) -> None:

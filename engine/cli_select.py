@@ -25,6 +25,8 @@ def register(sub) -> None:
         (("--k",), {"type": int, "help": "clusters (default: one per selected row)"}),
         (("--allocation",), {"default": "proportional", "choices": ["proportional", "equal"]}),
         (("--embedding",), {"default": "minilm", "choices": ["minilm", "llm"]}),
+        (("--precision",), {"default": "float32", "choices": ["float32", "bfloat16"],
+                            "help": "MiniLM precision (bfloat16: faster on CPUs with BF16)"}),
         (("--dedup",), {"type": float, "default": 0.0,
                         "help": "drop near duplicates at this cosine first (0 = off)"}),
         (("--quality-score",), {"default": "auto",
@@ -37,6 +39,7 @@ def _recipe(args: argparse.Namespace):
     try:
         return SelectionRecipe(method=args.method, budget=args.budget, seed=args.seed, k=args.k,
                                allocation=args.allocation, embedding=args.embedding,
+                               precision=args.precision,
                                dedup=args.dedup, quality_score=args.quality_score)
     except RecipeError as exc:
         raise CommandError(str(exc)) from exc

@@ -63,10 +63,12 @@ def record_text(record: dict, fields: tuple[str, ...] | None = None) -> str:
     return "\n".join(parts)
 
 
-def model_id(embedding: str = "minilm", llm_folder: Path | None = None) -> str:
-    """Cache key of an embedding model: ``minilm`` or ``llm`` (mean-pooled hidden states)."""
+def model_id(embedding: str = "minilm", llm_folder: Path | None = None,
+             precision: str = "float32") -> str:
+    """Cache key of an embedding model: ``minilm`` or ``llm`` (mean-pooled hidden states);
+    MiniLM in bfloat16 has its own key (``all-MiniLM-L6-v2:bf16``)."""
     if embedding == "minilm":
-        return MINILM_ID
+        return MINILM_ID if precision == "float32" else f"{MINILM_ID}:bf16"
     if embedding == "llm":
         if llm_folder is None:
             raise ValueError("embedding 'llm' needs the base model folder")
@@ -75,19 +77,20 @@ def model_id(embedding: str = "minilm", llm_folder: Path | None = None) -> str:
 
 
 def _compute(texts: list[str], embedding: str, llm_folder: Path | None, batch_size: int,
-             reporter: Reporter) -> np.ndarray:
+             reporter: Reporter, precision: str) -> np.ndarray:
     if embedding == "llm":
         from engine.select.embed_llm import embed_with_llm
 
         return embed_with_llm(texts, Path(llm_folder), batch_size=batch_size, reporter=reporter)
     from engine.select.embed import embed_texts
 
-    return embed_texts(texts, batch_size=batch_size, reporter=reporter)
+    return embed_texts(texts, batch_size=batch_size, reporter=reporter, precision=precision)
 
 
 def embed_cached(db: sqlite_utils.Database, texts: list[str], *, embedding: str = "minilm",
                  llm_folder: Path | None = None, batch_size: int = 64,
-                 reporter: Reporter | None = None) -> EmbeddingResult:
+                 reporter: Reporter | None = None,
+                 precision: str = "float32") -> EmbeddingResult:
     """Embed texts, reusing and filling the workspace cache.
 
     Args:
@@ -97,6 +100,8 @@ def embed_cached(db: sqlite_utils.Database, texts: list[str], *, embedding: str 
         llm_folder: the causal LM folder when ``embedding == "llm"``.
         batch_size: texts per forward pass.
         reporter: progress per batch of the texts still to embed; cancel between batches.
+        precision: MiniLM in ``"float32"`` (default) or ``"bfloat16"`` (faster on
+            CPUs with BF16 support; cached under its own model id).
 
     Returns:
         An :class:`EmbeddingResult`.
@@ -106,14 +111,14 @@ def embed_cached(db: sqlite_utils.Database, texts: list[str], *, embedding: str 
         Cancelled: if cancel was asked for; vectors finished so far are not kept.
     """
     reporter = reporter or null_reporter()
-    model = model_id(embedding, llm_folder)
+    model = model_id(embedding, llm_folder, precision)
     hashes = [text_hash(t) for t in texts]
     found = embedding_store.lookup(db, hashes, model)
     missing = {h: t for h, t in zip(hashes, texts) if h not in found}
     if missing:
         new_hashes = list(missing)
         vectors = _compute([missing[h] for h in new_hashes], embedding, llm_folder,
-                           batch_size, reporter)
+                           batch_size, reporter, precision)
         embedding_store.store(db, new_hashes, model, vectors)
         found.update(zip(new_hashes, vectors.astype(np.float16).astype(np.float32)))
     reporter.report(1, 1, f"{len(missing)} embedded, {len(found) - len(missing)} from the cache")

@@ -37,6 +37,9 @@ class SelectionRecipe:
     embedding: str = field(default="minilm", metadata=_help(
         "embedding model: bundled MiniLM, or the base LLM's mean-pooled hidden states",
         choices=("minilm", "llm")))
+    precision: str = field(default="float32", metadata=_help(
+        "MiniLM precision: float32, or bfloat16 (about 1.5x faster on CPUs with BF16)",
+        choices=("float32", "bfloat16")))
     dedup: float = field(default=0.0, metadata=_help(
         "drop near duplicates at or above this cosine similarity first (0 = off, e.g. 0.95)"))
     quality_score: str = field(default="auto", metadata=_help(
@@ -58,6 +61,8 @@ class SelectionRecipe:
                               f"not {self.allocation!r}")
         if self.embedding not in ("minilm", "llm"):
             raise RecipeError(f"embedding: must be 'minilm' or 'llm', not {self.embedding!r}")
+        if self.precision not in ("float32", "bfloat16"):
+            raise RecipeError(f"precision: must be 'float32' or 'bfloat16', not {self.precision!r}")
         if not 0.0 <= self.dedup <= 1.0:
             raise RecipeError(f"dedup: must be between 0 (off) and 1, got {self.dedup}")
         if self.quality_score not in SCORES:

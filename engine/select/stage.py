@@ -92,7 +92,7 @@ def _embed(db, texts: list[str], recipe: SelectionRecipe, reporter: Reporter):
 
         folder = smollm2_folder(reporter.for_stage("model"))
     return embed_cached(db, texts, embedding=recipe.embedding, llm_folder=folder,
-                        reporter=reporter.for_stage("embed"))
+                        reporter=reporter.for_stage("embed"), precision=recipe.precision)
 
 
 def _save_map(project_id: int, dataset_id: int, coords, clusters, selected) -> Path:

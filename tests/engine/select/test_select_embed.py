@@ -48,3 +48,17 @@ def test_empty_and_bad_input():
         embed_texts(["fine", 3])
     with pytest.raises(ValueError, match="batch_size"):
         embed_texts(["x"], batch_size=0)
+
+
+def test_bfloat16_is_close_to_float32_and_cached_under_its_own_id(tmp_path):
+    from engine.select.cache import embed_cached
+    from engine.store import open_store
+
+    db = open_store(tmp_path / "w.sqlite3")
+    full = embed_cached(db, TEXTS)
+    half = embed_cached(db, TEXTS, precision="bfloat16")
+    assert (full.model, half.model) == ("all-MiniLM-L6-v2", "all-MiniLM-L6-v2:bf16")
+    assert half.embedded == len(set(TEXTS))
+    assert np.min(np.sum(full.vectors * half.vectors, axis=1)) > 0.98
+    with pytest.raises(ValueError, match="precision"):
+        embed_texts(["x"], precision="int4")
