@@ -77,3 +77,21 @@ def test_bad_test_file_names_the_line(trained_project, tmp_path):
     with pytest.raises(ValueError, match="run 999 does not exist"):
         run_evaluation(trained_project["db"], trained_project["project_id"],
                        EvalRecipe(run_id=999), Reporter())
+
+
+def test_drift_run_adds_model_drift_after_an_evaluation(trained_project, tmp_path):
+    from engine.evaluate.drift_run import run_drift
+
+    db, project_id = trained_project["db"], trained_project["project_id"]
+    run_evaluation(db, project_id, EvalRecipe(run_id=trained_project["run_id"], compare=None,
+                                              limit=4, max_new_tokens=2, max_length=64),
+                   Reporter())
+    new = tmp_path / "new.jsonl"
+    new.write_text("".join(json.dumps({"prompt": f"Which colour has box {i}?",
+                                       "response": f"Box {i} is purple and round."}) + "\n"
+                           for i in range(8)))
+    summary = run_drift(db, project_id, str(new), Reporter(),
+                        train_run_id=trained_project["run_id"])
+    assert summary["model"]["metric"] == "perplexity"
+    assert summary["model"]["current"] > 0 and summary["drift_run_id"]
+    assert summary["drifted"] is True  # new wording, new colour: content and model both shift
