@@ -87,6 +87,8 @@ class EvaluatePanel(QWidget):
         self.drift_label = QLabel("No drift check yet.")
         self.drift_label.setWordWrap(True)
         self.drift_label.setTextFormat(Qt.RichText)
+        self.drift_history_label = QLabel()
+        self.drift_history_label.setObjectName("subtitle")
 
     def _build_layout(self) -> None:
         top = QHBoxLayout()
@@ -99,7 +101,7 @@ class EvaluatePanel(QWidget):
         left = QVBoxLayout()
         for widget in (_title("Metrics: base vs tuned"), self.metrics_table,
                        _title("Fairness"), self.fairness_plot, self.fairness_label,
-                       _title("Drift"), self.drift_label):
+                       _title("Drift"), self.drift_label, self.drift_history_label):
             left.addWidget(widget)
         left.addStretch(1)
         left_box = QWidget()
@@ -137,7 +139,9 @@ class EvaluatePanel(QWidget):
                 self.run_combo.addItem(f"Evaluation {run['id']}", run["id"])
         self.run_combo.blockSignals(False)
         self._on_run_chosen()
-        self.show_drift(next((r["summary"] for r in rows if r["kind"] == "drift"), None))
+        drift_runs = [r for r in rows if r["kind"] == "drift"]
+        self.show_drift(drift_runs[0]["summary"] if drift_runs else None)
+        self._show_drift_history(drift_runs)
 
     def _on_run_chosen(self, *_args) -> None:
         run_id = self.run_combo.currentData()
@@ -212,6 +216,16 @@ class EvaluatePanel(QWidget):
             f"{verdict} in {html.escape(Path(summary['file']).name)} (embedding AUC "
             f"{summary['embedding']['auc']:.2f}).{advice}<ul>{reasons}</ul>"
             + (f"Driving samples:<ul>{drivers}</ul>" if drivers else ""))
+
+    def _show_drift_history(self, drift_runs: list[dict]) -> None:
+        lines = []
+        for run in drift_runs[:6]:
+            summary, model = run["summary"], run["summary"].get("model")
+            ppl = f", tuned perplexity {model['current']:.2f}" if model else ""
+            lines.append(f"{run['created_at'][:16]} {Path(summary.get('file', '?')).name}: "
+                         f"{'drift' if summary.get('drifted') else 'ok'}{ppl}")
+        self.drift_history_label.setText(
+            ("Checks, newest first:\n" + "\n".join(lines)) if len(lines) > 1 else "")
 
     # ----- jobs --------------------------------------------------------------------------
 
