@@ -95,6 +95,18 @@ def _embed(db, texts: list[str], recipe: SelectionRecipe, reporter: Reporter):
                         reporter=reporter.for_stage("embed"), precision=recipe.precision)
 
 
+def _library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for package in ("numpy", "scikit-learn", "scipy", "torch", "transformers"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
 def _save_map(project_id: int, dataset_id: int, coords, clusters, selected) -> Path:
     folder = paths.project_dir(project_id) / "selections"
     folder.mkdir(parents=True, exist_ok=True)
@@ -191,7 +203,8 @@ def run_selection(db: sqlite_utils.Database, project_id: int, recipe: SelectionR
     provenance = {**recipe.to_dict(), "budget_rows": result["budget"],
                   "embedding_model": result["embedding"], "parent_rows": len(records),
                   "parent_positions": indices.tolist(), "metrics": result["metrics"],
-                  "dedup_kept": result["dedup_kept"]}
+                  "dedup_kept": result["dedup_kept"], "versions": _library_versions(),
+                  "parent_content_hash": parent["content_hash"]}
     new_id = datasets.add_version(db, project_id, f"{parent['name']}-coreset", "selection",
                                   [records[i] for i in indices], [hashes[i] for i in indices],
                                   parent_id=parent["id"], recipe=provenance, job_id=job_id)

@@ -53,6 +53,7 @@ def test_selection_is_a_new_version_and_a_second_run_embeds_nothing(project):
     provenance = json.loads(a["recipe"])
     assert provenance["method"] == "kmeans" and provenance["seed"] == 2
     assert provenance["embedding_model"] == "all-MiniLM-L6-v2"
+    assert "scikit-learn" in provenance["versions"] and provenance["parent_content_hash"]
     assert len(set(provenance["parent_positions"])) == 12
     assert {"kcenter_radius", "clusters_hit", "quantisation_error"} <= set(provenance["metrics"])
     saved = load_map(first["map_path"])
