@@ -14,7 +14,8 @@ from engine.progress import Reporter, null_reporter
 
 MB = 1024 * 1024
 SPEED_PROMPT = "List three things a patient should do after leaving hospital."
-NEW_TOKENS = 16
+NEW_TOKENS = 12
+SPEED_REPEATS = 2  # best of: a busy machine slows single runs unevenly
 
 
 @dataclass
@@ -57,7 +58,8 @@ def load_variant(path: str | Path, dtype: str = "float32") -> tuple[Any, Any]:
 
 
 def generation_speed(model: Any, tokenizer: Any, new_tokens: int = NEW_TOKENS) -> float:
-    """Greedy generation speed in tokens per second (after a 2-token warm-up)."""
+    """Greedy generation speed in tokens per second: the best of ``SPEED_REPEATS`` runs
+    after a 2-token warm-up."""
     import torch
 
     text = tokenizer.apply_chat_template([{"role": "user", "content": SPEED_PROMPT}],
@@ -69,10 +71,13 @@ def generation_speed(model: Any, tokenizer: Any, new_tokens: int = NEW_TOKENS) -
     options = {"do_sample": False, "pad_token_id": tokenizer.pad_token_id}
     with torch.inference_mode():
         model.generate(**batch, max_new_tokens=2, min_new_tokens=2, **options)
-        started = time.perf_counter()
-        model.generate(**batch, max_new_tokens=new_tokens, min_new_tokens=new_tokens,
-                       **options)
-    return new_tokens / (time.perf_counter() - started)
+        best = float("inf")
+        for _ in range(SPEED_REPEATS):
+            started = time.perf_counter()
+            model.generate(**batch, max_new_tokens=new_tokens, min_new_tokens=new_tokens,
+                           **options)
+            best = min(best, time.perf_counter() - started)
+    return new_tokens / best
 
 
 def weight_sparsity(model: Any) -> float:

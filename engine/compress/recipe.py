@@ -141,6 +141,9 @@ def bitsandbytes_problem(four_bit: bool) -> str | None:
     A tiny tensor is really quantized (and 4-bit de-quantized) on this machine's
     device, so a library that imports but has no working backend is caught too.
     """
+    from engine.models.loading import silence_quantization_warnings
+
+    silence_quantization_warnings()
     try:
         import bitsandbytes.functional as bnb_functional
         import torch
