@@ -39,12 +39,12 @@ def _model_drift(db, project_id: int, train_run_id: int, records: list[dict],
                  reporter: Reporter) -> dict | None:
     from engine.evaluate.drift import model_drift
     from engine.evaluate.perplexity import perplexity
-    from engine.evaluate.run_eval import _load
+    from engine.evaluate.run_eval import load_side
 
     previous = _last_tuned_perplexity(db, project_id, train_run_id)
     if previous is None:
         return None
-    model, tokenizer = _load(sources.model_sides(db, train_run_id)["tuned"])
+    model, tokenizer = load_side(sources.model_sides(db, train_run_id)["tuned"])
     current = perplexity(model, tokenizer, records, reporter=reporter.for_stage("ppl new"))
     return model_drift(previous, current.ppl)
 

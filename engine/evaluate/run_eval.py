@@ -43,7 +43,8 @@ class EvalRecipe:
             raise ValueError(f"limit must be >= 1, got {self.limit}")
 
 
-def _load(side: sources.ModelSide) -> tuple[Any, Any]:
+def load_side(side: sources.ModelSide) -> tuple[Any, Any]:
+    """Load a side's model (with its adapter on top, if any) and tokenizer."""
     from engine.models.loading import load_causal_lm, load_tokenizer
 
     model = load_causal_lm(side.folder)
@@ -78,7 +79,7 @@ def evaluate_side(side: sources.ModelSide, records: list[dict], recipe: EvalReci
     from engine.evaluate.generation import generate_answers, prompt_messages, reference_answer
     from engine.evaluate.perplexity import perplexity
 
-    model, tokenizer = _load(side)
+    model, tokenizer = load_side(side)
     metrics: dict = {}
     started = time.time()
     answers = generate_answers(model, tokenizer, records, max_new_tokens=recipe.max_new_tokens,

@@ -99,26 +99,40 @@ def load_test_records(db: sqlite_utils.Database, project_id: int,
     return datasets.records(db, newest["id"]), f"{newest['name']} v{newest['version']}"
 
 
+def training_dataset_ids(db: sqlite_utils.Database, project_id: int) -> list[int]:
+    """Datasets that may have been trained on: every version except the held-out
+    ``*-test`` sets and the pools they were split from (their ancestors)."""
+    rows = {row["id"]: row for row in datasets.list_for_project(db, project_id)}
+    excluded: set[int] = set()
+    for row in rows.values():
+        if row["name"].endswith("-test"):
+            current = row
+            while current is not None and current["id"] not in excluded:
+                excluded.add(current["id"])
+                current = rows.get(current["parent_id"])
+    return [dataset_id for dataset_id in rows if dataset_id not in excluded]
+
+
 def contaminated(db: sqlite_utils.Database, project_id: int, records: list[dict]) -> set[int]:
-    """Indices of test records whose content hash is in one of the project's training sets
-    (every dataset not named ``*-test``)."""
+    """Indices of test records whose content hash occurs in the project's training data
+    (see :func:`training_dataset_ids`)."""
     from engine.data.records import content_hash
 
-    hashes = {}
+    hashes: dict[str, list[int]] = {}
     for index, record in enumerate(records):
         try:
             hashes.setdefault(content_hash(record, "instruction"), []).append(index)
         except (KeyError, TypeError, ValueError):
             continue
+    train_ids = training_dataset_ids(db, project_id)
     found: set[int] = set()
     keys = list(hashes)
     for at in range(0, len(keys), 500):
         chunk = keys[at:at + 500]
-        marks = ",".join("?" * len(chunk))
         rows = db.execute(
-            f"SELECT DISTINCT r.content_hash FROM records r JOIN datasets d ON d.id = r.dataset_id"
-            f" WHERE d.project_id = ? AND d.name NOT LIKE '%-test' AND r.content_hash IN ({marks})",
-            [project_id, *chunk]).fetchall()
+            f"SELECT DISTINCT content_hash FROM records WHERE dataset_id IN "
+            f"({','.join('?' * len(train_ids)) or 'NULL'}) AND content_hash IN "
+            f"({','.join('?' * len(chunk))})", [*train_ids, *chunk]).fetchall()
         for (value,) in rows:
             found.update(hashes[value])
     return found

@@ -95,3 +95,22 @@ def test_drift_run_adds_model_drift_after_an_evaluation(trained_project, tmp_pat
     assert summary["model"]["metric"] == "perplexity"
     assert summary["model"]["current"] > 0 and summary["drift_run_id"]
     assert summary["drifted"] is True  # new wording, new colour: content and model both shift
+
+
+def test_pools_the_test_split_came_from_are_not_training_data(tmp_path):
+    from engine.data.records import content_hash
+    from engine.store import datasets, open_store, projects
+
+    db = open_store(tmp_path / "w.sqlite3")
+    project_id = projects.create(db, "Split")
+    records = [{"prompt": f"q{i}", "response": f"a{i}"} for i in range(6)]
+
+    def add(name, part, parent=None):
+        return datasets.add_version(db, project_id, name, "split", part,
+                                    [content_hash(r, "instruction") for r in part],
+                                    parent_id=parent)
+    pool = add("notes", records)
+    train = add("notes-train", records[:4], pool)
+    add("notes-test", records[4:], pool)
+    assert sources.training_dataset_ids(db, project_id) == [train]
+    assert sources.contaminated(db, project_id, records[3:]) == {0}
