@@ -19,7 +19,7 @@ from engine.data.encodings import detect_encoding
 from engine.data.formats import CONTAINERS, RawRow, detect_container, iter_rows
 from engine.data.mapping import check_mapping, guess_mapping, map_row
 from engine.data.records import DataFormatError, RecordError, content_hash, task_fields
-from engine.data.split import hold_out
+from engine.data.split import held_out_positions
 from engine.progress import Reporter
 from engine.store import dataset_stream
 from engine.store.transactions import transaction
@@ -221,15 +221,17 @@ def _split(db, project_id: int, name: str, writer, task: str, fraction: float, s
     if fraction <= 0 or writer.count < 2:
         return None, None, writer.count, 0
     label_key = "label" if task == "classification" else None
-    light = [{"position": position, "label": label, "hash": digest} for position, label, digest in
-             db.execute("SELECT position, json_extract(data, '$.label'), content_hash FROM records "
-                        "WHERE dataset_id = ? ORDER BY position", [writer.dataset_id])]
-    train, test = hold_out(light, fraction, seed, label_key)
+    labels = [label for (label,) in db.execute(
+        "SELECT json_extract(data, '$.label') FROM records WHERE dataset_id = ? ORDER BY position",
+        [writer.dataset_id])] if label_key else None
+    test_positions = held_out_positions(writer.count, labels, fraction, seed)
+    train = (p for p in range(writer.count) if p not in test_positions)
+    test = sorted(test_positions)
     ids = []
     for part, rows in (("train", train), ("test", test)):
         target = dataset_stream.VersionWriter(
             db, project_id, f"{name}-{part}", "split", parent_id=writer.dataset_id, job_id=job_id,
             recipe={"fraction": fraction, "seed": seed, "stratified_by": label_key, "part": part})
-        target.copy(writer.dataset_id, [(r["position"], r["hash"]) for r in rows])
+        target.copy(writer.dataset_id, rows)
         ids.append(target.finish(part=part))
-    return ids[0], ids[1], len(train), len(test)
+    return ids[0], ids[1], writer.count - len(test), len(test)

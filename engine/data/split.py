@@ -28,30 +28,47 @@ def hold_out(
     Raises:
         ValueError: If ``fraction`` is out of range or a record lacks ``label_key``.
     """
-    if not 0.0 < fraction < 1.0:
-        raise ValueError(f"fraction must be between 0 and 1 (exclusive), got {fraction}")
-    rng = random.Random(seed)
-    if label_key is None:
-        groups = [list(range(len(records)))]
-    else:
-        groups = _indices_by_label(records, label_key)
-    test: set[int] = set()
-    for indices in groups:
-        rng.shuffle(indices)
-        test.update(indices[:_test_size(len(indices), fraction)])
+    labels = None if label_key is None else [_label(r, i, label_key) for i, r in enumerate(records)]
+    test = held_out_positions(len(records), labels, fraction, seed)
     train_part = [r for i, r in enumerate(records) if i not in test]
     test_part = [r for i, r in enumerate(records) if i in test]
     return train_part, test_part
 
 
-def _indices_by_label(records: list[dict], label_key: str) -> list[list[int]]:
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, record in enumerate(records):
-        if label_key not in record:
-            line = f" (line {record['_line']})" if "_line" in record else ""
-            raise ValueError(f"record {i}{line} has no label field {label_key!r}")
-        groups[str(record[label_key])].append(i)
-    return [groups[label] for label in sorted(groups)]
+def _label(record: dict, index: int, label_key: str) -> object:
+    if label_key not in record:
+        line = f" (line {record['_line']})" if "_line" in record else ""
+        raise ValueError(f"record {index}{line} has no label field {label_key!r}")
+    return record[label_key]
+
+
+def held_out_positions(count: int, labels: list | None, fraction: float, seed: int) -> set[int]:
+    """The positions :func:`hold_out` would put in the test part, without the records.
+
+    Args:
+        count: Number of records.
+        labels: The label of each record to stratify by, or None.
+        fraction: Share held out, strictly between 0 and 1.
+        seed: Seed of the shuffle.
+
+    Returns:
+        The held-out positions (the same as ``hold_out`` on records with these labels).
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"fraction must be between 0 and 1 (exclusive), got {fraction}")
+    rng = random.Random(seed)
+    if labels is None:
+        groups = [list(range(count))]
+    else:
+        by_label: dict[str, list[int]] = defaultdict(list)
+        for i, label in enumerate(labels):
+            by_label[str(label)].append(i)
+        groups = [by_label[label] for label in sorted(by_label)]
+    test: set[int] = set()
+    for indices in groups:
+        rng.shuffle(indices)
+        test.update(indices[:_test_size(len(indices), fraction)])
+    return test
 
 
 def _test_size(count: int, fraction: float) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import sqlite_utils
 
@@ -49,16 +49,22 @@ class VersionWriter:
         self.db.conn.executemany("INSERT INTO records (dataset_id, position, line, data, content_hash) "
                                  "VALUES (?, ?, ?, ?, ?)", rows)
 
-    def copy(self, source_id: int, rows: Sequence[tuple[int, str]]) -> None:
-        """Append records of another version, given as ``(position, content_hash)``, in that order."""
-        params = []
-        for position, digest in rows:
-            params.append((self.dataset_id, self.count, source_id, position))
-            self._digest.update(digest.encode() + b"\n")
-            self.count += 1
+    def copy(self, source_id: int, positions: Iterable[int]) -> None:
+        """Append records of another version at ``positions``, in that order, inside SQLite."""
+        first = self.count
+
+        def params() -> Iterator[tuple[int, int, int, int]]:
+            for position in positions:
+                yield self.dataset_id, self.count, source_id, position
+                self.count += 1
+
         self.db.conn.executemany(
             "INSERT INTO records (dataset_id, position, line, data, content_hash) SELECT ?, ?, line, "
-            "data, content_hash FROM records WHERE dataset_id = ? AND position = ?", params)
+            "data, content_hash FROM records WHERE dataset_id = ? AND position = ?", params())
+        for (digest,) in self.db.conn.execute(
+                "SELECT content_hash FROM records WHERE dataset_id = ? AND position >= ? ORDER BY position",
+                [self.dataset_id, first]):
+            self._digest.update(digest.encode() + b"\n")
 
     def finish(self, **detail: object) -> int:
         """Write the count and dataset hash, log it, and return the dataset id."""
