@@ -153,6 +153,29 @@ def _measure(method: str, folder: Path, steps: int, records: int) -> dict:
     return stats
 
 
+def _padding_shares(folder: Path, steps: int, records: int) -> tuple[float, float]:
+    """Share of computed positions that are padding: ours (length-grouped) vs random batches."""
+    import random
+
+    from engine.train.format import encode_records, length_sorted_batches
+    from engine.train.torch_setup import load_instruct_tokenizer
+
+    recipe = _recipe(steps)
+    examples = encode_records(load_instruct_tokenizer(folder), _records(records),
+                              recipe.max_length)
+
+    def share(batches: list) -> float:
+        real = sum(len(e.input_ids) for b in batches for e in b)
+        computed = sum(len(b) * max(len(e.input_ids) for e in b) for b in batches)
+        return 1 - real / computed
+
+    order = list(range(len(examples)))
+    random.Random(0).shuffle(order)
+    shuffled = [[examples[i] for i in order[at:at + recipe.batch_size]]
+                for at in range(0, len(order), recipe.batch_size)]
+    return share(length_sorted_batches(examples, recipe.batch_size, 0)), share(shuffled)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=10)
@@ -174,6 +197,9 @@ def main() -> None:
               f"{stats['startup_seconds']:>11.1f}{stats['peak_rss_mib']:>14.0f}"
               f"{stats['first_loss']:>11.3f}→{stats['last_loss']:.3f}")
     ours, theirs = results["ours"], results["trainer"]
+    padding_ours, padding_random = _padding_shares(folder, args.steps, args.records)
+    print(f"padding computed: ours {padding_ours:.0%} of positions, random batches "
+          f"(Trainer's default sampler) {padding_random:.0%}")
     print(f"ratio ours/trainer: tokens/s {ours['tokens_per_s'] / theirs['tokens_per_s']:.2f} "
           "(goal >= 1.3)")
     print(f"ratio trainer/ours: s/step {theirs['seconds_per_step'] / ours['seconds_per_step']:.2f}, "
