@@ -75,7 +75,8 @@ def bench_embedding(n: int) -> None:
     warm, warm_s = _time(embed_cached, db, texts)
     half, half_s = _time(embed_cached, db, texts, precision="bfloat16")
     assert cold.embedded == n and warm.embedded == 0
-    stored = db.execute("SELECT SUM(LENGTH(vector)) FROM embeddings").fetchone()[0]
+    stored = db.execute("SELECT SUM(LENGTH(vector)) FROM embeddings WHERE model = ?",
+                        [cold.model]).fetchone()[0]
     print(f"records: {n} distinct, mean {np.mean([len(t.split()) for t in texts]):.0f} words")
     print(f"  SentenceTransformer.encode:       {n / baseline_s:9.1f} records/s")
     print(f"  Enclave, empty cache (incl. load): {n / cold_s:9.1f} records/s   "
