@@ -9,8 +9,8 @@ that peak memory is its own), on the same prompts, one after another in one run:
 * torch dynamic int8 of the linear layers (CPU only)
 
 Reported per variant: load seconds, forward throughput (tokens/s over a batch of
-prompts), greedy generation speed (new tokens/s), peak memory (process max RSS on
-CPU, ``torch.cuda.max_memory_allocated`` on CUDA), and ratios to the baseline.
+prompts), greedy generation speed (new tokens/s), peak memory (process peak RSS on
+CPU, VmHWM; ``torch.cuda.max_memory_allocated`` on CUDA), and ratios to the baseline.
 
     python bench/bench_compress.py [--tokens 32] [--batch 4] [--length 128]
 """
@@ -48,6 +48,18 @@ def _load(variant: str, folders: dict) -> object:
     return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process image (VmHWM). Unlike ru_maxrss it does not
+    carry over the parent's peak through fork and exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _child(variant: str, folders: dict, args: argparse.Namespace) -> dict:
     """Measure one variant in this process; returns its figures."""
     import torch
@@ -72,8 +84,7 @@ def _child(variant: str, folders: dict, args: argparse.Namespace) -> dict:
         model.generate(prompt, max_new_tokens=args.tokens, min_new_tokens=args.tokens,
                        do_sample=False, pad_token_id=tokenizer.pad_token_id)
         generate_s = time.perf_counter() - started
-    peak = torch.cuda.max_memory_allocated() / 2**20 if cuda else \
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = torch.cuda.max_memory_allocated() / 2**20 if cuda else _peak_rss_mb()
     return {"variant": variant, "load_s": load_s, "forward_tokens_per_s": ids.numel() / forward_s,
             "generate_tokens_per_s": args.tokens / generate_s, "peak_mb": peak,
             "device": "cuda" if cuda else "cpu"}

@@ -94,8 +94,17 @@ class _BarChart(pg.PlotWidget):
         self.setYRange(0, max(heights + [1e-9]) * 1.1, padding=0)
 
 
+_DTYPE_SHORT = {"bfloat16": "bf16", "float16": "f16", "float32": "f32"}
+
+
 def _short(name: str) -> str:
-    return name.replace("tuned ", "").replace(" structured", " s.")
+    """A bar label short enough not to run into its neighbours."""
+    words = name.split()
+    if name.startswith("pruned") and len(words) > 1:
+        return "p" + words[1] + (" s" if "structured" in words else "")
+    if name == "distilled":
+        return "distil"
+    return _DTYPE_SHORT.get(words[-1], words[-1])
 
 
 class ComparisonCharts(QWidget):
