@@ -56,3 +56,14 @@ def test_compress_panel_runs_a_job_and_compares(qtbot, db, tmp_path):
     assert panel.table.item(1, 7).text() == "40%"
     out = os.environ.get("ENCLAVE_SCREENSHOT_DIR")
     render(panel, f"{out}/compress.png" if out else tmp_path / "compress.png")
+
+
+def test_comparisons_of_several_runs_merge_base_and_tuned_first():
+    from gui.widgets.compress_views import merge_comparisons
+
+    rows = merge_comparisons([
+        {"variants": [{"name": "tuned fp32", "ppl": 10.0}, {"name": "8-bit", "ppl": 11.0}]},
+        {"variants": [{"name": "gguf f16", "ppl": 10.0}, {"name": "base", "ppl": 12.0},
+                      {"name": "tuned fp32", "ppl": 10.0}]}])
+    assert [r["name"] for r in rows] == ["base", "tuned fp32", "8-bit", "gguf f16"]
+    assert rows[2]["ppl_change"] == 0.1 or abs(rows[2]["ppl_change"] - 0.1) < 1e-9
