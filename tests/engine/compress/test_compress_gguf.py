@@ -1,5 +1,4 @@
 import json
-import os
 import shutil
 
 import pytest
@@ -85,8 +84,6 @@ def test_unsupported_tokenizer_is_refused_before_writing(tiny_llama, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("ENCLAVE_SLOW_TESTS"),
-                    reason="about a minute on 2 cores; set ENCLAVE_SLOW_TESTS=1 to run")
 def test_bundled_smollm2_gguf_round_trip(tmp_path):
     from engine.models.bundled import smollm2_folder
 
