@@ -48,7 +48,7 @@ def gui(args: argparse.Namespace) -> int:
     return gui_main(sys.argv[:1])
 
 
-def _print_event(update) -> None:
+def print_event(update) -> None:
     data = update.data
     if update.kind == "progress":
         metrics = " ".join(f"{k}={v:.4g}" for k, v in data["metrics"].items())
@@ -68,7 +68,7 @@ def demo(args: argparse.Namespace) -> dict | int:
         project = projects.find(db, args.project)
     project_id = ensure_project(db, project["id"] if project else None)
     runner = JobRunner(paths.workspace_db())
-    runner.add_listener(_print_event)
+    runner.add_listener(print_event)
     job_id = runner.submit("demo", {"quick": args.quick}, project_id)
     signal.signal(signal.SIGINT, lambda *_: runner.cancel(job_id))
     row = runner.wait(job_id)

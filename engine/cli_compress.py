@@ -62,11 +62,11 @@ def _recipe_values(args: argparse.Namespace) -> dict:
 
 
 def _run_job(kind: str, params: dict, project_id: int) -> dict:
-    from engine.cli_commands import _print_event
+    from engine.cli_commands import print_event
     from engine.jobs.runner import JobRunner
 
     runner = JobRunner(paths.workspace_db())
-    runner.add_listener(_print_event)
+    runner.add_listener(print_event)
     job_id = runner.submit(kind, params, project_id)
     signal.signal(signal.SIGINT, lambda *_: runner.cancel(job_id))
     row = runner.wait(job_id)

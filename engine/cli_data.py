@@ -116,7 +116,7 @@ def data_clean(args: argparse.Namespace) -> dict:
     import signal
 
     from engine import paths
-    from engine.cli_commands import _print_event, open_workspace
+    from engine.cli_commands import print_event, open_workspace
     from engine.jobs.runner import JobRunner
 
     db = open_workspace()
@@ -124,7 +124,7 @@ def data_clean(args: argparse.Namespace) -> dict:
     params = {"recipe": _recipe(args), "dataset_id": args.dataset}
     runner = JobRunner(paths.workspace_db())
     if not args.json:
-        runner.add_listener(_print_event)
+        runner.add_listener(print_event)
     job_id = runner.submit("data.clean", params, project["id"])
     signal.signal(signal.SIGINT, lambda *_: runner.cancel(job_id))
     row = runner.wait(job_id)

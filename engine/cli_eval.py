@@ -36,7 +36,7 @@ def register(sub) -> None:
         (("--name",), {"default": "expert-corrections", "help": "dataset name"}))
 
 
-def _print_event(update) -> None:
+def print_event(update) -> None:
     if update.kind == "progress":
         data = update.data
         print(f"[{data['stage']:>14}] {data['step']}/{data['total']} {data['message']}",
@@ -48,7 +48,7 @@ def _run_job(kind: str, params: dict, project_id: int, quiet: bool) -> tuple[int
 
     runner = JobRunner(paths.workspace_db())
     if not quiet:
-        runner.add_listener(_print_event)
+        runner.add_listener(print_event)
     job_id = runner.submit(kind, params, project_id)
     signal.signal(signal.SIGINT, lambda *_: runner.cancel(job_id))
     row = runner.wait(job_id)

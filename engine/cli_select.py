@@ -45,7 +45,7 @@ def _recipe(args: argparse.Namespace):
         raise CommandError(str(exc)) from exc
 
 
-def _print_event(update) -> None:
+def print_event(update) -> None:
     if update.kind == "progress":
         data = update.data
         print(f"[{data['stage']:>8}] {data['step']}/{data['total']} {data['message']}",
@@ -63,7 +63,7 @@ def select(args: argparse.Namespace) -> dict:
         raise CommandError(f"No project named '{args.project}'.")
     runner = JobRunner(paths.workspace_db())
     if not args.json:
-        runner.add_listener(_print_event)
+        runner.add_listener(print_event)
     params = {"recipe": recipe.to_dict(), "dataset": args.dataset}
     job_id = runner.submit("select", params, project["id"])
     signal.signal(signal.SIGINT, lambda *_: runner.cancel(job_id))

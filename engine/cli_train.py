@@ -123,7 +123,7 @@ def _preflight(base: str, recipe: Any) -> Any:
         raise CommandError(str(exc)) from exc
 
 
-def _print_event(update) -> None:
+def print_event(update) -> None:
     data = update.data
     if update.kind == "progress":
         metrics = " ".join(f"{k}={v:.4g}" for k, v in data["metrics"].items())
@@ -135,7 +135,7 @@ def _run_job(params: dict, project_id: int | None) -> dict:
     from engine.jobs.runner import JobRunner
 
     runner = JobRunner(paths.workspace_db())
-    runner.add_listener(_print_event)
+    runner.add_listener(print_event)
     job_id = runner.submit("train", params, project_id)
     previous = signal.signal(signal.SIGINT, lambda *_: runner.cancel(job_id))
     try:

@@ -56,6 +56,8 @@ def list_all(db: sqlite_utils.Database) -> list[dict]:
 
 _OWNED = [  # (table, where clause selecting the rows a project owns), children first
     ("metrics", "run_id IN (SELECT id FROM runs WHERE project_id = ?)"),
+    ("eval_outputs", "run_id IN (SELECT id FROM runs WHERE project_id = ?)"),
+    ("reviews", "run_id IN (SELECT id FROM runs WHERE project_id = ?)"),
     ("artifacts", "project_id = ?"),
     ("runs", "project_id = ?"),
     ("records", "dataset_id IN (SELECT id FROM datasets WHERE project_id = ?)"),

@@ -80,3 +80,16 @@ def test_reader_sees_consistent_data_while_another_process_writes(tmp_path):
         seen = max(seen, len(points))
     assert writer.returncode == 0
     assert len(runs.series(db, run, "loss")) == 400
+
+
+def test_deleting_a_project_removes_its_evaluation_outputs_and_reviews(db):
+    pid = projects.create(db, "p")
+    keep = projects.create(db, "other")
+    run, other_run = runs.create(db, pid, "evaluate", "e"), runs.create(db, keep, "evaluate", "e")
+    for run_id in (run, other_run):
+        db["eval_outputs"].insert({"run_id": run_id, "item": 0, "side": "base", "output": "x"})
+        db["reviews"].insert({"run_id": run_id, "item": 0, "side": "base", "rating": 4,
+                              "reviewer": "dr"})
+    projects.delete(db, pid)
+    assert [r["run_id"] for r in db["eval_outputs"].rows] == [other_run]
+    assert [r["run_id"] for r in db["reviews"].rows] == [other_run]
