@@ -7,6 +7,7 @@ import signal
 import sys
 
 from engine import paths
+from engine.cli_commands import print_event
 from engine.cli_errors import CommandError
 
 
@@ -35,12 +36,6 @@ def register(sub) -> None:
         review_export, (("run",), {"type": int, "help": "evaluation run id"}),
         (("--name",), {"default": "expert-corrections", "help": "dataset name"}))
 
-
-def print_event(update) -> None:
-    if update.kind == "progress":
-        data = update.data
-        print(f"[{data['stage']:>14}] {data['step']}/{data['total']} {data['message']}",
-              file=sys.stderr, flush=True)
 
 
 def _run_job(kind: str, params: dict, project_id: int, quiet: bool) -> tuple[int, dict]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import paths
+from engine.cli_commands import print_event
 from engine.cli_errors import CommandError
 
 _OVERRIDES = ("learning_rate", "epochs", "max_steps", "batch_size", "grad_accum", "max_length",
@@ -122,13 +123,6 @@ def _preflight(base: str, recipe: Any) -> Any:
     except (ValueError, ModelRefused) as exc:
         raise CommandError(str(exc)) from exc
 
-
-def print_event(update) -> None:
-    data = update.data
-    if update.kind == "progress":
-        metrics = " ".join(f"{k}={v:.4g}" for k, v in data["metrics"].items())
-        print(f"[{data['stage']:>6}] {data['step']}/{data['total']} {data['message']} {metrics}",
-              file=sys.stderr, flush=True)
 
 
 def _run_job(params: dict, project_id: int | None) -> dict:
