@@ -22,6 +22,21 @@ TARGET_MODULES_BY_ARCHITECTURE: dict[str, list[str]] = {
 }
 
 
+def lora_targets(target_modules: str, model_type: str) -> list[str]:
+    """The module names LoRA adapts: the comma-separated names given, or for "auto"
+    the defaults of the architecture (``config.model_type``).
+
+    Raises:
+        ValueError: when ``target_modules`` is 'auto' and the architecture is unknown.
+    """
+    if target_modules.strip() != "auto":
+        return [name.strip() for name in target_modules.split(",") if name.strip()]
+    if model_type not in TARGET_MODULES_BY_ARCHITECTURE:
+        raise ValueError(f"no default LoRA target modules for architecture {model_type!r}; "
+                         "set target_modules to comma-separated module names")
+    return list(TARGET_MODULES_BY_ARCHITECTURE[model_type])
+
+
 @dataclass
 class LoraRecipe:
     """How to fine-tune a causal language model with LoRA adapters.
@@ -98,12 +113,7 @@ class LoraRecipe:
         Raises:
             ValueError: when ``target_modules`` is 'auto' and the architecture is unknown.
         """
-        if self.target_modules.strip() != "auto":
-            return [name.strip() for name in self.target_modules.split(",") if name.strip()]
-        if model_type not in TARGET_MODULES_BY_ARCHITECTURE:
-            raise ValueError(f"no default LoRA target modules for architecture {model_type!r}; "
-                             "set target_modules to comma-separated module names")
-        return list(TARGET_MODULES_BY_ARCHITECTURE[model_type])
+        return lora_targets(self.target_modules, model_type)
 
     def to_dict(self) -> dict[str, Any]:
         """The recipe as plain values (for TOML/JSON)."""

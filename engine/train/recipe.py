@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from engine.train.lora_recipe import TARGET_MODULES_BY_ARCHITECTURE
+from engine.train.lora_recipe import lora_targets
 
 log = logging.getLogger(__name__)
 
@@ -127,12 +127,7 @@ class TrainRecipe:
         Raises:
             ValueError: when ``target_modules`` is 'auto' and the architecture is unknown.
         """
-        if self.target_modules.strip() != "auto":
-            return [name.strip() for name in self.target_modules.split(",") if name.strip()]
-        if model_type not in TARGET_MODULES_BY_ARCHITECTURE:
-            raise ValueError(f"no default LoRA target modules for architecture {model_type!r}; "
-                             "set target_modules to comma-separated module names")
-        return list(TARGET_MODULES_BY_ARCHITECTURE[model_type])
+        return lora_targets(self.target_modules, model_type)
 
     def to_dict(self) -> dict[str, Any]:
         """The recipe as plain values (for TOML/JSON)."""

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 from engine import paths
 from engine.compress.recipe import CompressRecipe, CompressRequestError, gguf_problem
 from engine.store import runs
+from gui.widgets.status import show_status
 from gui.widgets.compress_views import ComparisonCharts, ComparisonTable, merge_comparisons
 
 # Which method a field belongs to, by the prefix of its help text; others always show.
@@ -246,10 +247,7 @@ class CompressPanel(QWidget):
             self._set_status("Cancelling…")
 
     def _set_status(self, text: str, error: bool = False) -> None:
-        self.status_label.setObjectName("errorText" if error else "subtitle")
-        self.status_label.style().unpolish(self.status_label)
-        self.status_label.style().polish(self.status_label)
-        self.status_label.setText(text)
+        show_status(self.status_label, text, error)
 
     @Slot(int, dict)
     def _on_job_progressed(self, job_id: int, event: dict) -> None:

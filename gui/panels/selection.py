@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFo
 from engine.select.methods import METHOD_NAMES
 from engine.select.recipe import RecipeError, SelectionRecipe
 from engine.store import datasets, runs
+from gui.widgets.status import show_status
 from gui.widgets.selection_charts import LabelSharePlot, SelectionMapPlot
 
 JOB_KIND = "select"
@@ -250,10 +251,7 @@ class SelectionPanel(QWidget):
             self._set_status("Cancelling…")
 
     def _set_status(self, text: str, error: bool = False) -> None:
-        self.status_label.setObjectName("errorText" if error else "subtitle")
-        self.status_label.style().unpolish(self.status_label)
-        self.status_label.style().polish(self.status_label)
-        self.status_label.setText(text)
+        show_status(self.status_label, text, error)
 
     @Slot(int, dict)
     def _on_job_progressed(self, job_id: int, event: dict) -> None:
