@@ -44,8 +44,9 @@ def open_workspace():
 
 
 def gui(args: argparse.Namespace) -> int:
-    from gui.app import main as gui_main
-    return gui_main(sys.argv[:1])
+    """Listed for --help; the `enclave` launcher (gui/launcher.py) opens the window
+    itself, so that the engine never imports the front end."""
+    raise CommandError("Open the window with the `enclave gui` command or `python -m gui.app`.")
 
 
 def print_event(update) -> None:

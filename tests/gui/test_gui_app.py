@@ -75,3 +75,15 @@ def test_many_signal_emits_do_not_exhaust_true(qtbot):
     for _ in range(20_000):  # more than True's usual reference count
         emitter.ticked.emit()
     assert sys.getrefcount(True) > 0
+
+
+def test_enclave_launcher_routes_gui_to_the_window_and_the_rest_to_the_engine(capsys):
+    from gui import launcher
+
+    assert launcher.main(["projects", "--json"]) == 0
+    assert '"projects": []' in capsys.readouterr().out
+    engine_only = subprocess.run(
+        [sys.executable, "-c", "import sys; from gui import launcher; launcher.main(['projects']);"
+         "print(any(m.startswith('PySide6') for m in sys.modules))"],
+        capture_output=True, text=True, check=True).stdout
+    assert engine_only.strip().endswith("False")
