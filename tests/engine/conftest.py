@@ -1,4 +1,4 @@
-"""Session fixtures: a tiny Llama folder with the SmolLM2 tokenizer, and its records."""
+"""Fixtures shared by the engine tests: a tiny Llama with the SmolLM2 tokenizer."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 def _tiny_lm_module():
     name = "enclave_tests_tiny_lm"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("tiny_lm.py"))
+        path = Path(__file__).parent / "train" / "tiny_lm.py"
+        spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
