@@ -57,7 +57,7 @@ def test_progress_events_draw_curves_and_eta(qtbot, db):
     assert "Step 2/10" in panel.status_label.text() and "2.0 min left" in panel.status_label.text()
 
 
-def test_runs_table_and_screenshot(qtbot, db):
+def test_runs_table_and_screenshot(qtbot, db, tmp_path):
     project_id = _project_with_runs(db)
     panel = TrainingPanel(db, None)
     qtbot.addWidget(panel)
@@ -72,5 +72,5 @@ def test_runs_table_and_screenshot(qtbot, db):
                                  "activations 2,691 MB, runtime 700 MB).")
     panel.show()
     qtbot.wait(50)
-    path = render(panel, "docs/screenshots/training.png")
+    path = render(panel, tmp_path / "training.png")
     assert path.stat().st_size > 10_000
