@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from engine.data.encodings import decode_error, detect_encoding, open_text, text_lines
+from engine.data.json_array import iter_json_array
 from engine.data.records import DataFormatError, RecordError
 
 CONTAINERS = ("jsonl", "json", "csv", "tsv", "text", "text-files", "parquet")
@@ -29,14 +30,16 @@ class RawRow:
     """One row as the file holds it.
 
     Attributes:
-        line: Where it starts: a line (text files), an item (JSON array) or a row (Parquet), 1-based.
+        line: Where it starts: a line (text files, JSON arrays) or a row (Parquet), 1-based.
         value: The row: a dict for JSON, CSV and Parquet; ``{"text": ...}`` for plain text.
         unit: What ``line`` counts.
+        item: Its number in a JSON array (several items may share a line), else None.
     """
 
     line: int
     value: Any
     unit: str = "line"
+    item: int | None = None
 
 
 Row = RawRow | RecordError
@@ -101,36 +104,6 @@ def iter_jsonl(path: Path, encoding: str | None = None) -> Iterator[Row]:
         except json.JSONDecodeError as exc:
             yield RecordError(str(path), number, None, f"invalid JSON: {exc.msg} at column {exc.colno}",
                               raw=line[:4000])
-
-
-def iter_json_array(path: Path, encoding: str | None = None) -> Iterator[Row]:
-    """The items of a top-level JSON array, streamed with ijson (numbered as items)."""
-    import ijson
-
-    encoding = encoding or detect_encoding(path)
-    count = 0
-    with open_text(path, encoding) as stream:
-        try:
-            for count, item in enumerate(ijson.items(_Utf8Bytes(stream), "item", use_float=True),
-                                         start=1):
-                yield RawRow(count, item, unit="item")
-        except UnicodeDecodeError as exc:
-            raise decode_error(path, 1, encoding, exc) from None
-        except ijson.JSONError as exc:
-            raise DataFormatError(path, 1, f"broken JSON after item {count} ({exc}); the file may "
-                                           "be truncated or not a JSON array") from None
-
-
-class _Utf8Bytes:
-    """A byte stream (UTF-8) over a text stream, for ijson."""
-
-    def __init__(self, stream) -> None:
-        self._stream = stream
-
-    def read(self, size: int = -1) -> bytes:
-        if size == 0:
-            return b""
-        return self._stream.read(size if size > 0 else 65536).encode("utf-8")
 
 
 def iter_csv(path: Path, encoding: str | None = None, delimiter: str | None = None) -> Iterator[Row]:

@@ -183,7 +183,7 @@ def _stream_into(db, path: Path, preview: Preview, writer, reporter: Reporter) -
             bad.append(_quarantine_row(row, None))
             continue
         record, errors = map_row(row.value, preview.mapping, preview.task, str(path), row.line,
-                                 row.unit)
+                                 row.unit, row.item)
         if record is None:
             bad.extend(_quarantine_row(e, row.value) for e in errors[:1])
             continue

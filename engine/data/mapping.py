@@ -90,20 +90,21 @@ def check_mapping(mapping: dict[str, str], columns: list[str], task: str, file: 
 
 
 def map_row(value: Any, mapping: dict[str, str], task: str, file: str, line: int,
-            unit: str = "line") -> tuple[dict | None, list[RecordError]]:
+            unit: str = "line", item: int | None = None) -> tuple[dict | None, list[RecordError]]:
     """Turn one raw row into a task record, or the errors that keep it out.
 
     Args:
         value: The raw row (a dict).
         mapping: ``{field: column}`` as checked by :func:`check_mapping`.
         task: The task.
-        file, line, unit: Where the row is, for errors.
+        file, line, unit, item: Where the row is, for errors (``item``: its number in a
+            JSON array).
 
     Returns:
         ``(record, [])`` with ``_line`` set, or ``(None, errors)``.
     """
     def error(field: str | None, message: str) -> RecordError:
-        return RecordError(file, line, field, message, unit)
+        return RecordError(file, line, field, message, unit, item=item)
 
     if not isinstance(value, dict):
         return None, [error(None, f"expected an object with named fields, got {_type(value)}")]

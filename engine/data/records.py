@@ -29,8 +29,9 @@ class RecordError:
         line: 1-based line number in the file.
         field: Field at fault, or None when the line as a whole is wrong (broken JSON).
         message: What is wrong, in a few words.
-        unit: What ``line`` counts: "line" (text files), "item" (JSON array) or "row" (Parquet).
+        unit: What ``line`` counts: "line" (text files, JSON arrays) or "row" (Parquet).
         raw: The offending text as read, when there is one (kept with the quarantine).
+        item: The record's number in a JSON array (several may share a line), else None.
     """
 
     file: str
@@ -39,9 +40,12 @@ class RecordError:
     message: str
     unit: str = "line"
     raw: str = field(default="", compare=False, repr=False)
+    item: int | None = None
 
     def __str__(self) -> str:
         where = f"{Path(self.file).name}, {self.unit} {self.line}"
+        if self.item is not None:
+            where += f" (item {self.item})"
         if self.field is not None:
             where += f", field '{self.field}'"
         return f"{where}: {self.message}"

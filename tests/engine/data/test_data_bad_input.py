@@ -39,7 +39,7 @@ def test_empty_file(tmp_path, project):
 def test_truncated_json_array(tmp_path, project):
     path = tmp_path / "cut.json"
     path.write_text(json.dumps([{"prompt": f"p{i}", "response": "r"} for i in range(100)])[:-40])
-    _refused(*project, path, DataFormatError, r"cut\.json.*broken JSON after item 9[89]")
+    _refused(*project, path, DataFormatError, r"cut\.json, line 1: .*item (98|99|100).*truncated")
 
 
 def test_utf8_file_with_a_latin1_line_later_on(tmp_path, project):
