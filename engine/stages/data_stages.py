@@ -1,22 +1,31 @@
-"""Data half of the demo: generate, import, clean, split, embed, select."""
+"""Data half of the demo: the product's own data stages on a generated clinical export.
+
+generate → import (:func:`engine.data.importer.import_file`: validation,
+quarantine, held-out test split) → clean (:func:`engine.data.clean_run.run_clean`
+with a demo recipe) → select (:func:`engine.select.stage.run_selection`: MiniLM
+embeddings through the workspace cache, k-means nearest-to-centroid coreset).
+Each stage writes its dataset versions itself; this module only chains them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
-from engine.data.clean import clean
 from engine.data.demo_clinical import write_clinical
-from engine.data.readers import read_jsonl
-from engine.data.records import content_hash
-from engine.data.split import hold_out
 from engine.progress import Reporter
-from engine.store import datasets, runs
+from engine.store import datasets
+
+if TYPE_CHECKING:
+    from engine.data.clean_recipe import CleanRecipe
+    from engine.data.clean_run import CleanOutcome
+    from engine.data.importer import ImportSummary
 
 TASK = "instruction"
+DATASET = "clinical"
 
 
 @dataclass
@@ -28,87 +37,90 @@ class PreparedData:
     summary: dict = field(default_factory=dict)
 
 
-def _store(db, project_id: int, name: str, kind: str, records: list[dict], job_id,
-           parent_id: int | None = None, recipe: dict | None = None) -> int:
-    hashes = [content_hash(r, TASK) for r in records]
-    return datasets.add_version(db, project_id, name, kind, records, hashes,
-                                parent_id=parent_id, recipe=recipe, job_id=job_id)
+def import_export(db: sqlite_utils.Database, project_id: int, path: Path, recipe,
+                  reporter: Reporter, job_id: int | None) -> "ImportSummary":
+    """Import the export as dataset ``clinical`` with its quarantine and held-out split.
+
+    Args:
+        db: The workspace store.
+        project_id: The project.
+        path: The JSONL export.
+        recipe: The demo recipe (``test_fraction``, ``seed``).
+        reporter: Progress and cancel.
+        job_id: The demo job.
+
+    Returns:
+        The importer's summary (dataset ids of the import and its train/test splits).
+    """
+    from engine.data.importer import import_file
+
+    return import_file(db, project_id, path, task=TASK, fmt="jsonl",
+                       test_fraction=recipe.test_fraction, seed=recipe.seed, name=DATASET,
+                       reporter=reporter.for_stage("import"), job_id=job_id)
 
 
-def import_file(db, project_id: int, path: Path, reporter: Reporter,
-                job_id: int | None) -> tuple[int, Any]:
-    """Read a JSONL export; keep valid records, quarantine the rest (one transaction each)."""
-    step = reporter.for_stage("import")
-    step.report(0, 1, f"reading {path.name}")
-    result = read_jsonl(path, TASK)
-    dataset_id = _store(db, project_id, "clinical", "import", result.records, job_id,
-                        recipe={"file": str(path), "task": TASK})
-    datasets.add_quarantine(db, dataset_id, (
-        {"file": e.file, "line": e.line, "field": e.field, "reason": str(e)}
-        for e in result.errors))
-    step.report(1, 1, f"{len(result.records)} valid, {len(result.errors)} quarantined")
-    return dataset_id, result
+def demo_clean_recipe(recipe) -> "CleanRecipe":
+    """The cleaning recipe of the demo: the defaults (repair, redaction with typed
+    placeholders, exact and near duplicates, contamination), lengths in words."""
+    from engine.data.clean_recipe import CleanRecipe
+
+    return CleanRecipe(tokenizer="words", max_length=recipe.max_words, seed=recipe.seed)
 
 
-def clean_and_split(db, project_id: int, imported: int, records: list[dict], recipe,
-                    reporter: Reporter, job_id) -> tuple[list[dict], list[dict], dict]:
-    """Drop too long / empty / duplicate records, then hold out a test split."""
-    step = reporter.for_stage("clean")
-    cleaned = clean(records, TASK, max_words=recipe.max_words)
-    clean_id = _store(db, project_id, "clinical", "clean", cleaned.kept, job_id,
-                      parent_id=imported, recipe={"max_words": recipe.max_words,
-                                                  "counts": cleaned.counts})
-    step.report(1, 1, f"{len(cleaned.kept)} kept, {len(cleaned.dropped)} dropped",
-                stage="clean")
-    train, test = hold_out(cleaned.kept, recipe.test_fraction, recipe.seed)
-    split = {"fraction": recipe.test_fraction, "seed": recipe.seed}
-    _store(db, project_id, "clinical-train", "split", train, job_id, clean_id, split)
-    _store(db, project_id, "clinical-test", "split", test, job_id, clean_id, split)
-    reporter.for_stage("split").report(1, 1, f"{len(train)} train, {len(test)} test")
-    return train, test, cleaned.counts
+def clean_splits(db: sqlite_utils.Database, project_id: int, imported: "ImportSummary", recipe,
+                 reporter: Reporter, job_id: int | None) -> "CleanOutcome":
+    """Clean the training split (and the test split: normalisation and redaction only)."""
+    from engine.data.clean_run import run_clean
+
+    return run_clean(db, project_id, demo_clean_recipe(recipe), dataset_id=imported.train_id,
+                     reporter=reporter.for_stage("clean"), job_id=job_id)
 
 
-def select_coreset(db, project_id: int, train: list[dict], recipe, workdir: Path,
-                   reporter: Reporter, job_id) -> list[dict]:
-    """Embed with MiniLM (mean pooling + L2), cluster with k-means, keep the
-    record nearest each centroid."""
-    import numpy as np
+def select_coreset(db: sqlite_utils.Database, project_id: int, dataset_id: int, recipe,
+                   reporter: Reporter, job_id: int | None) -> dict:
+    """Select the k-means coreset (one record nearest each centroid) from a dataset version.
 
-    from engine.select.embed import embed_texts
-    from engine.select.kmeans_coreset import kmeans_coreset
+    Embeddings come from the workspace cache, so selecting again from the same
+    records embeds nothing.
 
-    texts = [f"{r['prompt']}\n{r['response']}" for r in train]
-    vectors = embed_texts(texts, reporter=reporter.for_stage("embed"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    np.save(workdir / "embeddings.npy", vectors.astype(np.float16))
-    runs.add_artifact(db, project_id, "embeddings", workdir / "embeddings.npy",
-                      model="all-MiniLM-L6-v2", pooling="mean", normalised=True)
-    budget = min(recipe.budget, len(train))
-    selection = kmeans_coreset(vectors, budget, seed=recipe.seed)
-    chosen = [train[i] for i in selection.indices]
-    _store(db, project_id, "clinical-coreset", "selection", chosen, job_id,
-           recipe={"method": "kmeans-nearest-centroid", "budget": budget,
-                   "k": selection.k, "seed": recipe.seed, "embedding": "all-MiniLM-L6-v2"})
-    reporter.for_stage("select").report(1, 1, f"{budget} of {len(train)} records selected")
-    return chosen
+    Returns:
+        The summary of :func:`engine.select.stage.run_selection` (``dataset_id`` of the
+        coreset, ``budget``, ``embedded`` and ``cached`` counts, ...).
+    """
+    from engine.select.recipe import SelectionRecipe
+    from engine.select.stage import run_selection
+
+    source = datasets.get(db, dataset_id)
+    selection = SelectionRecipe(method="kmeans", budget=str(min(recipe.budget, source["record_count"])),
+                                seed=recipe.seed)
+    return run_selection(db, project_id, selection, dataset=source["name"], reporter=reporter,
+                         job_id=job_id)
 
 
 def prepare(db: sqlite_utils.Database, project_id: int, workdir: Path, recipe,
             reporter: Reporter, job_id: int | None) -> PreparedData:
-    """Generate the clinical export and take it through import, cleaning, split
-    and coreset selection."""
+    """Generate the clinical export and take it through import, cleaning and coreset selection.
+
+    Raises:
+        Cancelled: If the reporter's stop flag is raised (finished stages stay stored).
+    """
     path = workdir / "clinical_export.jsonl"
     workdir.mkdir(parents=True, exist_ok=True)
-    write_clinical(path, n=recipe.records, seed=recipe.seed)
+    written = write_clinical(path, n=recipe.records, seed=recipe.seed)
     reporter.check_cancel()
-    imported, result = import_file(db, project_id, path, reporter, job_id)
+    imported = import_export(db, project_id, path, recipe, reporter, job_id)
     reporter.check_cancel()
-    train, test, counts = clean_and_split(db, project_id, imported, result.records,
-                                          recipe, reporter, job_id)
-    coreset = select_coreset(db, project_id, train, recipe, workdir, reporter, job_id)
-    summary = {"records_in": result.lines, "records_valid": len(result.records),
-               "records_quarantined": len(result.errors),
-               "records_after_clean": len(train) + len(test), "clean_counts": counts,
-               "train_records": len(train), "test_records": len(test),
-               "selected": len(coreset)}
+    cleaned = clean_splits(db, project_id, imported, recipe, reporter, job_id)
+    reporter.check_cancel()
+    selected = select_coreset(db, project_id, cleaned.train_id, recipe, reporter, job_id)
+    test = datasets.records(db, cleaned.test_id) if cleaned.test_id is not None else []
+    train_count = cleaned.report["output"]["records"]
+    summary = {"records_in": written.lines, "records_valid": imported.records,
+               "records_quarantined": imported.quarantined,
+               "records_after_clean": train_count + len(test),
+               "clean_counts": cleaned.report["counts"], "phi_counts": cleaned.report["phi_counts"],
+               "train_records": train_count, "test_records": len(test),
+               "selected": selected["budget"], "embedded": selected["embedded"],
+               "embedded_from_cache": selected["cached"]}
+    coreset = datasets.records(db, selected["dataset_id"])
     return PreparedData(coreset, test[:recipe.max_test_records], summary)

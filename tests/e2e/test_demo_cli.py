@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from engine import paths
-from engine.store import datasets, open_store, runs
+from engine.store import datasets, embeddings, open_store, runs
 
 
 @pytest.mark.slow
@@ -25,11 +25,15 @@ def test_quick_demo_runs_every_stage_and_stores_everything():
     assert summary["loss_end"] < summary["loss_start"]
     assert summary["size_tuned_8bit_mb"] < summary["size_tuned_mb"]
     db = open_store(paths.workspace_db())
-    kinds = [d["kind"] for d in datasets.list_for_project(db, summary["project_id"])]
-    assert kinds == ["import", "clean", "split", "split", "selection"]
+    versions = [(d["name"], d["kind"]) for d in datasets.list_for_project(db, summary["project_id"])]
+    assert versions == [("clinical", "import"), ("clinical-train", "split"),
+                        ("clinical-test", "split"), ("clinical-test-clean", "clean"),
+                        ("clinical-clean", "clean"), ("clinical-clean-coreset", "selection")]
+    assert summary["embedded"] + summary["embedded_from_cache"] == summary["train_records"]
+    assert embeddings.count(db) >= summary["train_records"]
     run = runs.list_for_project(db, summary["project_id"])[0]
     assert run["summary"]["ppl_tuned"] == summary["ppl_tuned"]
     assert len(runs.series(db, run["id"], "loss")) == summary["train_steps"]
     assert {a["kind"] for a in runs.artifacts(db, summary["project_id"])} >= {
-        "embeddings", "lora-adapter", "merged-model"}
+        "selection-map", "lora-adapter", "merged-model"}
     assert db["audit_log"].count > 0
