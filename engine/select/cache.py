@@ -7,7 +7,6 @@ once. The cache is shared by all projects of a workspace.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,9 @@ import sqlite_utils
 
 from engine.progress import Reporter, null_reporter
 from engine.store import embeddings as embedding_store
+from engine.store.embeddings import record_text, text_hash
+
+__all__ = ["EmbeddingResult", "embed_cached", "model_id", "record_text", "text_hash"]
 
 MINILM_ID = "all-MiniLM-L6-v2"
 LLM_PREFIX = "llm:"
@@ -36,31 +38,6 @@ class EmbeddingResult:
     model: str
     embedded: int
     cached: int
-
-
-def text_hash(text: str) -> str:
-    """sha256 of the exact text (UTF-8), the cache key of its vector."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def record_text(record: dict, fields: tuple[str, ...] | None = None) -> str:
-    """The text of a record that gets embedded: its text fields, one per line.
-
-    Args:
-        record: a dataset record.
-        fields: fields to join; by default ``prompt`` and ``response`` for
-            instruction records, else ``text``.
-
-    Raises:
-        ValueError: if the record has none of the fields.
-    """
-    if fields is None:
-        fields = ("prompt", "response") if "prompt" in record else ("text",)
-    parts = [str(record[f]) for f in fields if record.get(f) is not None]
-    if not parts:
-        raise ValueError(f"record has none of the fields {', '.join(fields)} to embed "
-                         f"(keys: {', '.join(sorted(record))})")
-    return "\n".join(parts)
 
 
 def model_id(embedding: str = "minilm", llm_folder: Path | None = None,

@@ -96,11 +96,10 @@ def ifd_scores(records: list[dict], folder: Path, reporter: Reporter | None = No
 def ifd_scores_cached(db: sqlite_utils.Database, records: list[dict], folder: Path,
                       reporter: Reporter | None = None) -> np.ndarray:
     """:func:`ifd_scores` through the embeddings cache (a 1-value vector per text)."""
-    from engine.select.cache import text_hash
     from engine.store import embeddings as store
 
     model = f"score:ifd:{Path(folder).name}"
-    hashes = [text_hash(r["prompt"] + "\x00" + r["response"]) for r in records]
+    hashes = [store.text_hash(store.pair_text(r)) for r in records]
     found = store.lookup(db, hashes, model)
     todo = [i for i, h in enumerate(hashes) if h not in found]
     if todo:

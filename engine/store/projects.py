@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import sqlite_utils
 
 from engine.store import audit
@@ -68,19 +71,41 @@ _OWNED = [  # (table, where clause selecting the rows a project owns), children 
 ]
 
 
+CACHE_ARTIFACTS = ("embeddings", "selection-map")  # files derived from the data, kept for speed
+
+
 def delete(db: sqlite_utils.Database, project_id: int) -> None:
-    """Delete a project and all rows it owns, in one transaction.
+    """Delete a project, all rows it owns and its cached embeddings, in one transaction.
+
+    Cached vectors and scores of texts that no other project's records have are
+    dropped with the rows; afterwards the project's cache files (embedding
+    arrays, selection maps) are removed. Model files and exports stay on disk.
 
     Raises:
         ProjectError: if it does not exist or still has a running job.
     """
+    from engine.store import embeddings
+
     project = get(db, project_id)
     if db["jobs"].count_where("project_id = ? AND state IN ('queued','running')",
                               [project_id]):
         raise ProjectError(f"Project '{project['name']}' has a running job; cancel it first.")
+    cache_files = [Path(row["path"]) for row in db["artifacts"].rows_where(
+        "project_id = ? AND kind IN (?, ?)", [project_id, *CACHE_ARTIFACTS])]
     with transaction(db):
+        pruned = embeddings.prune_project(db, project_id)
         db.execute("UPDATE datasets SET parent_id = NULL WHERE project_id = ?", [project_id])
         for table, where in _OWNED:
             db.execute(f"DELETE FROM {table} WHERE {where}", [project_id])
         db.execute("DELETE FROM projects WHERE id = ?", [project_id])
-        audit.record(db, "project.delete", f"project:{project_id}", name=project["name"])
+        audit.record(db, "project.delete", f"project:{project_id}", name=project["name"],
+                     cached_rows_dropped=pruned)
+    _remove_files(cache_files)
+
+
+def _remove_files(files: list[Path]) -> None:
+    for path in files:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
