@@ -81,6 +81,9 @@ def compress(args: argparse.Namespace) -> dict:
     from engine.compress.recipe import CompressRecipe, CompressRequestError
 
     db = open_workspace()
+    if args.student_layers is not None and args.student_layers < 1:
+        raise CommandError(f"--student-layers {args.student_layers}: a student needs at least "
+                           "1 layer; leave the option out for half of the teacher's layers")
     try:
         recipe = CompressRecipe.from_dict(_recipe_values(args))
         source = prepare_request(db, args.run, recipe)
@@ -96,6 +99,9 @@ def compress(args: argparse.Namespace) -> dict:
 
 def format_comparison(rows: list[dict]) -> str:
     """The comparison rows as a plain-text table."""
+    if any("accuracy" in r for r in rows):
+        from engine.compress.classifier_runs import format_classifier_comparison
+        return format_classifier_comparison(rows)
     header = f"{'variant':<24} {'size MB':>9} {'memory MB':>10} {'load s':>7} " \
              f"{'tokens/s':>9} {'perplexity':>11}"
     lines = [header, "-" * len(header)]

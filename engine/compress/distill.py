@@ -45,6 +45,26 @@ def spaced_layers(teacher_layers: int, student_layers: int) -> list[int]:
     return [round(i * step) for i in range(student_layers)]
 
 
+def renumbered_layers(state: dict[str, Any], kept: list[int]) -> dict[str, Any]:
+    """A state dict with only the ``kept`` layers, renumbered 0, 1, ...
+
+    Layer tensors are recognised by a ``layers.<n>.`` (decoders) or ``layer.<n>.``
+    (BERT-style encoders) part of their name; every other tensor is kept as it is.
+    """
+    state_out = {}
+    for name, tensor in state.items():
+        parts = name.split(".")
+        at = next((i + 1 for i, part in enumerate(parts[:-1])
+                   if part in ("layers", "layer") and parts[i + 1].isdigit()), None)
+        if at is not None:
+            layer = int(parts[at])
+            if layer not in kept:
+                continue
+            parts[at] = str(kept.index(layer))
+        state_out[".".join(parts)] = tensor.clone()
+    return state_out
+
+
 def build_student(teacher: Any, student_layers: int) -> tuple[Any, list[int]]:
     """A shallower copy of ``teacher`` initialised from its layers.
 
@@ -61,19 +81,22 @@ def build_student(teacher: Any, student_layers: int) -> tuple[Any, list[int]]:
     if getattr(config, "layer_types", None):
         config.layer_types = [config.layer_types[i] for i in kept]
     student = AutoModelForCausalLM.from_config(config, dtype=teacher.dtype)
-    state = {}
-    for name, tensor in teacher.state_dict().items():
-        parts = name.split(".")
-        if "layers" in parts:
-            at = parts.index("layers") + 1
-            layer = int(parts[at])
-            if layer not in kept:
-                continue
-            parts[at] = str(kept.index(layer))
-        state[".".join(parts)] = tensor.clone()
-    student.load_state_dict(state, strict=False)
+    student.load_state_dict(renumbered_layers(teacher.state_dict(), kept), strict=False)
     student.tie_weights()
     return student, kept
+
+
+def softened_kl(student_logits: Any, teacher_logits: Any, temperature: float) -> Any:
+    """``T² · KL(softmax(teacher / T) ‖ softmax(student / T))``, averaged over rows.
+
+    The T² factor keeps the gradient scale of the soft term independent of T
+    (Hinton et al., 2015).
+    """
+    import torch.nn.functional as functional
+
+    return functional.kl_div(functional.log_softmax(student_logits / temperature, dim=-1),
+                             functional.log_softmax(teacher_logits / temperature, dim=-1),
+                             log_target=True, reduction="batchmean") * temperature ** 2
 
 
 def distillation_loss(student_logits: Any, teacher_logits: Any, labels: Any,
@@ -87,9 +110,7 @@ def distillation_loss(student_logits: Any, teacher_logits: Any, labels: Any,
     mask = shifted != IGNORE_INDEX
     student, teacher = student_logits[mask].float(), teacher_logits[mask].float()
     cross_entropy = functional.cross_entropy(student, shifted[mask])
-    kl = functional.kl_div(functional.log_softmax(student / temperature, dim=-1),
-                           functional.log_softmax(teacher / temperature, dim=-1),
-                           log_target=True, reduction="batchmean") * temperature ** 2
+    kl = softened_kl(student, teacher, temperature)
     return kl_weight * kl + (1 - kl_weight) * cross_entropy
 
 

@@ -23,8 +23,10 @@ VARIANT_NAMES = {"quantize-8bit": "8-bit", "quantize-4bit": "4-bit", "merge": "m
                  "prune": "pruned", "distill": "distilled", "gguf": "gguf"}
 
 
-def _variant_label(recipe: CompressRecipe) -> str:
+def _variant_label(recipe: CompressRecipe, figures: dict) -> str:
     label = VARIANT_NAMES[recipe.method]
+    if recipe.method == "distill":
+        return f"distilled {figures['student_layers']}-layer"
     if recipe.method == "quantize-4bit":
         return f"4-bit {recipe.quant_type}"
     if recipe.method == "prune":
@@ -43,8 +45,12 @@ def prepare_request(db: sqlite_utils.Database, run_id: int,
     Raises:
         CompressRequestError: saying what is wrong.
     """
+    from engine.compress.classifier_runs import check_classifier_request, is_classifier_source
+
     source = run_source(db, run_id)
-    if recipe.method == "merge":
+    if is_classifier_source(source):
+        check_classifier_request(db, source, recipe)
+    elif recipe.method == "merge":
         if source.adapter is None or source.base is None:
             raise CompressRequestError(f"run {run_id} has no LoRA adapter with a base model "
                                        "on disk; nothing to merge")
@@ -115,6 +121,19 @@ def _measure_all(source: RunSource, model: Path, variant: Path, label: str,
     return [row.to_dict() for row in rows]
 
 
+def _compress_causal(db: sqlite_utils.Database, source: RunSource, recipe: CompressRecipe,
+                     workdir: Path, reporter: Reporter) -> dict:
+    """Compress a causal LM run and measure base, tuned and the variant."""
+    model = _full_model(source, workdir, reporter)
+    variant, figures = _produce(recipe, source, model, workdir, db, reporter)
+    reporter.check_cancel()
+    label = _variant_label(recipe, figures)
+    records = project_records(db, source.run["project_id"], "test", recipe.eval_records)
+    rows = _measure_all(source, model, variant, label, recipe, records, reporter)
+    return {"path": variant, "label": label, "figures": figures, "variants": rows,
+            "eval_records": len(records)}
+
+
 def run_compress(db: sqlite_utils.Database, run_id: int, recipe: CompressRecipe,
                  reporter: Reporter, job_id: int | None = None) -> dict:
     """Compress a run's model, measure it beside the original and store the result.
@@ -132,24 +151,25 @@ def run_compress(db: sqlite_utils.Database, run_id: int, recipe: CompressRecipe,
     Raises:
         CompressRequestError: for a refused request (nothing is written then).
     """
+    from engine.compress.classifier_runs import compress_classifier, is_classifier_source
+
     source = prepare_request(db, run_id, recipe)
     project_id = source.run["project_id"]
     started = time.time()
     workdir = paths.project_dir(project_id) / f"compress-{run_id}-{recipe.method}-" \
                                               f"{job_id or int(started)}"
-    model = _full_model(source, workdir, reporter)
-    variant, figures = _produce(recipe, source, model, workdir, db, reporter)
-    reporter.check_cancel()
-    label = _variant_label(recipe)
-    records = project_records(db, project_id, "test", recipe.eval_records)
-    rows = _measure_all(source, model, variant, label, recipe, records, reporter)
+    if is_classifier_source(source):
+        done = compress_classifier(db, source, recipe, workdir, reporter)
+    else:
+        done = _compress_causal(db, source, recipe, workdir, reporter)
+    variant, label, rows = done["path"], done["label"], done["variants"]
     new_run = runs.create(db, project_id, "compress", f"{label} of run {run_id}",
                           {**recipe.to_dict(), "source_run_id": run_id}, job_id)
     runs.add_artifact(db, project_id, "compressed-model", variant, new_run,
                       method=recipe.method, label=label)
     summary = {"method": recipe.method, "label": label, "source_run_id": run_id,
-               "run_id": new_run, "path": str(variant), "eval_records": len(records),
-               **figures, "variants": rows, "wall_s": round(time.time() - started, 1)}
+               "run_id": new_run, "path": str(variant), "eval_records": done["eval_records"],
+               **done["figures"], "variants": rows, "wall_s": round(time.time() - started, 1)}
     runs.set_summary(db, new_run, summary)
     audit.record(db, "model.compress", f"run:{new_run}", method=recipe.method,
                  source_run=run_id, path=str(variant))

@@ -50,7 +50,7 @@ class CompressRecipe:
     gguf_type: str = field(default="f16", metadata={
         "help": "gguf: tensor type of the weight matrices", "choices": GGUF_TYPES})
     student_layers: int = field(default=0, metadata={
-        "help": "distill: decoder layers of the student (0: half of the teacher's)"})
+        "help": "distill: layers of the student, fewer than the teacher's (0: half of them)"})
     distill_steps: int = field(default=20, metadata={
         "help": "distill: optimizer steps"})
     temperature: float = field(default=2.0, metadata={
@@ -61,7 +61,8 @@ class CompressRecipe:
     batch_size: int = field(default=4, metadata={"help": "distill: records per step"})
     max_length: int = field(default=128, metadata={"help": "tokens per record"})
     eval_records: int = field(default=24, metadata={
-        "help": "held-out records scored for perplexity (0: skip quality)"})
+        "help": "held-out records scored: perplexity, or accuracy and F1 for classifiers "
+                "(0: skip quality)"})
     seed: int = field(default=0, metadata={"help": "seed of every random choice"})
 
     def __post_init__(self) -> None:
