@@ -162,3 +162,26 @@ def export_corrections(db: sqlite_utils.Database, project_id: int, run_id: int,
     hashes = [content_hash(record, "instruction") for record in records]
     return datasets.add_version(db, project_id, name, "review", records, hashes,
                                 recipe={"source": "expert review", "eval_run": run_id})
+
+
+def correction_pairs(db: sqlite_utils.Database, run_id: int) -> list[dict]:
+    """``{"prompt", "chosen", "rejected"}``: the expert's corrected answer preferred over the
+    model output it corrects (the reviewed side), newest correction per item and side."""
+    items = {entry["item"]: entry for entry in items_by_side(db, run_id)}
+    corrections: dict[tuple[int, str], str] = {}
+    for row in reviews(db, run_id):
+        if row["correction"]:
+            corrections[(row["item"], row["side"])] = row["correction"]
+    pairs = []
+    for (item, side), text in sorted(corrections.items()):
+        output = items[item]["outputs"].get(side, "")
+        if output.strip() and output.strip() != text.strip():
+            pairs.append({"prompt": items[item]["prompt"], "chosen": text, "rejected": output})
+    return pairs
+
+
+def evaluation_run_ids(db: sqlite_utils.Database, project_id: int) -> list[int]:
+    """The ids of a project's evaluation runs that have reviews, oldest first."""
+    return [row[0] for row in db.execute(
+        "SELECT DISTINCT runs.id FROM runs JOIN reviews ON reviews.run_id = runs.id "
+        "WHERE runs.project_id = ? ORDER BY runs.id", [project_id]).fetchall()]
