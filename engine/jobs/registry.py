@@ -17,6 +17,7 @@ JOB_KINDS: dict[str, str] = {
     "data.import": "engine.data.jobs:import_job",
     "demo": "engine.pipeline:run_demo_job",
     "train": "engine.train.job:run_train_job",
+    "train.dpo": "engine.train.dpo_job:run_dpo_job",
     "drift": "engine.evaluate.drift_run:drift_job",
     "evaluate": "engine.evaluate.run_eval:evaluate_job",
     "export": "engine.compress.jobs:export_job",
