@@ -30,6 +30,7 @@ def add_command(sub, name: str, help_text: str, func: Callable,
 COMMAND_MODULES = [
     "engine.cli_commands",
     "engine.cli_train",
+    "engine.cli_train_dpo",
     "engine.cli_compress",
     "engine.cli_data",
     "engine.cli_eval",
