@@ -28,14 +28,20 @@ def register(sub) -> None:
     recipe_flags = [((f"--{name.replace('_', '-')}",), {"dest": name, "default": None,
                                                          "help": f"recipe field {name}"})
                     for name in _OVERRIDES]
-    add(sub, "train", "fine-tune a model on a project's dataset (LoRA, QLoRA or full)", train,
+    add(sub, "train", "fine-tune a model on a project's dataset (LoRA, QLoRA or full), or "
+        "preference-tune it on expert preference pairs (DPO)", train,
         (("project",), {"help": "project name or id (or: resume RUN, search PROJECT --space F)"}),
         (("target",), {"nargs": "?", "help": "the run of 'train resume', the project of "
                                               "'train search'"}),
         (("--space",), {"help": "search space TOML file (train search)"}),
         (("--recipe",), {"help": "recipe TOML file ([train] table; base, dataset keys)"}),
         (("--base",), {"help": "base model: smollm2, minilm or a local model folder"}),
-        (("--method",), {"choices": ["lora", "qlora", "full"]}),
+        (("--method",), {"choices": ["lora", "qlora", "full", "dpo"]}),
+        (("--from-run",), {"type": int, "help": "dpo: the training run whose tuned model to "
+                                                "start from (instead of --base)"}),
+        (("--pairs",), {"help": "dpo: a JSONL file of prompt/chosen/rejected pairs, or a stored "
+                                "pairs dataset (default: the pairs of the project's reviews)"}),
+        (("--beta",), {"default": None, "help": "dpo: recipe field beta"}),
         (("--task",), {"choices": ["instruction", "text", "classification"]}),
         (("--dataset",), {"help": "dataset name or id (default: the newest)"}),
         (("--set",), {"action": "append", "default": [], "metavar": "FIELD=VALUE",
@@ -125,12 +131,12 @@ def _preflight(base: str, recipe: Any) -> Any:
 
 
 
-def _run_job(params: dict, project_id: int | None) -> dict:
+def _run_job(params: dict, project_id: int | None, kind: str = "train") -> dict:
     from engine.jobs.runner import JobRunner
 
     runner = JobRunner(paths.workspace_db())
     runner.add_listener(print_event)
-    job_id = runner.submit("train", params, project_id)
+    job_id = runner.submit(kind, params, project_id)
     previous = signal.signal(signal.SIGINT, lambda *_: runner.cancel(job_id))
     try:
         row = runner.wait(job_id)
@@ -152,6 +158,10 @@ def train(args: argparse.Namespace) -> dict:
         raise CommandError(f"unexpected argument {args.target!r}")
     db = open_workspace()
     project_id = _project_id(db, args.project)
+    if args.method == "dpo":
+        from engine.cli_train_dpo import train_dpo
+
+        return train_dpo(args, project_id, db)
     recipe, base, dataset = recipe_from_args(args)
     report = _preflight(base, recipe)
     try:
@@ -200,6 +210,9 @@ def train_resume(args: argparse.Namespace) -> dict:
     rows = list(db["runs"].rows_where("id = ? AND kind = 'train'", [args.run]))
     if not rows:
         raise CommandError(f"No training run {args.run}.")
+    if json.loads(rows[0]["recipe"] or "{}").get("train", {}).get("method") == "dpo":
+        raise CommandError(f"Run {args.run} is a DPO run; DPO runs are short and start again: "
+                           "enclave train PROJECT --method dpo ...")
     if json.loads(rows[0]["summary"] or "{}").get("output"):
         raise CommandError(f"Run {args.run} already finished; start a new run with "
                            "init_adapter set to its output to train it further.")
