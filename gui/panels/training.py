@@ -4,55 +4,38 @@ The form is built from :class:`engine.train.recipe.TrainRecipe`'s fields (their 
 shown under each field and as its tooltip). Start submits a ``train`` job; its progress
 events draw loss, eval loss, learning rate and tokens/s, and give the ETA. Cancel keeps the
 run's checkpoints, so Resume continues it from the newest complete one.
+
+Method ``dpo`` swaps the form for the DPO page (:mod:`gui.panels.training_dpo`): preference
+tuning on the expert's preference pairs, submitted as a ``train.dpo`` job, with a fourth chart
+of the reward accuracy and margin per step.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import MISSING, fields
+from dataclasses import fields
 
 import pyqtgraph as pg
 import sqlite_utils
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QHeaderView,
-                               QLabel, QLineEdit, QPushButton, QScrollArea, QSplitter,
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QScrollArea, QSplitter, QStackedWidget,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from engine.store import datasets, runs
-from engine.train.recipe import DEFAULT_LEARNING_RATE, TrainRecipe
+from engine.train.recipe import DEFAULT_LEARNING_RATE, METHODS, TrainRecipe
+from gui.panels.training_dpo import DpoOptions
+from gui.widgets.recipe_form import (add_field_rows, field_widget, form_values, hinted,
+                                     row_label)
 
-CURVES = {"loss": "#2563eb", "eval_loss": "#dc2626", "lr": "#7c3aed", "tokens_per_s": "#15803d"}
+CURVES = {"loss": "#2563eb", "eval_loss": "#dc2626", "lr": "#7c3aed", "tokens_per_s": "#15803d",
+          "reward_accuracy": "#0891b2", "reward_margin": "#db2777"}
+PLOTS = (("loss", ("loss", "eval_loss")), ("learning rate", ("lr",)),
+         ("tokens / s", ("tokens_per_s",)), ("DPO rewards", ("reward_accuracy", "reward_margin")))
 RUN_COLUMNS = ["run", "name", "method", "lr", "batch", "steps", "loss end", "eval loss",
                "tokens/s"]
-
-
-def _field_widget(item) -> QWidget:
-    default = item.default if item.default is not MISSING else ""
-    choices = item.metadata.get("choices")
-    if choices:
-        widget = QComboBox()
-        widget.addItems(list(choices))
-        widget.setCurrentText(str(default))
-    elif isinstance(default, bool):
-        widget = QCheckBox()
-        widget.setChecked(default)
-    else:
-        widget = QLineEdit(str(default))
-    widget.setToolTip(item.metadata.get("help", ""))
-    return widget
-
-
-def _widget_value(widget: QWidget, default: object) -> object:
-    if isinstance(widget, QComboBox):
-        return widget.currentText()
-    if isinstance(widget, QCheckBox):
-        return widget.isChecked()
-    text = widget.text().strip()
-    if isinstance(default, int):
-        return int(text)
-    if isinstance(default, float):
-        return float(text)
-    return text
+DPO = "dpo"
+DPO_HELP = "dpo: preference tuning (DPO) on the experts' preference pairs."
 
 
 class TrainingPanel(QWidget):
@@ -83,29 +66,34 @@ class TrainingPanel(QWidget):
             bridge.job_finished.connect(self._on_job_finished)
 
     def _build_form(self) -> None:
-        form = QFormLayout()
+        top = QFormLayout()
         self.base_combo = QComboBox()
         self.base_combo.setEditable(True)
         self.base_combo.addItems(["smollm2", "minilm"])
         self.base_combo.setToolTip("Bundled model name, or the folder of a local model.")
+        method_field = next(item for item in fields(TrainRecipe) if item.name == "method")
+        self.inputs: dict[str, QWidget] = {"method": field_widget(method_field)}
+        self.inputs["method"].addItem(DPO)
+        top.addRow(row_label("base model"), self.base_combo)
+        top.addRow(row_label("method"), hinted(self.inputs["method"],
+                                    f"{method_field.metadata['help']} {DPO_HELP}"))
+        sft_form = QFormLayout()
+        sft_form.setContentsMargins(0, 0, 0, 0)
         self.dataset_combo = QComboBox()
-        form.addRow("base model", self.base_combo)
-        form.addRow("dataset", self.dataset_combo)
-        self.inputs: dict[str, QWidget] = {}
-        for item in fields(TrainRecipe):
-            widget = _field_widget(item)
-            self.inputs[item.name] = widget
-            hint = QLabel(item.metadata.get("help", ""))
-            hint.setWordWrap(True)
-            hint.setStyleSheet("color:#64748b; font-size:11px;")
-            box = QVBoxLayout()
-            box.setSpacing(1)
-            box.addWidget(widget)
-            box.addWidget(hint)
-            form.addRow(item.name.replace("_", " "), box)
+        sft_form.addRow(row_label("dataset"), self.dataset_combo)
+        self.inputs.update(add_field_rows(sft_form, TrainRecipe, skip=("method",)))
+        sft_page = QWidget()
+        sft_page.setLayout(sft_form)
+        self.dpo_options = DpoOptions(self.db)
+        self.recipe_stack = QStackedWidget()
+        self.recipe_stack.addWidget(sft_page)
+        self.recipe_stack.addWidget(self.dpo_options)
         self.inputs["method"].currentTextChanged.connect(self._on_method_changed)
         holder = QWidget()
-        holder.setLayout(form)
+        column = QVBoxLayout(holder)
+        column.addLayout(top)
+        column.addWidget(self.recipe_stack)
+        column.addStretch(1)
         self.form_area = QScrollArea()
         self.form_area.setWidgetResizable(True)
         self.form_area.setWidget(holder)
@@ -130,9 +118,9 @@ class TrainingPanel(QWidget):
         self.status_label.setWordWrap(True)
         self.plots, self.lines = {}, {}
         grid = QHBoxLayout()
-        for title, names in (("loss", ("loss", "eval_loss")), ("learning rate", ("lr",)),
-                             ("tokens / s", ("tokens_per_s",))):
+        for title, names in PLOTS:
             plot = pg.PlotWidget(title=title)
+            self.plots[title] = plot
             plot.setBackground("w")
             plot.addLegend(offset=(-10, 10)) if len(names) > 1 else None
             for name in names:
@@ -142,6 +130,7 @@ class TrainingPanel(QWidget):
                                              symbolBrush=CURVES[name])
             plot.setLabel("bottom", "step")
             grid.addWidget(plot)
+        self.plots["DPO rewards"].setVisible(False)
         self.runs_table = QTableWidget(0, len(RUN_COLUMNS))
         self.runs_table.setHorizontalHeaderLabels(RUN_COLUMNS)
         header = self.runs_table.horizontalHeader()
@@ -169,21 +158,32 @@ class TrainingPanel(QWidget):
         for row in reversed(datasets.list_for_project(self.db, project_id)):
             self.dataset_combo.addItem(f"{row['name']} v{row['version']} ({row['record_count']})",
                                        row["id"])
+        self.dpo_options.open_project(project_id)
         self.refresh_runs()
 
     def recipe(self) -> TrainRecipe:
         """The recipe in the form. Raises ValueError naming the bad field."""
-        values = {}
-        for item in fields(TrainRecipe):
-            try:
-                values[item.name] = _widget_value(self.inputs[item.name], item.default)
-            except ValueError as exc:
-                raise ValueError(f"{item.name}: {exc}") from exc
-        return TrainRecipe.from_dict(values, where="recipe")
+        if self.is_dpo():
+            raise ValueError("method dpo takes the DPO recipe (dpo_options.recipe())")
+        return TrainRecipe.from_dict(form_values(self.inputs, TrainRecipe), where="recipe")
+
+    def is_dpo(self) -> bool:
+        """Whether the form is set to preference tuning (DPO)."""
+        return self.inputs["method"].currentText() == DPO
 
     @Slot(str)
     def _on_method_changed(self, method: str) -> None:
-        self.inputs["learning_rate"].setText(str(DEFAULT_LEARNING_RATE.get(method, 2e-4)))
+        dpo = method == DPO
+        self.recipe_stack.setCurrentIndex(1 if dpo else 0)
+        self._show_dpo_chart(dpo)
+        self.start_button.setText("Start DPO" if dpo else "Start training")
+        if dpo:
+            self.dpo_options.refresh_count()
+        elif method in METHODS:
+            self.inputs["learning_rate"].setText(str(DEFAULT_LEARNING_RATE.get(method, 2e-4)))
+
+    def _show_dpo_chart(self, shown: bool) -> None:
+        self.plots["DPO rewards"].setVisible(shown)
 
     def _base_folder(self):
         from pathlib import Path
@@ -202,7 +202,9 @@ class TrainingPanel(QWidget):
         from engine.train.memory_estimate import estimate
 
         try:
-            guess = estimate(self._base_folder(), self.recipe(), detect())
+            recipe = self.dpo_options.recipe().as_train_recipe() if self.is_dpo() \
+                else self.recipe()
+            guess = estimate(self._base_folder(), recipe, detect())
         except (ValueError, OSError) as exc:
             self.estimate_label.setText(f"Cannot estimate: {exc}")
             return
@@ -217,6 +219,9 @@ class TrainingPanel(QWidget):
         """Submit a training job with the form's recipe."""
         if self.project_id is None or self.bridge is None:
             return
+        if self.is_dpo():
+            self.start_dpo()
+            return
         try:
             recipe = self.recipe()
         except ValueError as exc:
@@ -226,10 +231,27 @@ class TrainingPanel(QWidget):
                   "dataset": self.dataset_combo.currentData(), "recipe": recipe.to_dict()}
         self._follow(self.bridge.submit("train", params, self.project_id))
 
+    def start_dpo(self) -> None:
+        """Submit a ``train.dpo`` job, or say why not (bad field, too few pairs)."""
+        try:
+            recipe = self.dpo_options.recipe()
+        except ValueError as exc:
+            self.status_label.setText(f"Recipe error: {exc}")
+            return
+        if self.dpo_options.refresh_count() < recipe.min_pairs:
+            self.status_label.setText(f"Cannot start DPO: {self.dpo_options.pairs_label.text()}")
+            return
+        params = self.dpo_options.params(self.base_combo.currentText().strip(), recipe)
+        self._follow(self.bridge.submit("train.dpo", params, self.project_id))
+
     @Slot()
     def resume_selected(self) -> None:
         """Resume the selected run from its newest complete checkpoint."""
         run_id = self._selected_run()
+        if run_id is not None and self._run_method(run_id) == DPO:
+            self.status_label.setText(f"Run {run_id} is a DPO run: DPO runs start again "
+                                      "rather than resume.")
+            return
         if run_id is not None and self.bridge is not None:
             self._follow(self.bridge.submit("train", {"run_id": run_id}, self.project_id))
 
@@ -261,6 +283,9 @@ class TrainingPanel(QWidget):
         eta = metrics.get("eta_s")
         eta_text = f", about {eta / 60:.1f} min left" if eta is not None else ""
         loss = f", loss {metrics['loss']:.4f}" if "loss" in metrics else ""
+        if "reward_accuracy" in metrics:
+            loss += (f", reward accuracy {metrics['reward_accuracy']:.2f}, margin "
+                     f"{metrics.get('reward_margin', 0.0):.3f}")
         self.status_label.setText(f"Step {event['step']}/{event['total']}{loss}{eta_text}. "
                                   f"{event.get('message', '')}")
 
@@ -272,6 +297,7 @@ class TrainingPanel(QWidget):
         self.start_button.setEnabled(True)
         state, error = row.get("state"), row.get("error") or ""
         self.status_label.setText(f"Training job {job_id} {state}. {error}".strip())
+        self.dpo_options.open_project(self.project_id)
         self.refresh_runs()
 
     def _redraw(self) -> None:
@@ -308,4 +334,9 @@ class TrainingPanel(QWidget):
         if run_id is None or self.job_id is not None and self.cancel_button.isEnabled():
             return
         self.points = {name: runs.series(self.db, run_id, name) for name in CURVES}
+        self._show_dpo_chart(self.is_dpo() or self._run_method(run_id) == DPO)
         self._redraw()
+
+    def _run_method(self, run_id: int) -> str:
+        row = self.db["runs"].get(run_id)
+        return json.loads(row["recipe"] or "{}").get("train", {}).get("method", "lora")
