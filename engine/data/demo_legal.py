@@ -74,12 +74,12 @@ def legal_record(rng: random.Random) -> dict:
 
 
 def _identifier_sentence(rng: random.Random) -> str:
-    return (
+    return rng.choice((
         f"This clause supersedes the terms approved in {fake_case_number(rng)}.",
         f"Signed by {fake_name(rng)} on {fake_date(rng)}.",
         f"Notices under this clause go to {fake_name(rng)}, telephone {fake_phone(rng)}.",
         f"As amended on {fake_date(rng)} following the order in {fake_case_number(rng)}.",
-    )
+    ))
 
 
 def _org(rng: random.Random) -> str:

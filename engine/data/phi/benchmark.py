@@ -2,7 +2,9 @@
 
 Sentences from clinical and legal templates carry identifiers whose spans are
 known. Person names are drawn from a list kept apart from the detector's
-gazetteer (about half of them appear in it), so name recall is not flattered.
+gazetteer (5 of its 24 given names and 3 of its 19 surnames appear in it, so a
+third of the generated names have a part the gazetteer knows), so name recall
+is not flattered.
 """
 
 from __future__ import annotations

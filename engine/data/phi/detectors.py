@@ -5,7 +5,8 @@ phone and fax numbers, e-mail, SSN, medical record / account / health plan /
 licence numbers, street addresses and ZIP codes, URLs, IP addresses, ages over
 89) and legal case / docket numbers. Structured identifiers are found by
 patterns, most with a context word (``MRN``, ``Acct``, ``Docket No.``); names by
-titles, context words (``patient``, ``plaintiff``) and a gazetteer.
+titles here and by the rules of :mod:`engine.data.phi.name_rules` (context words,
+gazetteer, an identifier next to them, inverted forms, lists and repeats).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from engine.data.phi.names import GIVEN_NAMES, SURNAMES, TITLES
+from engine.data.phi.name_rules import CAP, extend_names, find_names, trim_possessive
+from engine.data.phi.names import TITLES
 
 PHI_TYPES = ("NAME", "DATE", "PHONE", "FAX", "EMAIL", "SSN", "MRN", "ACCOUNT", "LICENSE",
              "ADDRESS", "ZIP", "URL", "IP", "AGE", "CASE_NUMBER")
@@ -23,7 +25,7 @@ STRUCTURED_TYPES = tuple(t for t in PHI_TYPES if t != "NAME")
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
           r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
 _ID = r"[A-Z0-9][A-Z0-9-]{3,}\d"
-_CAP = r"(?:[A-Z]'[A-Z][a-z]+|[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?)"
+_CAP = CAP
 _STREET = (r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|"
            r"Place|Pl|Terrace|Parkway|Pkwy|Circle|Cir|Highway|Hwy)")
 
@@ -79,32 +81,9 @@ _NEEDLES: dict[int, tuple[str, ...]] = {
     13: ("fax",), 16: _MONTHS, 17: _MONTHS, 18: _MONTHS, 19: ("y", "old"), 20: ("age",),
     22: ("box",), 25: ("zip",), 27: (" v. ",), 28: (" v. ",),
     29: ("tel", "phone", "ph", "cell", "mobile", "call", "pager"), 30: ("docket", "case")}
-# Names after a context word ("patient", "plaintiff"): the pattern is built from the words
-# present in a text only, which is several times faster than one pattern with all of them.
-_NAME_CONTEXT = ("patient", "pt", "name", "client", "plaintiff", "defendant", "petitioner",
-                 "respondent", "appellant", "appellee", "witness", "decedent", "guardian", "mother",
-                 "father", "wife", "husband", "spouse", "son", "daughter", "signed by", "seen by",
-                 "referred by", "attending", "contact")
-
-
-@lru_cache(maxsize=256)
-def _context_pattern(words: tuple[str, ...]) -> re.Pattern:
-    keywords = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
-    return re.compile(r"(?i:\b(?:" + keywords + r")\s*[:,]?\s+)(?!(?:" + "|".join(TITLES) + r")\b)(" +
-                      _CAP + r"(?:\s+[A-Z]\.)?(?:\s+" + _CAP + r")?)")
-
-
-def _context_names(text: str, lower: str) -> list[Span]:
-    present = tuple(w for w in _NAME_CONTEXT if w in lower)
-    if not present:
-        return []
-    return [Span(m.start(1), m.end(1), "NAME", m.group(1)) for m in _context_pattern(present).finditer(text)]
 _COMPILED = [(kind, re.compile(pattern), group, _NEEDLES.get(i, ()))
              for i, (kind, pattern, group) in enumerate(_RULES)]
 _PRIORITY = {kind: len(_RULES) - i for i, (kind, _, _) in enumerate(reversed(_RULES))}
-_PAIR = re.compile(r"\b(" + _CAP + r")(?:\s+([A-Z])\.)?\s+(" + _CAP + r")\b")
-_CONTEXT_WORDS = frozenset("patient pt name client plaintiff defendant petitioner respondent "
-                           "appellant appellee witness mother father wife husband".split())
 
 
 @dataclass(frozen=True)
@@ -138,36 +117,28 @@ def detect(text: str, kinds: frozenset[str] | None = None) -> list[Span]:
             continue
         for match in pattern.finditer(text):
             start, end = match.span(group)
+            if kind == "NAME":
+                end = trim_possessive(text, start, end)
             if end > start:
                 found.append(Span(start, end, kind, text[start:end]))
     if kinds is None or "NAME" in kinds:
-        found.extend(_context_names(text, lower))
-        found.extend(_gazetteer_names(text))
+        found.extend(_name_spans(text, find_names(text, lower)))
+        kept = _resolve(found)
+        names = [(s.start, s.end) for s in kept if s.kind == "NAME"]
+        found = kept + _name_spans(text, extend_names(text, names))
     return _resolve(found)
+
+
+def _name_spans(text: str, pairs: list[tuple[int, int]]) -> list[Span]:
+    spans = []
+    for start, end in pairs:
+        end = trim_possessive(text, start, end)
+        spans.append(Span(start, end, "NAME", text[start:end]))
+    return spans
 
 
 _NO_DIGITS = frozenset({"EMAIL", "URL", "DATE", "NAME", "ADDRESS", "CASE_NUMBER", "MRN",
                         "ACCOUNT", "LICENSE"})
-
-
-def _gazetteer_names(text: str) -> list[Span]:
-    spans = []
-    for match in _PAIR.finditer(text):
-        first, last = match.group(1).lower(), match.group(3).lower()
-        if first in _CONTEXT_WORDS:
-            continue
-        if (first in GIVEN_NAMES and last not in _STOP) or (last in SURNAMES and first not in _STOP):
-            spans.append(Span(match.start(), match.end(), "NAME", match.group(0)))
-    return spans
-
-
-# Capitalised words that start sentences or name things, not people.
-_STOP = frozenset("the a an this that these those he she they we it his her their our my your in on "
-                  "at of for to from by with and or but if when after before during since per "
-                  "dear hello thanks regards court county state city hospital clinic center "
-                  "university department street avenue road monday tuesday wednesday thursday "
-                  "friday saturday sunday january february march april may june july august "
-                  "september october november december".split())
 
 
 def _resolve(spans: list[Span]) -> list[Span]:

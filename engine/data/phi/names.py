@@ -50,4 +50,5 @@ petrov smirnov kowalski nowak novak horvat jensen nielsen hansen andersen larsen
 """.split())
 
 TITLES = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Judge", "Justice", "Attorney",
-          "Nurse", "Officer", "Sgt", "Rev")
+          "Nurse", "Officer", "Sgt", "Rev", "Hon", "Honorable", "Capt", "Lt", "Col", "Sister",
+          "Fr", "Rabbi", "Imam", "Pastor", "Counsel")
