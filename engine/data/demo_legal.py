@@ -68,18 +68,21 @@ def legal_record(rng: random.Random) -> dict:
         text = f"{rng.randint(1, 18)}.{rng.randint(1, 9)} {label.replace('_', ' ').title()}. {text}"
     record = {"text": text, "label": label}
     if rng.random() < IDENTIFIER_RATE:
-        record["text"] = f"{text} {_identifier_sentence(rng)}"
+        record["text"] = f"{text} {_identifier_sentence(rng, len(text))}"
         record[PII_KEY] = True
     return record
 
 
-def _identifier_sentence(rng: random.Random) -> str:
-    return rng.choice((
+def _identifier_sentence(rng: random.Random, pick: int) -> str:
+    """One sentence with identifiers; ``pick`` chooses which, so that the random stream
+    (and so every later record of a seeded set) is the same whichever is chosen."""
+    sentences = (
         f"This clause supersedes the terms approved in {fake_case_number(rng)}.",
         f"Signed by {fake_name(rng)} on {fake_date(rng)}.",
         f"Notices under this clause go to {fake_name(rng)}, telephone {fake_phone(rng)}.",
         f"As amended on {fake_date(rng)} following the order in {fake_case_number(rng)}.",
-    ))
+    )
+    return sentences[pick % len(sentences)]
 
 
 def _org(rng: random.Random) -> str:
