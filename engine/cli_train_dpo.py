@@ -73,11 +73,13 @@ def dpo_recipe_from_args(args: argparse.Namespace) -> tuple[Any, dict]:
         raise CommandError(str(exc)) from exc
 
 
-def _pairs_dataset(db, project_id: int, pairs: str | None, recipe: Any) -> tuple[int | None, int]:
+def _pairs_dataset(db, project_id: int, pairs: str | None, recipe: Any,
+                   store: bool = True) -> tuple[int | None, int]:
     """The pairs dataset to train on and its pair count, checked against ``min_pairs``.
 
     A file is read and checked first, and stored as a dataset version only when it is
-    usable; a stored pairs dataset is named or numbered; ``None`` means the reviews' pairs.
+    usable (and ``store``); a stored pairs dataset is named or numbered; ``None`` means the
+    reviews' pairs.
     """
     from engine.train import preferences
 
@@ -91,6 +93,8 @@ def _pairs_dataset(db, project_id: int, pairs: str | None, recipe: Any) -> tuple
         if path.is_file():
             found = preferences.read_pairs_file(path)
             preferences.require_pairs(found, recipe.min_pairs, str(path))
+            if not store:
+                return None, len(found)
             return preferences.store_pairs(db, project_id, found,
                                            {"source": "file", "file": str(path)}), len(found)
         for row in preferences.pair_datasets(db, project_id):
@@ -119,7 +123,8 @@ def train_dpo(args: argparse.Namespace, project_id: int, db) -> dict:
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
     report = _preflight(str(start.base_folder), recipe.as_train_recipe())
-    dataset_id, count = _pairs_dataset(db, project_id, args.pairs or extra.get("pairs"), recipe)
+    dataset_id, count = _pairs_dataset(db, project_id, args.pairs or extra.get("pairs"), recipe,
+                                       store=not args.check)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if args.check:

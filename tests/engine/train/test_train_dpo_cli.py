@@ -60,6 +60,17 @@ def test_bad_pairs_file_names_the_line_and_field(capsys, project, tmp_path):
     assert code == 1 and f"{bad} line 2: field 'chosen' is missing" in out["error"]
 
 
+def test_check_counts_pairs_and_estimates_memory_without_storing(capsys, project, pairs_file,
+                                                                 tiny_llama_folder):
+    code, out = _json(capsys, "train", project, "--method", "dpo", "--base",
+                      str(tiny_llama_folder), "--pairs", str(pairs_file), "--beta", "0.2",
+                      "--check")
+    assert code == 0 and out["pairs"] == 6 and out["recipe"]["beta"] == 0.2
+    assert out["memory_estimate"]["fits"]
+    code, listed = _json(capsys, "train-pairs", project)
+    assert listed["datasets"] == [] and _json(capsys, "jobs")[1]["jobs"] == []
+
+
 def test_train_pairs_imports_and_counts(capsys, project, pairs_file, tmp_path):
     code, out = _json(capsys, "train-pairs", project, "--import", str(pairs_file))
     assert code == 0 and out["imported_pairs"] == 6
