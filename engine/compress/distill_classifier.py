@@ -121,9 +121,10 @@ def _train(teacher: Any, student: Any, examples: list, pad_id: int, recipe: Comp
     losses: list[float] = []
     for step, batch in enumerate(_step_batches(examples, recipe), start=1):
         reporter.check_cancel()
-        tensors = {k: v.to(device) for k, v in collate_task("classification", batch,
-                                                             pad_id).items()}
-        labels = tensors.pop("labels")
+        tensors = collate_task("classification", batch, pad_id)
+        labels = tensors["labels"].to(device)
+        tensors = {key: tensors[key].to(device)
+                   for key in ("input_ids", "attention_mask", "token_type_ids")}
         with torch.inference_mode():
             teacher_logits = teacher(**tensors).logits
         loss = classifier_distillation_loss(student(**tensors).logits, teacher_logits.clone(),

@@ -11,16 +11,21 @@ import json
 from dataclasses import fields
 
 import sqlite_utils
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from engine import paths
 from engine.compress.recipe import CompressRecipe, CompressRequestError, gguf_problem
 from engine.store import runs
 from gui.widgets.status import show_status
 from gui.widgets.compress_views import ComparisonCharts, ComparisonTable, merge_comparisons
+
+CLASSIFIER_COLUMNS = [("name", "Variant"), ("layers", "Layers"), ("size_mb", "Size MB"),
+                      ("memory_mb", "Memory MB"), ("load_s", "Load s"),
+                      ("samples_per_s", "Samples/s"), ("accuracy", "Accuracy"),
+                      ("macro_f1", "Macro-F1"), ("accuracy_change", "Δ accuracy")]
 
 # Which method a field belongs to, by the prefix of its help text; others always show.
 _FIELD_METHODS = {"4-bit": "quantize-4bit", "merge:": "merge", "prune:": "prune",
@@ -62,6 +67,68 @@ def _value(widget):
     return widget.value()
 
 
+def _is_classifier_rows(rows: list[dict]) -> bool:
+    return any(row.get("accuracy") is not None or "samples_per_s" in row for row in rows)
+
+
+def _classifier_cell(key: str, value) -> str:
+    if value is None:
+        return "–"
+    if key == "accuracy_change":
+        return f"{value * 100:+.1f} pt"
+    if key in ("accuracy", "macro_f1"):
+        return f"{value:.3f}"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if value < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+class VariantTable(ComparisonTable):
+    """The comparison table; classifier variants get samples/s, accuracy and macro-F1
+    columns instead of tokens/s and perplexity."""
+
+    def show_rows(self, rows: list[dict]) -> None:
+        """Replace the table's rows (and its columns, by the kind of model)."""
+        from gui.widgets.compress_views import COLUMNS
+
+        columns = CLASSIFIER_COLUMNS if _is_classifier_rows(rows) else COLUMNS
+        self.setColumnCount(len(columns))
+        self.setHorizontalHeaderLabels([title for _, title in columns])
+        if columns is COLUMNS:
+            super().show_rows(rows)
+            return
+        reference = next((r.get("accuracy") for r in rows if r["name"] == "tuned fp32"), None)
+        self.setRowCount(len(rows))
+        for index, row in enumerate(rows):
+            values = {**row, "accuracy_change": row["accuracy"] - reference
+                      if reference is not None and row.get("accuracy") is not None else None}
+            for column, (key, _) in enumerate(columns):
+                item = QTableWidgetItem(_classifier_cell(key, values.get(key)))
+                if column:
+                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                self.setItem(index, column, item)
+
+
+class VariantCharts(ComparisonCharts):
+    """Size, speed and quality charts; samples/s and accuracy for classifiers."""
+
+    def show_rows(self, rows: list[dict]) -> None:
+        """Draw the three charts for these rows."""
+        if not _is_classifier_rows(rows):
+            self.speed_chart.setTitle("Tokens per second", color="#374151", size="10pt")
+            self.quality_chart.setTitle("Perplexity (lower is better)", color="#374151",
+                                        size="10pt")
+            super().show_rows(rows)
+            return
+        names = [r["name"] for r in rows]
+        self.speed_chart.setTitle("Samples per second", color="#374151", size="10pt")
+        self.quality_chart.setTitle("Held-out accuracy (higher is better)", color="#374151",
+                                    size="10pt")
+        self.size_chart.show_values(names, [r.get("size_mb") for r in rows])
+        self.speed_chart.show_values(names, [r.get("samples_per_s") for r in rows])
+        self.quality_chart.show_values(names, [r.get("accuracy") for r in rows])
+
+
 class CompressPanel(QWidget):
     """Runs ``compress`` and ``export`` jobs for one project and compares the variants.
 
@@ -76,6 +143,7 @@ class CompressPanel(QWidget):
         self.db, self.bridge = db, bridge
         self.project_id: int | None = None
         self.job_id: int | None = None
+        self._shown_run: int | None = None
         self.editors: dict[str, QWidget] = {}
         self._build_widgets()
         self._build_layout()
@@ -85,7 +153,7 @@ class CompressPanel(QWidget):
 
     def _build_widgets(self) -> None:
         self.run_combo = QComboBox()
-        self.run_combo.currentIndexChanged.connect(lambda _: self.show_comparison())
+        self.run_combo.currentIndexChanged.connect(lambda _: self._on_run_changed())
         self.form = QFormLayout()
         self.form.addRow("Run", self.run_combo)
         for item in fields(CompressRecipe):
@@ -107,8 +175,10 @@ class CompressPanel(QWidget):
         self.status_label = QLabel("Choose a run and a method.")
         self.status_label.setObjectName("subtitle")
         self.status_label.setWordWrap(True)
-        self.table = ComparisonTable()
-        self.charts = ComparisonCharts()
+        self.table = VariantTable()
+        self.charts = VariantCharts()
+        student_layers = self.editors["student_layers"]
+        student_layers.setSpecialValueText("half of the teacher's")
         self.run_button.clicked.connect(self.run_compression)
         self.cancel_button.clicked.connect(self.cancel_job)
         self.export_button.clicked.connect(self.run_export)
@@ -164,7 +234,28 @@ class CompressPanel(QWidget):
         if previous is not None and self.run_combo.findData(previous) >= 0:
             self.run_combo.setCurrentIndex(self.run_combo.findData(previous))
         self.run_combo.blockSignals(False)
+        self._on_run_changed()
+
+    def _on_run_changed(self) -> None:
+        """Show the run's comparison; choosing a classifier run picks distillation."""
         self.show_comparison()
+        run_id = self.selected_run()
+        if run_id == self._shown_run:
+            return
+        self._shown_run = run_id
+        if run_id is not None and self._is_classifier(run_id) and self.job_id is None:
+            self.method_combo.setCurrentText("distill")
+            self._set_status(f"Run {run_id} is a text classifier: distill it into a student "
+                             "with fewer layers.")
+
+    def _is_classifier(self, run_id: int) -> bool:
+        from engine.compress.classifier_runs import is_classifier_source
+        from engine.compress.sources import run_source
+
+        try:
+            return is_classifier_source(run_source(self.db, run_id))
+        except CompressRequestError:
+            return False
 
     def selected_run(self) -> int | None:
         """The chosen run id."""
@@ -195,11 +286,23 @@ class CompressPanel(QWidget):
         """The recipe of the form (raises CompressRequestError on a bad value)."""
         return CompressRecipe.from_dict({name: _value(w) for name, w in self.editors.items()})
 
-    def _source_folder(self, run_id: int):
+    def _check_request(self, run_id: int, recipe: CompressRecipe) -> None:
+        """The checks that need no model library: classifier requests, GGUF support.
+
+        Raises:
+            CompressRequestError: saying what is wrong.
+        """
+        from engine.compress.classifier_runs import check_classifier_request, is_classifier_source
         from engine.compress.sources import run_source
 
         source = run_source(self.db, run_id)
-        return source.model or source.base
+        if is_classifier_source(source):
+            check_classifier_request(self.db, source, recipe)
+            return
+        folder = source.model or source.base
+        problem = gguf_problem(folder) if recipe.method == "gguf" and folder else None
+        if problem:
+            raise CompressRequestError(f"gguf export cannot run: {problem}")
 
     def run_compression(self) -> int | None:
         """Check the form and start a ``compress`` job; returns its id."""
@@ -209,10 +312,7 @@ class CompressPanel(QWidget):
                 raise CompressRequestError("No run with a model in this project yet; "
                                            "train one first.")
             recipe = self.recipe()
-            folder = self._source_folder(run_id)
-            problem = gguf_problem(folder) if recipe.method == "gguf" and folder else None
-            if problem:
-                raise CompressRequestError(f"gguf export cannot run: {problem}")
+            self._check_request(run_id, recipe)
         except CompressRequestError as exc:
             self._set_status(str(exc), error=True)
             return None

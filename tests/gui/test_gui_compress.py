@@ -67,3 +67,67 @@ def test_comparisons_of_several_runs_merge_base_and_tuned_first():
                       {"name": "tuned fp32", "ppl": 10.0}]}])
     assert [r["name"] for r in rows] == ["base", "tuned fp32", "8-bit", "gguf f16"]
     assert rows[2]["ppl_change"] == 0.1 or abs(rows[2]["ppl_change"] - 0.1) < 1e-9
+
+
+def _tiny_bert_helper():
+    path = Path(__file__).parents[1] / "engine" / "compress" / "tiny_bert.py"
+    spec = importlib.util.spec_from_file_location("enclave_tests_tiny_bert_gui", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _project_with_classifier_run(db, tmp_path) -> tuple[int, int]:
+    """A clause project whose training run is a fully tuned 4-layer tiny BERT classifier."""
+    helper = _tiny_bert_helper()
+    clauses = helper.clause_records(40)
+    project_id = projects.create(db, "Contracts", "clause classifier")
+    for name, part in (("clauses-train", clauses[:28]), ("clauses-test", clauses[28:])):
+        datasets.add_version(db, project_id, name, "split", part,
+                             [f"{name}-{i}" for i in range(len(part))])
+    model = helper.confident_tiny_classifier(tmp_path / "teacher", clauses, helper.LABELS)
+    run_id = runs.create(db, project_id, "train", "full fine-tune on clauses")
+    runs.add_artifact(db, project_id, "model", model, run_id)
+    return project_id, run_id
+
+
+def test_compress_panel_distills_a_classifier(qtbot, db, tmp_path):
+    from gui.app import application
+
+    application()
+    project_id, run_id = _project_with_classifier_run(db, tmp_path)
+    bridge = EngineBridge(paths.workspace_db())
+    panel = CompressPanel(db, bridge)
+    qtbot.addWidget(panel)
+    panel.resize(1280, 820)
+    panel.show()
+    panel.open_project(project_id)
+    assert panel.method_combo.currentText() == "distill"
+    assert "text classifier" in panel.status_label.text()
+    assert panel.editors["student_layers"].text() == "half of the teacher's"
+    panel.editors["student_layers"].setValue(4)
+    assert panel.run_compression() is None
+    assert "not fewer than the teacher's 4 layers" in panel.status_label.text()
+    panel.method_combo.setCurrentText("prune")
+    assert panel.run_compression() is None
+    assert "only --method distill" in panel.status_label.text()
+    panel.method_combo.setCurrentText("distill")
+    panel.editors["student_layers"].setValue(2)
+    panel.editors["distill_steps"].setValue(3)
+    panel.editors["max_length"].setValue(64)
+    panel.editors["eval_records"].setValue(12)
+    with qtbot.waitSignal(bridge.job_finished, timeout=240_000) as finished:
+        assert panel.run_compression() is not None
+    bridge.shutdown(grace_s=0.5)
+    assert finished.args[1]["state"] == "succeeded", finished.args[1]["error"]
+    table = panel.table
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headers[5:8] == ["Samples/s", "Accuracy", "Macro-F1"]
+    assert [table.item(r, 0).text() for r in range(table.rowCount())] == \
+        ["tuned fp32", "distilled 2-layer"]
+    assert [table.item(r, 1).text() for r in range(2)] == ["4", "2"]
+    assert table.item(0, 8).text() == "+0.0 pt"
+    assert "Done: distilled 2-layer saved as run 2" in panel.status_label.text()
+    application().processEvents()
+    out = os.environ.get("ENCLAVE_SCREENSHOT_DIR")
+    render(panel, f"{out}/compress-classifier.png" if out else tmp_path / "compress.png")
