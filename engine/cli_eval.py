@@ -17,8 +17,10 @@ def register(sub) -> None:
 
     add(sub, "eval", "evaluate a training run's tuned model (and its base) on test prompts",
         evaluate, (("run",), {"type": int, "help": "training run id"}),
-        (("--compare",), {"choices": ["base", "none"], "default": "base",
-                          "help": "also evaluate the base model (default) or not"}),
+        (("--compare",), {"default": "base", "metavar": "SIDES",
+                          "help": "models beside the tuned one, comma-separated: base "
+                                  "(default), compressed (every compressed variant of the "
+                                  "run), a compression run id or variant label, or none"}),
         (("--test",), {"help": "JSONL test file (default: the project's held-out split)"}),
         (("--limit",), {"type": int, "default": 50, "help": "test items at most"}),
         (("--max-new-tokens",), {"type": int, "default": 48}),
@@ -62,25 +64,30 @@ def _project_of_run(run_id: int) -> int:
 
 
 def evaluate(args: argparse.Namespace) -> dict:
-    params = {"run_id": args.run, "compare": None if args.compare == "none" else "base",
+    from engine.cli_commands import open_workspace
+    from engine.evaluate.compare import check_compare
+
+    project_id = _project_of_run(args.run)
+    try:
+        check_compare(open_workspace(), args.run, args.compare)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+    params = {"run_id": args.run, "compare": None if args.compare == "none" else args.compare,
               "test_file": args.test, "limit": args.limit,
               "max_new_tokens": args.max_new_tokens, "group_field": args.group,
               "counterfactual": args.counterfactual}
-    job_id, summary = _run_job("evaluate", params, _project_of_run(args.run), args.json)
+    job_id, summary = _run_job("evaluate", params, project_id, args.json)
     if not args.json:
         _print_eval(summary)
     return {"ok": True, "job_id": job_id, **summary}
 
 
 def _print_eval(s: dict) -> None:
-    from engine.evaluate.report import metric_rows
+    from engine.evaluate.compare import format_side_table
 
     print(f"evaluation run {s['eval_run_id']}: {s['items']} items from {s['test']} "
           f"({s['contaminated']} left out: also in the training data)")
-    print(f"  {'metric':<12} {'base':>10} {'tuned':>10}")
-    for name, base, tuned, verdict in metric_rows(s):
-        cells = [f"{v:>10.3f}" if v is not None else f"{'–':>10}" for v in (base, tuned)]
-        print(f"  {name:<12} {cells[0]} {cells[1]}  {verdict}")
+    print(format_side_table(s))
     fairness = (s.get("fairness") or {}).get("tuned")
     if fairness:
         gaps = ", ".join(f"{k} {v:.3f}" for k, v in fairness["difference"].items())

@@ -1,4 +1,5 @@
-"""An evaluation run: base vs tuned on the same test prompts, scored and stored.
+"""An evaluation run: base vs tuned (vs compressed variants) on the same test prompts,
+scored and stored.
 
 For every model side: greedy answers (stored as evaluation rows for side-by-side view and
 expert review), perplexity on the reference answers, exact match, BLEU, chrF, ROUGE, and
@@ -26,7 +27,9 @@ class EvalRecipe:
     """What an evaluation does."""
 
     run_id: int = field(metadata={"help": "the training run whose models are evaluated"})
-    compare: str | None = field(default="base", metadata={"help": "'base' adds the base model"})
+    compare: str | None = field(default="base", metadata={
+        "help": "models beside the tuned one, comma-separated: 'base', 'compressed' (every "
+                "compressed variant of the run), a compression run id or a variant label"})
     test_file: str | None = field(default=None, metadata={"help": "JSONL test file"})
     limit: int = field(default=50, metadata={"help": "test items evaluated at most"})
     max_new_tokens: int = field(default=48, metadata={"help": "tokens generated per answer"})
@@ -37,15 +40,22 @@ class EvalRecipe:
         "help": "also probe answers with demographic terms swapped in the prompts"})
 
     def __post_init__(self) -> None:
-        if self.compare not in (None, "base"):
-            raise ValueError(f"compare must be 'base' or empty, not {self.compare!r}")
+        from engine.evaluate.compare import parse_compare
+
+        parse_compare(self.compare)
         if self.limit < 1:
             raise ValueError(f"limit must be >= 1, got {self.limit}")
 
 
 def load_side(side: sources.ModelSide) -> tuple[Any, Any]:
-    """Load a side's model (with its adapter on top, if any) and tokenizer."""
+    """Load a side's model (with its adapter on top, if any) and tokenizer; a compressed
+    side loads as the compression measured it (quantized folder, dtype, or GGUF file)."""
     from engine.models.loading import load_causal_lm, load_tokenizer
+
+    if side.compress_run is not None:
+        from engine.compress.measure import load_variant
+
+        return load_variant(side.folder, side.dtype or "float32")
 
     model = load_causal_lm(side.folder)
     if side.adapter is not None:
@@ -124,9 +134,13 @@ def run_evaluation(db: sqlite_utils.Database, project_id: int, recipe: EvalRecip
     """
     from engine.evaluate.generation import prompt_messages, reference_answer
 
+    from engine.evaluate.compare import compressed_sides, parse_compare
+
+    with_base, selectors = parse_compare(recipe.compare)
     sides = sources.model_sides(db, recipe.run_id)
-    if recipe.compare is None:
+    if not with_base:
         sides.pop("base", None)
+    sides.update(compressed_sides(db, recipe.run_id, selectors))
     records, source = sources.load_test_records(db, project_id, recipe.test_file)
     leaked = sources.contaminated(db, project_id, records)
     records = [r for i, r in enumerate(records) if i not in leaked][:recipe.limit]
@@ -144,7 +158,9 @@ def run_evaluation(db: sqlite_utils.Database, project_id: int, recipe: EvalRecip
                   "scores": scored[i]} for i in range(len(records))]
     summary = {"source_run": recipe.run_id, "test": source, "items": len(records),
                "contaminated": len(leaked), "sides": metrics, "group_field": recipe.group_field,
-               "fairness": fairness}
+               "fairness": fairness,
+               "compressed": {name: {"run_id": side.compress_run, "path": str(side.folder)}
+                              for name, side in sides.items() if side.compress_run}}
     run_id = runs.create(db, project_id, "evaluate", f"evaluate run {recipe.run_id}",
                          asdict(recipe), job_id)
     evaluations.add_outputs(db, run_id, rows)

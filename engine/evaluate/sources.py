@@ -13,11 +13,14 @@ from engine.store import datasets
 
 @dataclass
 class ModelSide:
-    """One model to evaluate: a folder, optionally with a LoRA adapter on top."""
+    """One model to evaluate: a folder, optionally with a LoRA adapter on top, or a
+    compressed variant (a model folder, quantized or not, or a ``.gguf`` file)."""
 
     name: str
     folder: Path
     adapter: Path | None = None
+    dtype: str | None = None
+    compress_run: int | None = None
 
 
 def get_run(db: sqlite_utils.Database, run_id: int) -> dict:

@@ -11,16 +11,20 @@ import pyqtgraph as pg
 import sqlite_utils
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QSpinBox, QSplitter, QTableWidget,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
+                               QLabel, QPushButton, QSpinBox, QSplitter, QTableWidget,
                                QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget)
 
-from engine.evaluate.report import metric_rows
+from engine.evaluate.compare import compressed_variants, side_metric_rows
 from engine.evaluate.word_diff import diff_words
 from engine.store import evaluations, runs
 
 SIDE_COLORS = {"base": "#94a3b8", "tuned": "#2563eb"}
+COMPRESSED_COLOR = "#b45309"
 VERDICT_COLORS = {"better": "#15803d", "worse": "#b91c1c"}
+SAMPLES_TITLE = "Side by side (tuned: green added, red dropped vs base)"
+COMPRESSED_SAMPLES_TITLE = ("Side by side (green added, red dropped: tuned vs base, "
+                            "compressed vs tuned)")
 
 
 def _title(text: str) -> QLabel:
@@ -60,6 +64,10 @@ class EvaluatePanel(QWidget):
         self.run_combo = QComboBox()
         self.run_combo.currentIndexChanged.connect(self._on_run_chosen)
         self.train_combo = QComboBox()
+        self.train_combo.currentIndexChanged.connect(self._on_train_run_chosen)
+        self.compressed_check = QCheckBox("with compressed variants")
+        self.compressed_check.setToolTip("Also generate with every compressed variant of the "
+                                         "run (enclave compress) and show it beside tuned")
         self.limit_spin = QSpinBox()
         self.limit_spin.setRange(1, 5000)
         self.limit_spin.setValue(50)
@@ -71,7 +79,6 @@ class EvaluatePanel(QWidget):
         self.status_label = QLabel()
         self.status_label.setObjectName("subtitle")
         self.metrics_table = QTableWidget(0, 4)
-        self.metrics_table.setHorizontalHeaderLabels(["metric", "base", "tuned", "change"])
         self.metrics_table.verticalHeader().hide()
         self.metrics_table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.metrics_table.verticalHeader().setDefaultSectionSize(26)
@@ -92,14 +99,17 @@ class EvaluatePanel(QWidget):
 
     def _build_layout(self) -> None:
         top = QHBoxLayout()
-        for widget in (QLabel("Training run"), self.train_combo, QLabel("Items"),
-                       self.limit_spin, self.evaluate_button, self.drift_button):
+        for widget in (QLabel("Training run"), self.train_combo, self.compressed_check,
+                       QLabel("Items"), self.limit_spin, self.evaluate_button,
+                       self.drift_button):
             top.addWidget(widget)
         top.addStretch(1)
         top.addWidget(QLabel("Show"))
         top.addWidget(self.run_combo)
+        self.metrics_title = _title("Metrics: base vs tuned")
+        self.samples_title = _title(SAMPLES_TITLE)
         left = QVBoxLayout()
-        for widget in (_title("Metrics: base vs tuned"), self.metrics_table,
+        for widget in (self.metrics_title, self.metrics_table,
                        _title("Fairness"), self.fairness_plot, self.fairness_label,
                        _title("Drift"), self.drift_label, self.drift_history_label):
             left.addWidget(widget)
@@ -107,7 +117,7 @@ class EvaluatePanel(QWidget):
         left_box = QWidget()
         left_box.setLayout(left)
         right = QVBoxLayout()
-        right.addWidget(_title("Side by side (tuned: green added, red dropped vs base)"))
+        right.addWidget(self.samples_title)
         right.addWidget(self.samples_view)
         right_box = QWidget()
         right_box.setLayout(right)
@@ -127,10 +137,13 @@ class EvaluatePanel(QWidget):
         """Show the project's newest evaluation and drift check."""
         self.project_id = project_id
         rows = runs.list_for_project(self.db, project_id) if project_id is not None else []
+        self.train_combo.blockSignals(True)
         self.train_combo.clear()
         for run in rows:
             if run["kind"] == "train":
                 self.train_combo.addItem(f"{run['id']}: {run['name']}", run["id"])
+        self.train_combo.blockSignals(False)
+        self._on_train_run_chosen()
         self.evaluate_button.setEnabled(self.train_combo.count() > 0)
         self.run_combo.blockSignals(True)
         self.run_combo.clear()
@@ -142,6 +155,15 @@ class EvaluatePanel(QWidget):
         drift_runs = [r for r in rows if r["kind"] == "drift"]
         self.show_drift(drift_runs[0]["summary"] if drift_runs else None)
         self._show_drift_history(drift_runs)
+
+    def _on_train_run_chosen(self, *_args) -> None:
+        """Offer the compressed variants of the chosen training run, when it has any."""
+        run_id = self.train_combo.currentData()
+        count = len(compressed_variants(self.db, run_id)) if run_id is not None else 0
+        self.compressed_check.setEnabled(count > 0)
+        self.compressed_check.setChecked(count > 0)
+        self.compressed_check.setText(f"with {count} compressed variant{'s' * (count != 1)}"
+                                      if count else "no compressed variant")
 
     def _on_run_chosen(self, *_args) -> None:
         run_id = self.run_combo.currentData()
@@ -157,15 +179,7 @@ class EvaluatePanel(QWidget):
     def show_evaluation(self, run_id: int) -> None:
         """Fill the metrics table, samples and fairness chart from an evaluation run."""
         summary = json.loads(self.db["runs"].get(run_id)["summary"] or "{}")
-        rows = metric_rows(summary)
-        self.metrics_table.setRowCount(len(rows))
-        for row, (name, base, tuned, verdict) in enumerate(rows):
-            cells = [name, _number(base), _number(tuned), verdict]
-            for column, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if column == 3 and verdict:
-                    item.setForeground(QColor(VERDICT_COLORS[verdict]))
-                self.metrics_table.setItem(row, column, item)
+        self._show_metrics(summary)
         self._show_samples(run_id)
         self._show_fairness(summary)
         self.status_label.setText(
@@ -173,18 +187,51 @@ class EvaluatePanel(QWidget):
             f"{summary.get('contaminated', 0)} left out (also in training data).")
         self.evaluation_shown.emit(run_id)
 
+    def _show_metrics(self, summary: dict) -> None:
+        """One column per side; tuned judged against base ("change"), each compressed
+        side coloured green or red against tuned."""
+        sides, rows = side_metric_rows(summary)
+        compressed = [name for name in sides if name not in ("base", "tuned")]
+        headers = ["metric", "base", "tuned", "change"] + \
+            [name.removeprefix("tuned ") for name in compressed]
+        self.metrics_table.setColumnCount(len(headers))
+        self.metrics_table.setHorizontalHeaderLabels(headers)
+        self.metrics_title.setText("Metrics: base vs tuned" + (
+            " vs compressed (coloured against tuned)" if compressed else ""))
+        self.metrics_table.setRowCount(len(rows))
+        for row, entry in enumerate(rows):
+            values, verdicts = entry["values"], entry["verdicts"]
+            cells = [(entry["metric"], ""), (_number(values.get("base")), ""),
+                     (_number(values.get("tuned")), ""),
+                     (verdicts.get("tuned", ""), verdicts.get("tuned", ""))]
+            cells += [(_number(values[name]), verdicts.get(name, "")) for name in compressed]
+            for column, (text, verdict) in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if verdict:
+                    item.setForeground(QColor(VERDICT_COLORS[verdict]))
+                    if column > 3:
+                        item.setToolTip(f"{compressed[column - 4]}: {verdict} than tuned")
+                self.metrics_table.setItem(row, column, item)
+
     def _show_samples(self, run_id: int) -> None:
-        parts = []
+        parts, compressed_shown = [], False
         for item in evaluations.items_by_side(self.db, run_id)[:30]:
             out = item["outputs"]
             tuned = diff_rich_text(out["base"], out["tuned"]) if {"base", "tuned"} <= set(out) \
                 else html.escape(out.get("tuned", ""))
-            parts.append(
-                f"<p><b>#{item['item'] + 1}</b> {html.escape(item['prompt'])}<br>"
-                f"<span style='color:#475569'>reference:</span> {html.escape(item['reference'])}<br>"
-                f"<span style='color:#475569'>base:</span> {html.escape(out.get('base', '–'))}<br>"
-                f"<span style='color:#2563eb'>tuned:</span> {tuned}</p>")
+            lines = [f"<b>#{item['item'] + 1}</b> {html.escape(item['prompt'])}",
+                     f"{_side_label('reference', '#475569')} {html.escape(item['reference'])}",
+                     f"{_side_label('base', '#475569')} {html.escape(out.get('base', '–'))}",
+                     f"{_side_label('tuned', SIDE_COLORS['tuned'])} {tuned}"]
+            for name in sorted(set(out) - {"base", "tuned"}):
+                compressed_shown = True
+                text = diff_rich_text(out["tuned"], out[name]) if "tuned" in out \
+                    else html.escape(out[name])
+                lines.append(f"{_side_label(name, COMPRESSED_COLOR)} {text}")
+            parts.append("<p>" + "<br>".join(lines) + "</p>")
         self.samples_view.setHtml("".join(parts))
+        self.samples_title.setText(COMPRESSED_SAMPLES_TITLE if compressed_shown
+                                   else SAMPLES_TITLE)
 
     def _show_fairness(self, summary: dict) -> None:
         self.fairness_plot.clear()
@@ -234,7 +281,8 @@ class EvaluatePanel(QWidget):
         run_id = self.train_combo.currentData()
         if run_id is None or self.bridge is None or self.job_id is not None:
             return None
-        params = {"run_id": run_id, "limit": self.limit_spin.value()}
+        compare = "base,compressed" if self.compressed_check.isChecked() else "base"
+        params = {"run_id": run_id, "limit": self.limit_spin.value(), "compare": compare}
         self.job_id = self.bridge.submit("evaluate", params, self.project_id)
         self.status_label.setText(f"Evaluating run {run_id}…")
         return self.job_id
@@ -271,3 +319,7 @@ class EvaluatePanel(QWidget):
 
 def _number(value) -> str:
     return "–" if value is None else f"{value:.3f}"
+
+
+def _side_label(name: str, color: str) -> str:
+    return f"<span style='color:{color}'>{html.escape(name)}:</span>"

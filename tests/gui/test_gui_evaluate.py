@@ -94,3 +94,70 @@ def test_evaluate_panel_shows_metrics_samples_fairness_and_drift(qtbot, db, tmp_
     out = os.environ.get("ENCLAVE_SCREENSHOT_DIR")
     render(panel, f"{out}/evaluate.png" if out else tmp_path / "evaluate.png")
     render(panel, "/tmp/enclave-evaluate.png")
+
+
+def _tiny_lm():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "engine" / "train" / "tiny_lm.py"
+    spec = importlib.util.spec_from_file_location("enclave_tests_tiny_lm_gui_eval", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _project_with_compressed_variant(db, tmp_path) -> tuple[int, int]:
+    """A train run (tiny Llama) and a real 50 %-pruned copy recorded as its compression."""
+    from engine.compress.prune import prune_to_folder
+
+    tiny_lm = _tiny_lm()
+    model = tiny_lm.build_tiny_llama(tmp_path / "tiny")
+    records = tiny_lm.tiny_records(12)
+    project_id = projects.create(db, "Ward compressed")
+    for name, part in (("tiny-train", records[:8]), ("tiny-test", records[8:])):
+        datasets.add_version(db, project_id, name, "split", part,
+                             [content_hash(r, "instruction") for r in part])
+    train_id = runs.create(db, project_id, "train", "tiny LoRA", {"base_model": str(model)})
+    runs.add_artifact(db, project_id, "merged-model", model, train_id)
+    prune_to_folder(model, tmp_path / "pruned", 0.5)
+    compress_id = runs.create(db, project_id, "compress", f"pruned 50% of run {train_id}",
+                              {"method": "prune", "sparsity": 0.5, "source_run_id": train_id})
+    runs.add_artifact(db, project_id, "compressed-model", tmp_path / "pruned", compress_id)
+    runs.set_summary(db, compress_id, {"method": "prune", "label": "pruned 50%",
+                                       "source_run_id": train_id})
+    return project_id, train_id
+
+
+def test_evaluate_panel_puts_a_compressed_variant_beside_tuned(qtbot, db, tmp_path):
+    from gui.app import application
+
+    application()
+    project_id, train_id = _project_with_compressed_variant(db, tmp_path)
+    bridge = EngineBridge(paths.workspace_db())
+    panel = EvaluatePanel(db, bridge)
+    qtbot.addWidget(panel)
+    panel.resize(1280, 820)
+    panel.show()
+    panel.open_project(project_id)
+    assert panel.train_combo.currentData() == train_id
+    check = panel.compressed_check
+    assert check.isEnabled() and check.isChecked() and check.text() == \
+        "with 1 compressed variant"
+    panel.limit_spin.setValue(2)
+    with qtbot.waitSignal(bridge.job_finished, timeout=240_000) as finished:
+        assert panel.run_evaluation() is not None
+    bridge.shutdown(grace_s=0.5)
+    assert finished.args[1]["state"] == "succeeded", finished.args[1]["error"]
+    qtbot.waitUntil(lambda: panel.run_combo.count() == 1, timeout=5000)
+    table = panel.metrics_table
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headers == ["metric", "base", "tuned", "change", "pruned 50%"]
+    assert table.item(0, 4).text() != "–"  # the pruned model's perplexity
+    assert "compressed vs tuned" in panel.samples_title.text()
+    samples = panel.samples_view.toHtml()
+    assert samples.count("tuned pruned 50%:") == 2
+    assert "c8f0c8" in samples or "line-through" in samples  # pruning changed some answers
+    application().processEvents()
+    out = os.environ.get("ENCLAVE_SCREENSHOT_DIR")
+    render(panel, f"{out}/evaluate-compressed.png" if out else tmp_path / "evaluate.png")
