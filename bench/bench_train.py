@@ -115,14 +115,16 @@ def _run_trainer(folder: Path, steps: int, records: int) -> dict:
             dataloader_num_workers=0)
         seen = {"tokens": 0}
 
-        def counting_collate(rows: list[dict]) -> dict:
-            batch = collate([EncodedExample(r["input_ids"], r["labels"]) for r in rows],
-                            tokenizer.pad_token_id)
-            seen["tokens"] += int(batch["attention_mask"].sum())  # real tokens, as ours counts
-            return batch
+        def count_trained_tokens(module, args, kwargs) -> None:
+            # Real tokens of the batches the model is trained on, as ours counts. (Counting in
+            # the collator over-counts: accelerate's loader collates one batch ahead.)
+            if module.training:
+                seen["tokens"] += int(kwargs["attention_mask"].sum())
 
-        trainer = Trainer(model=model, args=args, train_dataset=dataset,
-                          data_collator=counting_collate)
+        model.register_forward_pre_hook(count_trained_tokens, with_kwargs=True)
+        trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=lambda rows:
+                          collate([EncodedExample(r["input_ids"], r["labels"]) for r in rows],
+                                  tokenizer.pad_token_id))
         output = trainer.train()
     losses = [row["loss"] for row in trainer.state.log_history if "loss" in row]
     tokens = seen["tokens"]

@@ -43,7 +43,7 @@ def resolve_base(base: str) -> Path:
 
 
 def find_dataset(db: sqlite_utils.Database, project_id: int, dataset: str | int | None) -> dict:
-    """The dataset row named (newest version) or numbered; by default the newest of all.
+    """The dataset row named (newest version) or numbered; by default the newest training set.
 
     Raises:
         ValueError: when the project has no such dataset.
@@ -52,10 +52,21 @@ def find_dataset(db: sqlite_utils.Database, project_id: int, dataset: str | int 
     if dataset not in (None, ""):
         key = str(dataset)
         rows = [r for r in rows if str(r["id"]) == key or r["name"] == key]
+    else:
+        rows = [r for r in rows if _trainable_by_default(r)]
     if not rows:
         raise ValueError(f"project {project_id} has no dataset "
                          f"{dataset!r}" if dataset else f"project {project_id} has no dataset")
     return rows[-1]
+
+
+def _trainable_by_default(row: dict) -> bool:
+    """Not preference pairs (DPO data) and not a held-out test split."""
+    if row["kind"] == "preferences":
+        return False
+    recipe = row.get("recipe") or "{}"
+    part = (json.loads(recipe) if isinstance(recipe, str) else recipe).get("part")
+    return not (row["kind"] == "split" and part == "test")
 
 
 def dataset_records(db: sqlite_utils.Database, dataset_id: int) -> list[dict]:

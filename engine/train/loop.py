@@ -160,10 +160,13 @@ def train(model_folder: Path, records: list[dict], recipe: TrainRecipe, out_dir:
     """
     from engine.train import torch_setup
     from engine.train.run_state import RunState
+    from engine.train.weights import check_group_field
 
     reporter = reporter or null_reporter()
     torch_setup.seed_everything(recipe.seed)
     model_folder, out_dir = Path(model_folder), Path(out_dir)
+    if recipe.reweight_by:
+        check_group_field(records, recipe.reweight_by)
     tokenizer = _tokenizer(model_folder, recipe.task)
     if eval_records is None:
         records, eval_records = split_records(records, recipe.eval_fraction, recipe.seed)

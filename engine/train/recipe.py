@@ -83,6 +83,8 @@ class TrainRecipe:
     logging_every: int = _f(1, "Report the loss every N steps.")
     init_adapter: str = _f("", "Continue training this adapter folder (incremental training "
                            "on new data); empty = start fresh.")
+    reweight_by: str = _f("", "Fairness: record field naming each example's group (e.g. sex, "
+                          "site); rare groups and skewed labels are re-weighted. Empty = off.")
 
     def __post_init__(self) -> None:
         for name, choices in (("method", METHODS), ("task", TASKS), ("optimizer", OPTIMIZERS),
@@ -115,6 +117,13 @@ class TrainRecipe:
                              "split to measure eval loss on)")
         if self.packing and self.task != "text":
             raise ValueError("packing applies to the text task only")
+        if not isinstance(self.reweight_by, str):
+            raise ValueError(f"reweight_by must be a record field name (text), "
+                             f"got {self.reweight_by!r}")
+        self.reweight_by = self.reweight_by.strip()
+        if self.reweight_by and self.packing:
+            raise ValueError("reweight_by weighs single records; it cannot be combined with "
+                             "packing, which joins records into blocks")
 
     @property
     def uses_adapter(self) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from engine.train.build import autocast, build_model, build_optimizer
 from engine.train.loop import BEST_FOLDER, RECIPE_FILE, step_groups, total_steps
 from engine.train.recipe import TrainRecipe
 from engine.train.tasks import collate_task, encode_task, loss_count, summed_loss
+from engine.train.weights import example_weights, weight_table
 
 
 @dataclass
@@ -39,6 +40,7 @@ class RunState:
     state: checkpoints.LoopState
     stopped_early: bool = False
     resumed_from: int = 0
+    reweighting: dict = field(default_factory=dict)
 
     @classmethod
     def prepare(cls, model_folder: Path, tokenizer: Any, records: list, eval_records: list,
@@ -46,8 +48,10 @@ class RunState:
         """Encode the data, build the model, optimizer and schedule."""
         from transformers import get_scheduler
 
+        weights = example_weights(records, recipe.reweight_by, recipe.task) \
+            if recipe.reweight_by else None
         data = encode_task(recipe.task, tokenizer, records, recipe.max_length, recipe.packing,
-                           label_names or None)
+                           label_names or None, weights)
         held = encode_task(recipe.task, tokenizer, eval_records, recipe.max_length,
                            recipe.packing, data.label_names or None) if eval_records else None
         model = build_model(model_folder, recipe, data.label_names)
@@ -55,9 +59,11 @@ class RunState:
         steps = total_steps(len(data.examples), recipe)
         scheduler = get_scheduler(recipe.scheduler, optimizer, num_training_steps=steps,
                                   num_warmup_steps=round(steps * recipe.warmup_ratio))
+        reweighting = {"field": recipe.reweight_by, "groups": weight_table(
+            records, recipe.reweight_by, recipe.task, weights)} if weights else {}
         return cls(recipe, tokenizer, model, optimizer, scheduler, data.examples,
                    held.examples if held else [], data.label_names, steps, Path(checkpoint_dir),
-                   checkpoints.LoopState())
+                   checkpoints.LoopState(), reweighting=reweighting)
 
     def resume_from_newest(self) -> None:
         """Load the newest complete checkpoint, if there is one."""
@@ -79,21 +85,21 @@ class RunState:
         task, device = self.recipe.task, self.device
         batches = [collate_task(task, batch, self._pad_id()) for batch in group]
         count = max(1, sum(loss_count(task, batch) for batch in batches))
-        total, tokens = 0.0, 0
+        tokens = sum(int(batch["attention_mask"].sum()) for batch in batches)
+        total = torch.zeros((), dtype=torch.float32, device=device)
         for batch in batches:
             batch = {key: value.to(device) for key, value in batch.items()}
             with autocast(self.recipe, device):
                 loss = summed_loss(task, self.model, batch)
             (loss / count).backward()
-            total += float(loss.detach())
-            tokens += int(batch["attention_mask"].sum())
+            total += loss.detach()
         if self.recipe.max_grad_norm:
             torch.nn.utils.clip_grad_norm_(
                 [p for p in self.model.parameters() if p.requires_grad], self.recipe.max_grad_norm)
         self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
-        return total / count, tokens
+        return float(total) / count, tokens
 
     @torch.no_grad()
     def eval_loss(self) -> float:
@@ -185,6 +191,7 @@ class RunState:
                 {"method": recipe.method, "task": recipe.task, "recipe": recipe.to_dict(),
                  "base_model": str(model_folder), "label_names": self.label_names,
                  "best_step": self.state.best_step, "steps": self.state.step,
+                 "reweighting": self.reweighting,
                  "versions": _library_versions()}, indent=2))
 
         return write_folder_atomically(out_dir, write)
