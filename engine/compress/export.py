@@ -47,9 +47,15 @@ def check_export(source: str | Path, fmt: str, out: str | Path, dtype: str = "fl
 
 
 def _write_safetensors(source: Path, folder: Path, dtype: str) -> None:
+    from engine.compress.classifier_runs import is_classifier_folder
     from engine.models.loading import load_causal_lm, load_tokenizer
 
-    model = load_causal_lm(source, dtype=dtype)
+    if is_classifier_folder(source):
+        from engine.compress.distill_classifier import load_classifier
+
+        model = load_classifier(source, dtype)
+    else:
+        model = load_causal_lm(source, dtype=dtype)
     model.save_pretrained(str(folder), safe_serialization=True)
     load_tokenizer(source).save_pretrained(str(folder))
 

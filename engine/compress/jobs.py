@@ -62,10 +62,14 @@ def prepare_request(db: sqlite_utils.Database, run_id: int,
 
 def _full_model(source: RunSource, workdir: Path, reporter: Reporter) -> Path:
     """The run's full-precision model, merging its adapter first when needed."""
+    from engine.compress.classifier_runs import is_classifier_source, merge_classifier_adapter
     from engine.compress.merge import merge_adapter
 
     if source.model is not None:
         return source.model
+    if is_classifier_source(source):
+        return merge_classifier_adapter(source.base, source.adapter, workdir / "merged",
+                                        reporter.for_stage("merge"))
     return merge_adapter(source.base, source.adapter, workdir / "merged",
                          reporter.for_stage("merge"))
 

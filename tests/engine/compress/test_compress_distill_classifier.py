@@ -16,7 +16,8 @@ from engine.cli import main
 from engine.compress.distill_classifier import (build_classifier_student,
                                                 classifier_distillation_loss,
                                                 distill_classifier_to_folder, load_classifier)
-from engine.compress.jobs import prepare_request, run_compress
+from engine.compress.checksums import verify_export
+from engine.compress.jobs import prepare_request, run_compress, run_export
 from engine.compress.recipe import CompressRecipe, CompressRequestError
 from engine.compress.sizes import folder_size
 from engine.progress import Reporter
@@ -113,17 +114,39 @@ def test_loss_is_weighted_softened_kl_plus_cross_entropy():
     assert float(loss) == pytest.approx(expected, rel=1e-5)
 
 
+def _objective(student, teacher, tokenizer, records: list[dict], recipe) -> float:
+    """The distillation loss of ``student`` over all ``records`` at once."""
+    from engine.train.tasks import collate_task, encode_class_records
+
+    from engine.compress.distill_classifier import label_names
+
+    data = encode_class_records(tokenizer, records, recipe.max_length, label_names(teacher))
+    batch = collate_task("classification", data.examples, tokenizer.pad_token_id)
+    inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids")}
+    with torch.no_grad():
+        return float(classifier_distillation_loss(
+            student.eval()(**inputs).logits, teacher(**inputs).logits, batch["labels"],
+            recipe.temperature, recipe.kl_weight))
+
+
 def test_distillation_lowers_the_loss_and_saves_a_smaller_student(tiny_teacher, clauses,
                                                                    tmp_path):
+    from engine.models.loading import load_tokenizer
+
     events: list = []
     recipe = CompressRecipe(method="distill", student_layers=2, distill_steps=8,
                             learning_rate=1e-3, batch_size=12, max_length=64)
     result = distill_classifier_to_folder(tiny_teacher, clauses[:36], tmp_path / "student",
                                           recipe, Reporter(events.append))
-    assert len(result.losses) == 8 and max(result.losses[4:]) < result.losses[0]
+    assert len(result.losses) == 8
     assert [e.metrics["loss"] for e in events] == pytest.approx(result.losses)
     assert result.kept_layers == [0, 1] and result.teacher_layers == 4
+    teacher, tokenizer = load_classifier(tiny_teacher), load_tokenizer(tiny_teacher)
     student = load_classifier(result.folder)
+    before = _objective(build_classifier_student(teacher, 2)[0], teacher, tokenizer,
+                        clauses[:36], recipe)
+    after = _objective(student, teacher, tokenizer, clauses[:36], recipe)
+    assert after < 0.9 * before  # on the same records, the same way: the loss fell
     assert student.config.num_hidden_layers == 2
     assert folder_size(result.folder) < folder_size(tiny_teacher)
     assert (result.folder / "SHA256SUMS").is_file()
@@ -153,6 +176,16 @@ def test_compress_job_distills_a_lora_classifier_and_records_the_comparison(
     assert artifact["kind"] == "compressed-model"
     assert load_classifier(artifact["path"]).config.num_hidden_layers == 2
     assert {e.stage for e in events} >= {"merge", "compress", "measure"}
+
+
+def test_classifier_runs_export_as_safetensors(classifier_workspace, tmp_path):
+    db, run_id = classifier_workspace
+    result = run_export(db, run_id, "safetensors", tmp_path / "export", dtype="float16",
+                        reporter=Reporter())  # the LoRA run: its adapter is merged on the way
+    assert result["verified"] and verify_export(tmp_path / "export").ok
+    exported = load_classifier(tmp_path / "export", "float16")
+    assert exported.config.num_hidden_layers == 4 and exported.dtype == torch.float16
+    assert list(exported.config.id2label.values()) == list(_helper().LABELS)
 
 
 def test_bad_classifier_requests_are_refused_before_any_work(classifier_workspace, capsys):
