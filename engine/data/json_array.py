@@ -2,8 +2,9 @@
 
 The file is read in chunks and decoded incrementally; each item is parsed by
 the standard library's C scanner straight from the buffered text, so memory
-holds a chunk and the item being read, never the whole file. Lines are counted from the newlines before each item, so every
-item, every bad record and every syntax error is named by its line.
+holds a chunk and the item being read, never the whole file. Lines are counted
+from the newlines before each item, so every item, every bad record and every
+syntax error is named by its line.
 
 A broken item whose brackets still balance becomes a
 :class:`~engine.data.records.RecordError` (line and column of the fault) and

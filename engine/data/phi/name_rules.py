@@ -72,8 +72,9 @@ def is_person_run(words: list[str], strict: bool = True) -> bool:
 @lru_cache(maxsize=256)
 def _context_pattern(words: tuple[str, ...]) -> re.Pattern:
     keywords = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
+    name = CAP + r"(?:\s+[A-Z]\.)?(?:\s+" + CAP + r")?"
     return re.compile(r"(?i:\b(?:" + keywords + r")(?:\s+(?:is|was|named|called))?\s*[:,]?\s+)"
-                      r"(?!(?:" + "|".join(TITLES) + r")\b)(" + CAP + r"(?:\s+[A-Z]\.)?(?:\s+" + CAP + r")?)")
+                      r"(?!(?:" + "|".join(TITLES) + r")\b)(" + name + ")")
 
 
 def find_names(text: str, lower: str) -> list[tuple[int, int]]:
