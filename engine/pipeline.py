@@ -1,8 +1,9 @@
 """The demo pipeline: one real pass through every stage on the bundled models.
 
-import (with the held-out test split) → clean (repair, redact, de-duplicate) → select
-(k-means coreset over cached embeddings) → LoRA → merge → 8-bit → perplexity of base, tuned and tuned-8-bit. Every stage writes its
-outputs to the store; the summary is stored on the run and returned.
+import (with the held-out test split) → clean (repair, redact, de-duplicate) →
+select (k-means coreset over cached embeddings) → LoRA → merge → 8-bit →
+perplexity of base, tuned and tuned-8-bit. Every stage writes its outputs to the
+store; the summary is stored on the run and returned.
 """
 
 from __future__ import annotations
