@@ -18,7 +18,8 @@ from engine.cli_commands import print_event
 from engine.cli_errors import CommandError
 
 _OVERRIDES = ("learning_rate", "epochs", "max_steps", "batch_size", "grad_accum", "max_length",
-              "rank", "optimizer", "scheduler", "seed", "eval_fraction", "checkpoint_every")
+              "rank", "optimizer", "scheduler", "seed", "eval_fraction", "checkpoint_every",
+              "reweight_by")
 
 
 def register(sub) -> None:

@@ -85,3 +85,9 @@ def test_train_search_refuses_a_bad_space_before_any_trial(capsys, project, tmp_
     code, out = _json(capsys, "train", "search", project, "--space", str(space))
     assert code == 1 and "strategy must be grid or random" in out["error"]
     assert _json(capsys, "jobs")[1]["jobs"] == []
+
+
+def test_reweight_by_flag_sets_the_recipe_field(capsys, project, tiny_llama_folder):
+    code, out = _json(capsys, "train", project, "--base", str(tiny_llama_folder),
+                      "--method", "lora", "--reweight-by", "ward", "--check")
+    assert code == 0 and out["recipe"]["reweight_by"] == "ward"
