@@ -15,7 +15,8 @@ def register(sub) -> None:
     """Add the evaluation commands."""
     from engine.cli import add_command as add
 
-    add(sub, "eval", "evaluate a training run's tuned model (and its base) on test prompts",
+    add(sub, "eval", "evaluate a training run's tuned model (beside its base and compressed "
+        "variants) on test prompts",
         evaluate, (("run",), {"type": int, "help": "training run id"}),
         (("--compare",), {"default": "base", "metavar": "SIDES",
                           "help": "models beside the tuned one, comma-separated: base "
