@@ -9,26 +9,19 @@
 
 Every task returns ``(summed_loss, count)`` per micro-batch, so gradient accumulation weighs
 tokens (causal) or examples (classification) equally across micro-batches.
-
-Causal tasks project onto the vocabulary only at the positions that carry a loss: the model
-gets a boolean ``logits_to_keep`` mask (the answer tokens of an instruction record), so the
-prompt's ``(tokens, vocab)`` logits are never computed, forward or backward. Models whose
-forward does not take such a mask get full logits, and the labelled rows are picked from them.
-
-Examples may carry a weight (re-weighting by group, :mod:`engine.train.weights`); then the
-summed loss weighs each example's tokens by it. Unweighted examples take the plain sum.
+The causal loss (:mod:`engine.train.losses`) projects onto the vocabulary only at the
+positions that carry a loss. Examples may carry a weight (re-weighting by group,
+:mod:`engine.train.weights`); then the summed loss weighs each example's tokens by it.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from engine.train.format import (IGNORE_INDEX, EncodedExample, collate, encode_record,
                                  encode_records)
+from engine.train.losses import causal_summed_loss, summed_cross_entropy
 
 
 @dataclass
@@ -236,64 +229,5 @@ def summed_loss(task: str, model: Any, batch: dict[str, Any]) -> Any:
     if task == "classification":
         logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                        token_type_ids=batch["token_type_ids"]).logits
-        return _summed_cross_entropy(logits, batch["labels"], batch.get("weights"))
+        return summed_cross_entropy(logits, batch["labels"], batch.get("weights"))
     return causal_summed_loss(model, batch)
-
-
-def causal_summed_loss(model: Any, batch: dict[str, Any]) -> Any:
-    """Summed next-token loss of a causal LM, projecting only the labelled positions.
-
-    Args:
-        model: a causal LM, plain or peft-wrapped, float or quantized.
-        batch: ``input_ids``, ``attention_mask``, ``labels`` (``-100`` where no loss is
-            taken) and optionally ``weights`` (one per row).
-
-    Returns:
-        A scalar float32 tensor: the (weighted) sum of the token losses.
-    """
-    import torch.nn.functional as functional
-
-    # Position t predicts token t + 1: shift the labels rather than the logits.
-    targets = functional.pad(batch["labels"], (0, 1), value=IGNORE_INDEX)[:, 1:]
-    scored = targets != IGNORE_INDEX
-    inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"],
-              "use_cache": False}
-    if keeps_position_mask(model):
-        logits = model(**inputs, logits_to_keep=scored).logits
-    else:
-        logits = model(**inputs).logits
-    if logits.dim() == 3:  # full (batch, seq, vocab) logits: pick the labelled rows
-        logits = logits[scored]
-    weights = batch.get("weights")
-    if weights is not None:
-        weights = weights[:, None].expand_as(scored)[scored]
-    return _summed_cross_entropy(logits, targets[scored], weights)
-
-
-def _summed_cross_entropy(logits: Any, targets: Any, weights: Any = None) -> Any:
-    import torch.nn.functional as functional
-
-    if weights is None:
-        return functional.cross_entropy(logits.float(), targets, reduction="sum")
-    losses = functional.cross_entropy(logits.float(), targets, reduction="none")
-    return (losses * weights.to(losses.dtype)).sum()
-
-
-def keeps_position_mask(model: Any) -> bool:
-    """Whether the model's forward takes a boolean ``(batch, seq)`` ``logits_to_keep`` mask.
-
-    True for the transformers causal LMs that slice their hidden states with
-    ``slice_logits_to_keep`` (Llama, Mistral, Qwen, Gemma, GPT-2, ...), also under peft.
-    """
-    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
-    return _class_keeps_position_mask(type(inner))
-
-
-@functools.lru_cache(maxsize=None)
-def _class_keeps_position_mask(model_class: type) -> bool:
-    try:
-        parameters = inspect.signature(model_class.forward).parameters
-    except (TypeError, ValueError):
-        return False
-    module = sys.modules.get(model_class.__module__)
-    return "logits_to_keep" in parameters and hasattr(module, "slice_logits_to_keep")

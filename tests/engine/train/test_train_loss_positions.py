@@ -13,7 +13,7 @@ import torch
 from engine.train.build import build_model
 from engine.train.format import collate, encode_records, token_nll
 from engine.train.recipe import TrainRecipe
-from engine.train.tasks import causal_summed_loss, keeps_position_mask
+from engine.train.losses import causal_summed_loss, keeps_position_mask
 
 
 class FullLogitsOnly(torch.nn.Module):
