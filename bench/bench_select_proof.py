@@ -10,7 +10,7 @@ on the same seeds: mean difference, paired t-test and Wilcoxon signed-rank.
 
     python bench/bench_select_proof.py [--lines 2000] [--seeds 10] [--budgets 1,5,10]
         [--methods kmeans,random,...] [--file labelled.jsonl]
-        [--finetune [--finetune-methods kmeans,random] [--finetune-seeds 3]]
+        [--finetune [--finetune-methods random,kmeans] [--finetune-seeds 5]]
 
 --finetune adds arm (b): the MiniLM encoder fine-tuned with a classification
 head on each subset (same number of steps for every arm; slow on a CPU, so it
@@ -90,7 +90,11 @@ def compare(ours: np.ndarray, random: np.ndarray) -> str:
 
 
 def finetune_table(records, pool, test, labels, budget: int, args) -> None:
-    """Arm (b): MiniLM fine-tuned on each method's subset; accuracy mean ± std."""
+    """Arm (b): MiniLM fine-tuned on each method's subset; accuracy mean ± std.
+
+    Every arm takes the same optimizer steps; ``full`` draws its batches from the whole
+    pool. Each method is compared with random on the same seeds.
+    """
     from select_finetune_arm import finetune_accuracy
 
     from engine.select.cache import record_text
@@ -102,19 +106,21 @@ def finetune_table(records, pool, test, labels, budget: int, args) -> None:
     test_rows = test[:200]
     test_texts, test_labels = [texts[i] for i in test_rows], [labels[i] for i in test_rows]
     results = {}
-    for method in args.finetune_methods.split(","):
+    for method in args.finetune_methods.split(",") + ["full"]:
         values = []
         for seed in range(args.finetune_seeds):
-            chosen = pool[run_method(method, MethodInput(
+            chosen = pool if method == "full" else pool[run_method(method, MethodInput(
                 vectors, budget, seed, labels=list(labels[pool]))).indices]
             values.append(finetune_accuracy([texts[i] for i in chosen],
                                             [labels[i] for i in chosen], test_texts,
                                             test_labels, names, seed))
         results[method] = np.array(values)
+        versus = "" if method in ("random", "full") or "random" not in results \
+            else "   vs random " + compare(results[method], results["random"])
         print(f"  fine-tune {method:<20} {results[method].mean():6.2f} ± "
               f"{results[method].std(ddof=1) if len(values) > 1 else 0:5.2f}  "
-              f"(MiniLM + head, {args.finetune_seeds} seeds, {len(test_rows)} test rows)",
-              flush=True)
+              f"(MiniLM + head, {args.finetune_seeds} seeds, {len(test_rows)} test rows)"
+              f"{versus}", flush=True)
 
 
 def embed_records(records: list[dict], quiet: bool = False) -> np.ndarray:
@@ -138,8 +144,8 @@ def main() -> None:
     parser.add_argument("--budgets", default="1,5,10", help="percentages of the training pool")
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS))
     parser.add_argument("--finetune", action="store_true", help="add the MiniLM fine-tune arm")
-    parser.add_argument("--finetune-methods", default="kmeans,random")
-    parser.add_argument("--finetune-seeds", type=int, default=3)
+    parser.add_argument("--finetune-methods", default="random,kmeans")
+    parser.add_argument("--finetune-seeds", type=int, default=5)
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     from sklearn.model_selection import train_test_split
