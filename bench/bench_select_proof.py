@@ -107,14 +107,19 @@ def finetune_table(records, pool, test, labels, budget: int, args) -> None:
     test_texts, test_labels = [texts[i] for i in test_rows], [labels[i] for i in test_rows]
     results = {}
     for method in args.finetune_methods.split(",") + ["full"]:
-        values = []
-        for seed in range(args.finetune_seeds):
+        if method == "full" and hasattr(args, "full_finetune"):  # the same at every budget
+            values = args.full_finetune
+        else:
+            values = []
+        for seed in range(len(values), args.finetune_seeds):
             chosen = pool if method == "full" else pool[run_method(method, MethodInput(
                 vectors, budget, seed, labels=list(labels[pool]))).indices]
             values.append(finetune_accuracy([texts[i] for i in chosen],
                                             [labels[i] for i in chosen], test_texts,
                                             test_labels, names, seed))
         results[method] = np.array(values)
+        if method == "full":
+            args.full_finetune = values
         versus = "" if method in ("random", "full") or "random" not in results \
             else "   vs random " + compare(results[method], results["random"])
         print(f"  fine-tune {method:<20} {results[method].mean():6.2f} ± "
