@@ -10,6 +10,10 @@ checkpoints so it can be resumed; a finished run removes them.
 Batches come from :func:`engine.train.format.length_sorted_batches`, reshuffled per epoch
 with ``seed + epoch``: the data position after N steps is a pure function of the recipe, so
 resume skips exactly the batches already trained on.
+
+With ``reweight_by`` (a record field naming each record's group) the training examples carry
+loss weights from :mod:`engine.train.weights`; they are a function of the training records,
+so a resumed run recomputes the same ones. Eval loss stays unweighted.
 """
 
 from __future__ import annotations
