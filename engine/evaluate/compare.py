@@ -15,6 +15,7 @@ against the base model's.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import sqlite_utils
@@ -114,8 +115,10 @@ def side_order(sides: dict) -> list[str]:
 
 
 def verdict(metric: str, reference: float | None, value: float | None) -> str:
-    """"better", "worse" or "" for ``value`` against ``reference``."""
-    if reference is None or value is None or reference == value:
+    """"better", "worse" or "" for ``value`` against ``reference``; differences below what
+    three decimals show (or 0.1 % of the value) count as equal."""
+    if reference is None or value is None or \
+            math.isclose(reference, value, rel_tol=1e-3, abs_tol=5e-4):
         return ""
     better = value < reference if metric in LOWER_IS_BETTER else value > reference
     return "better" if better else "worse"

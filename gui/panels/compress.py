@@ -160,7 +160,8 @@ class CompressPanel(QWidget):
             editor = _editor(item.default, item.metadata.get("choices"))
             editor.setToolTip(item.metadata.get("help", ""))
             self.editors[item.name] = editor
-            self.form.addRow(item.name.replace("_", " ").capitalize(), editor)
+            self.form.addRow(item.name.replace("_", " ").capitalize().replace("Kl ", "KL "),
+                             editor)
         self.method_combo = self.editors["method"]
         self.method_combo.currentTextChanged.connect(self._on_method_changed)
         self.run_button = QPushButton("Compress")

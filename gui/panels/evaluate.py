@@ -22,6 +22,7 @@ from engine.store import evaluations, runs
 SIDE_COLORS = {"base": "#94a3b8", "tuned": "#2563eb"}
 COMPRESSED_COLOR = "#b45309"
 VERDICT_COLORS = {"better": "#15803d", "worse": "#b91c1c"}
+CLIP_CHARS = 320  # prompts and references longer than this are cut in the side by side
 SAMPLES_TITLE = "Side by side (tuned: green added, red dropped vs base)"
 COMPRESSED_SAMPLES_TITLE = ("Side by side (green added, red dropped: tuned vs base, "
                             "compressed vs tuned)")
@@ -172,6 +173,7 @@ class EvaluatePanel(QWidget):
             self.samples_view.setHtml("<p>No evaluation yet: choose a training run and press "
                                       "Evaluate.</p>")
             self.fairness_plot.clear()
+            self.fairness_plot.setVisible(False)
             self.fairness_label.setText("")
             return
         self.show_evaluation(run_id)
@@ -219,8 +221,8 @@ class EvaluatePanel(QWidget):
             out = item["outputs"]
             tuned = diff_rich_text(out["base"], out["tuned"]) if {"base", "tuned"} <= set(out) \
                 else html.escape(out.get("tuned", ""))
-            lines = [f"<b>#{item['item'] + 1}</b> {html.escape(item['prompt'])}",
-                     f"{_side_label('reference', '#475569')} {html.escape(item['reference'])}",
+            lines = [f"<b>#{item['item'] + 1}</b> {_clipped(item['prompt'])}",
+                     f"{_side_label('reference', '#475569')} {_clipped(item['reference'])}",
                      f"{_side_label('base', '#475569')} {html.escape(out.get('base', '–'))}",
                      f"{_side_label('tuned', SIDE_COLORS['tuned'])} {tuned}"]
             for name in sorted(set(out) - {"base", "tuned"}):
@@ -236,6 +238,7 @@ class EvaluatePanel(QWidget):
     def _show_fairness(self, summary: dict) -> None:
         self.fairness_plot.clear()
         fairness = (summary.get("fairness") or {}).get("tuned")
+        self.fairness_plot.setVisible(bool(fairness))
         if not fairness:
             self.fairness_label.setText("The test records carry no group field.")
             return
@@ -319,6 +322,16 @@ class EvaluatePanel(QWidget):
 
 def _number(value) -> str:
     return "–" if value is None else f"{value:.3f}"
+
+
+def _clipped(text: str, limit: int = CLIP_CHARS) -> str:
+    """Escaped ``text``, cut at a word boundary near ``limit`` characters with its length
+    noted, so one long record does not push the answers out of view."""
+    if len(text) <= limit:
+        return html.escape(text)
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return (f"{html.escape(cut)} <span style='color:#64748b'>… ({len(text.split()):,} "
+            "words)</span>")
 
 
 def _side_label(name: str, color: str) -> str:
