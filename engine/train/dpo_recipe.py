@@ -10,13 +10,12 @@ Construction raises ``ValueError`` naming the field when a value is out of range
 from __future__ import annotations
 
 import logging
-import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
 from engine.train.recipe import (PRECISIONS, SCHEDULERS, TrainRecipe, _non_negative_ints,
-                                 _number_in, _positive_ints)
+                                 _number_in, _positive_ints, read_toml_table)
 
 log = logging.getLogger(__name__)
 
@@ -128,15 +127,5 @@ def load_toml(path: str | Path) -> tuple[DpoRecipe, dict[str, Any]]:
     Raises:
         ValueError: naming the file (and line for syntax errors) and the bad field.
     """
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: {exc}") from exc
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read ({exc.strerror})") from exc
-    table = data.pop("dpo", None)
-    if table is None:
-        names = {item.name for item in fields(DpoRecipe)}
-        table = {key: data.pop(key) for key in list(data) if key in names}
-    return DpoRecipe.from_dict(table, where=f"{path} [dpo]"), data
+    values, rest = read_toml_table(path, "dpo", DpoRecipe)
+    return DpoRecipe.from_dict(values, where=f"{path} [dpo]"), rest

@@ -159,6 +159,26 @@ class TrainRecipe:
             raise ValueError(f"{where}: {exc}") from exc
 
 
+def read_toml_table(path: str | Path, table: str, recipe_class: type) -> tuple[dict, dict]:
+    """The ``[table]`` of a recipe file (or the recipe's fields at its top level) and the rest.
+
+    Raises:
+        ValueError: naming the file (and line for syntax errors).
+    """
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read ({exc.strerror})") from exc
+    values = data.pop(table, None)
+    if values is None:
+        names = {item.name for item in fields(recipe_class)}
+        values = {key: data.pop(key) for key in list(data) if key in names}
+    return values, data
+
+
 def load_toml(path: str | Path) -> tuple[TrainRecipe, dict[str, Any]]:
     """Read a recipe TOML file: the ``[train]`` table (or the top level) is the recipe.
 
@@ -168,18 +188,8 @@ def load_toml(path: str | Path) -> tuple[TrainRecipe, dict[str, Any]]:
     Raises:
         ValueError: naming the file (and line for syntax errors) and the bad field.
     """
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: {exc}") from exc
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read ({exc.strerror})") from exc
-    table = data.pop("train", None)
-    if table is None:
-        names = {item.name for item in fields(TrainRecipe)}
-        table = {key: data.pop(key) for key in list(data) if key in names}
-    return TrainRecipe.from_dict(table, where=f"{path} [train]"), data
+    values, rest = read_toml_table(path, "train", TrainRecipe)
+    return TrainRecipe.from_dict(values, where=f"{path} [train]"), rest
 
 
 def to_toml(recipe: TrainRecipe, extra: dict[str, Any] | None = None) -> str:
