@@ -183,7 +183,9 @@ class ReviewPanel(QWidget):
 
     def sides_of(self, item: dict) -> dict[str, str]:
         """Which model side each column shows: fixed (A = base) or shuffled when blind."""
-        sides = sorted(item["outputs"])  # "base" < "tuned"
+        # A/B is base against tuned; compressed variants ("tuned 8-bit") are not reviewed here
+        sides = [s for s in ("base", "tuned") if s in item["outputs"]] or sorted(item["outputs"])
+        sides = sides[:2]
         if self.blind_check.isChecked() and len(sides) == 2:
             rng = random.Random(f"{self.run_id}:{item['item']}")
             if rng.random() < 0.5:

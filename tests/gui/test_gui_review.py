@@ -108,3 +108,18 @@ def test_export_corrections_as_a_dataset_version(panel, db, qtbot):
     widget.blind_check.setChecked(True)
     out = os.environ.get("ENCLAVE_SCREENSHOT_DIR")
     render(widget, f"{out}/review.png" if out else "/tmp/enclave-review.png")
+
+
+def test_blind_ab_stays_base_against_tuned_when_a_compressed_variant_was_evaluated(qtbot, db):
+    project_id, run_id = evaluated_project(db)
+    evaluations.add_outputs(db, run_id, [
+        {"item": i, "side": "tuned 8-bit", "prompt": prompt, "reference": reference,
+         "output": tuned, "group": "clinic"}
+        for i, (prompt, reference, _, tuned) in enumerate(ITEMS)])
+    widget = ReviewPanel(db, None)
+    qtbot.addWidget(widget)
+    widget.open_project(project_id)
+    widget.blind_check.setChecked(True)
+    shown = [widget.sides_of(item) for item in widget.items]
+    assert all(sorted(sides.values()) == ["base", "tuned"] for sides in shown)
+    assert len({tuple(sides.values()) for sides in shown}) == 2
