@@ -13,11 +13,10 @@ from pathlib import Path
 import sqlite_utils
 
 from engine.evaluate import sources
+from engine.evaluate.compare import side_metric_rows, side_order
 from engine.evaluate.word_diff import diff_html
 from engine.store import evaluations, runs
 
-METRICS = ["perplexity", "exact_match", "bleu", "chrf", "rouge1", "rouge2", "rougeL"]
-LOWER_IS_BETTER = {"perplexity"}
 
 
 def report_data(db: sqlite_utils.Database, eval_run_id: int, samples: int = 8) -> dict:
@@ -42,18 +41,23 @@ def report_data(db: sqlite_utils.Database, eval_run_id: int, samples: int = 8) -
             "drift": drift["summary"] if drift else None}
 
 
-def metric_rows(summary: dict) -> list[tuple[str, float | None, float | None, str]]:
-    """``(metric, base, tuned, verdict)`` rows; verdict is "better", "worse" or ""."""
-    sides = summary.get("sides", {})
-    rows = []
-    for name in METRICS:
-        base, tuned = sides.get("base", {}).get(name), sides.get("tuned", {}).get(name)
-        verdict = ""
-        if base is not None and tuned is not None and base != tuned:
-            better = tuned < base if name in LOWER_IS_BETTER else tuned > base
-            verdict = "better" if better else "worse"
-        rows.append((name, base, tuned, verdict))
-    return rows
+def metric_table(summary: dict) -> list[list[str]]:
+    """Header and one row per metric: every side's value, then the verdicts ("tuned better",
+    "8-bit worse"; tuned against base, each compressed variant against tuned)."""
+    names, rows = side_metric_rows(summary)
+    table = [["metric", *names, ""]]
+    for row in rows:
+        verdicts = ", ".join(f"{side} {word}" for side, word in row["verdicts"].items() if word)
+        table.append([row["metric"], *(_fmt(row["values"][n]) for n in names), verdicts])
+    return table
+
+
+def sample_sides(outputs: dict) -> list[tuple[str, str, str | None]]:
+    """``(side, answer, compared with)`` in display order: tuned is marked against base, each
+    compressed variant against tuned, base against nothing."""
+    names = side_order(outputs)
+    return [(name, outputs[name], None if name == "base" else
+             "base" if name == "tuned" else "tuned") for name in names]
 
 
 def _fmt(value) -> str:
@@ -75,25 +79,28 @@ def _bar_svg(values: dict[str, float], width: int = 360) -> str:
 
 
 def _section_metrics(data: dict) -> str:
-    rows = "".join(f"<tr><td>{n}</td><td>{_fmt(b)}</td><td>{_fmt(t)}</td>"
-                   f"<td class='{v}'>{v}</td></tr>" for n, b, t, v in metric_rows(data["summary"]))
+    header, *rows = metric_table(data["summary"])
+    cells = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                    for row in rows)
     s = data["summary"]
     return (f"<h2>Metrics</h2><p>{s.get('items')} test items from {html.escape(str(s.get('test')))}"
             f"; {s.get('contaminated', 0)} left out because they occur in the training data.</p>"
-            f"<table><tr><th>metric</th><th>base</th><th>tuned</th><th></th></tr>{rows}</table>")
+            f"<table><tr>{''.join(f'<th>{html.escape(h)}</th>' for h in header)}</tr>{cells}"
+            f"</table>")
 
 
 def _section_samples(data: dict) -> str:
-    parts = ["<h2>Side by side</h2><p>Tuned answers mark words added (green) and dropped "
-             "(red) against the base model.</p>"]
+    parts = ["<h2>Side by side</h2><p>Words added (green) and dropped (red): tuned against "
+             "base, each compressed variant against tuned.</p>"]
     for item in data["items"]:
         out = item["outputs"]
-        tuned = diff_html(out["base"], out["tuned"]) if {"base", "tuned"} <= set(out) \
-            else html.escape(out.get("tuned", ""))
+        rows = "".join(
+            f"<tr><th>{html.escape(side)}</th><td>"
+            f"{diff_html(out[against], text) if against in out else html.escape(text)}</td></tr>"
+            for side, text, against in sample_sides(out))
         parts.append(f"<div class='item'><b>#{item['item']}</b> {html.escape(item['prompt'])}"
                      f"<table><tr><th>reference</th><td>{html.escape(item['reference'])}</td></tr>"
-                     f"<tr><th>base</th><td>{html.escape(out.get('base', '–'))}</td></tr>"
-                     f"<tr><th>tuned</th><td>{tuned}</td></tr></table></div>")
+                     f"{rows}</table></div>")
     return "".join(parts)
 
 

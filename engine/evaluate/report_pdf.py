@@ -7,7 +7,7 @@ from xml.sax.saxutils import escape
 
 import sqlite_utils
 
-from engine.evaluate.report import _fmt, metric_rows, report_data
+from engine.evaluate.report import _fmt, metric_table, report_data, sample_sides
 from engine.evaluate.word_diff import diff_words
 
 
@@ -40,20 +40,16 @@ def _story(data: dict) -> list:
              Paragraph(f"{summary.get('items')} test items from {escape(str(summary.get('test')))}; "
                        f"{summary.get('contaminated', 0)} left out (in training data).",
                        styles["Normal"]), Spacer(1, 8), Paragraph("Metrics", styles["Heading2"]),
-             _table([["metric", "base", "tuned", ""]] +
-                    [[n, _fmt(b), _fmt(t), v] for n, b, t, v in metric_rows(summary)])]
+             _table(metric_table(summary))]
     story.append(Paragraph("Side by side", styles["Heading2"]))
     for item in data["items"]:
         out = item["outputs"]
-        tuned = _diff_markup(out["base"], out["tuned"]) if {"base", "tuned"} <= set(out) \
-            else escape(out.get("tuned", ""))
-        story.append(_table([[Paragraph(f"#{item['item']} {escape(item['prompt'])}",
-                                        styles["Normal"])],
-                             [Paragraph(f"<b>reference</b> {escape(item['reference'])}",
-                                        styles["Normal"])],
-                             [Paragraph(f"<b>base</b> {escape(out.get('base', '–'))}",
-                                        styles["Normal"])],
-                             [Paragraph(f"<b>tuned</b> {tuned}", styles["Normal"])]], False))
+        rows = [[Paragraph(f"#{item['item']} {escape(item['prompt'])}", styles["Normal"])],
+                [Paragraph(f"<b>reference</b> {escape(item['reference'])}", styles["Normal"])]]
+        rows += [[Paragraph(f"<b>{escape(side)}</b> " + (_diff_markup(out[against], text)
+                                                         if against in out else escape(text)),
+                            styles["Normal"])] for side, text, against in sample_sides(out)]
+        story.append(_table(rows, False))
         story.append(Spacer(1, 6))
     fairness = (summary.get("fairness") or {}).get("tuned")
     if fairness:
