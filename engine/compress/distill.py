@@ -144,17 +144,25 @@ def _train(teacher: Any, student: Any, tokenizer: Any, records: list[dict],
             teacher_logits = teacher(**model_inputs).logits
         loss = distillation_loss(student(**model_inputs).logits, teacher_logits.clone(),
                                  inputs["labels"], recipe.temperature, recipe.kl_weight)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        losses.append(loss.item())
-        if not math.isfinite(losses[-1]):
-            raise FloatingPointError(f"distillation loss became {losses[-1]} at step {step}; "
-                                     "lower the learning rate")
+        losses.append(optimizer_step(loss, trainable, optimizer, step))
         reporter.report(step, recipe.distill_steps, f"step {step}", loss=losses[-1])
     student.eval()
     return losses
+
+
+def optimizer_step(loss, trainable: list, optimizer, step: int) -> float:
+    """Backward, clip to norm 1, step; the loss value, refused when not finite."""
+    import torch
+
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    value = loss.item()
+    if not math.isfinite(value):
+        raise FloatingPointError(f"distillation loss became {value} at step {step}; "
+                                 "lower the learning rate")
+    return value
 
 
 def distill_to_folder(teacher_folder: str | Path, records: list[dict], out: str | Path,

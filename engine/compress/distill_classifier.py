@@ -15,13 +15,13 @@ of dropping layers of pre-trained transformer models", 2023). It learns on the p
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 from typing import Any, Iterator
 
 from engine.compress.checksums import write_checksums
-from engine.compress.distill import DistillResult, renumbered_layers, softened_kl
+from engine.compress.distill import (DistillResult, optimizer_step, renumbered_layers,
+                                     softened_kl)
 from engine.compress.recipe import CompressRecipe, CompressRequestError
 from engine.fsutil import write_folder_atomically
 from engine.progress import Reporter, null_reporter
@@ -129,14 +129,7 @@ def _train(teacher: Any, student: Any, examples: list, pad_id: int, recipe: Comp
             teacher_logits = teacher(**tensors).logits
         loss = classifier_distillation_loss(student(**tensors).logits, teacher_logits.clone(),
                                             labels, recipe.temperature, recipe.kl_weight)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        losses.append(loss.item())
-        if not math.isfinite(losses[-1]):
-            raise FloatingPointError(f"distillation loss became {losses[-1]} at step {step}; "
-                                     "lower the learning rate")
+        losses.append(optimizer_step(loss, trainable, optimizer, step))
         reporter.report(step, recipe.distill_steps, f"step {step}", loss=losses[-1])
     student.eval()
     return losses
