@@ -99,16 +99,20 @@ def compress(args: argparse.Namespace) -> dict:
 
 def format_comparison(rows: list[dict]) -> str:
     """The comparison rows as a plain-text table."""
+    from engine.compress.classifier_runs import (MEMORY_NOTE, format_classifier_comparison,
+                                                 number_cell)
+
     if any("accuracy" in r for r in rows):
-        from engine.compress.classifier_runs import format_classifier_comparison
         return format_classifier_comparison(rows)
-    header = f"{'variant':<24} {'size MB':>9} {'memory MB':>10} {'load s':>7} " \
-             f"{'tokens/s':>9} {'perplexity':>11}"
+    header = f"{'variant':<24} {'size MB':>9} {'weights MB':>10} {'peak MB':>9} " \
+             f"{'load s':>7} {'tokens/s':>9} {'perplexity':>11}"
     lines = [header, "-" * len(header)]
     for r in rows:
         ppl = "-" if r["ppl"] is None else f"{r['ppl']:.3f}"
         lines.append(f"{r['name']:<24} {r['size_mb']:>9.1f} {r['memory_mb']:>10.1f} "
-                     f"{r['load_s']:>7.2f} {r['tokens_per_s']:>9.2f} {ppl:>11}")
+                     f"{number_cell(r.get('peak_mb'), 9, 1)} {r['load_s']:>7.2f} "
+                     f"{r['tokens_per_s']:>9.2f} {ppl:>11}")
+    lines.append(MEMORY_NOTE)
     return "\n".join(lines)
 
 

@@ -1,7 +1,7 @@
 """Compression of classifier runs: the tuned classifier (adapter merged) is distilled into a
 smaller student, and teacher and student are measured side by side in the same job, on
-the same held-out records: size on disk, memory of the loaded weights, samples per second,
-accuracy and macro-F1.
+the same held-out records: size on disk, memory of the loaded weights, peak memory of
+loading and classifying, samples per second, accuracy and macro-F1.
 
 A run is a classifier run when its model folder is a ``*ForSequenceClassification`` model,
 or when its adapter was trained on task ``classification`` (``enclave_recipe.json``).
@@ -198,25 +198,29 @@ def measure_classifier(name: str, path: Path, records: list[dict], speed_records
         max_length: tokens kept per record.
 
     Returns:
-        ``name, path, layers, size_mb, load_s, memory_mb, samples_per_s, accuracy,
+        ``name, path, layers, size_mb, load_s, memory_mb`` (loaded weights), ``peak_mb``
+        (peak memory added by loading and classifying), ``samples_per_s, accuracy,
         macro_f1`` (``tokens_per_s`` and ``ppl`` are ``None`` for classifiers).
     """
     from engine.compress.distill_classifier import load_classifier
+    from engine.compress.peak_memory import PeakMemory, model_on_cuda
     from engine.compress.sizes import folder_size, model_footprint
     from engine.evaluate.classification import classification_scores
     from engine.models.loading import load_tokenizer
 
-    started = time.perf_counter()
-    model, tokenizer = load_classifier(path), load_tokenizer(path)
-    load_s = time.perf_counter() - started
-    speed = _speed(model, tokenizer, speed_records, max_length) if speed_records else None
-    scores = None
-    if records:
-        predicted = predict(model, tokenizer, records, max_length)
-        scores = classification_scores([str(r["label"]) for r in records], predicted)
+    with PeakMemory() as meter:
+        started = time.perf_counter()
+        model, tokenizer = load_classifier(path), load_tokenizer(path)
+        load_s = time.perf_counter() - started
+        speed = _speed(model, tokenizer, speed_records, max_length) if speed_records else None
+        scores = None
+        if records:
+            predicted = predict(model, tokenizer, records, max_length)
+            scores = classification_scores([str(r["label"]) for r in records], predicted)
     row = {"name": name, "path": str(path), "layers": model.config.num_hidden_layers,
            "size_mb": round(folder_size(path) / MB, 2), "load_s": round(load_s, 2),
            "memory_mb": round(model_footprint(model) / MB, 1),
+           "peak_mb": meter.peak_mb(on_cuda=model_on_cuda(model)),
            "samples_per_s": round(speed, 1) if speed else None, "tokens_per_s": None,
            "ppl": None, "accuracy": round(scores["accuracy"], 4) if scores else None,
            "macro_f1": round(scores["macro"]["f1"], 4) if scores else None}
@@ -261,16 +265,23 @@ def compress_classifier(db: sqlite_utils.Database, source: RunSource, recipe: Co
 
 def format_classifier_comparison(rows: list[dict]) -> str:
     """Classifier comparison rows as a plain-text table."""
-    header = (f"{'variant':<22} {'layers':>6} {'size MB':>9} {'memory MB':>10} {'load s':>7} "
-              f"{'samples/s':>10} {'accuracy':>9} {'macro-F1':>9}")
+    header = (f"{'variant':<22} {'layers':>6} {'size MB':>9} {'weights MB':>10} "
+              f"{'peak MB':>9} {'load s':>7} {'samples/s':>10} {'accuracy':>9} {'macro-F1':>9}")
     lines = [header, "-" * len(header)]
-
-    def cell(value: float | None, width: int, digits: int) -> str:
-        return f"{'-':>{width}}" if value is None else f"{value:>{width}.{digits}f}"
-
     for r in rows:
         lines.append(f"{r['name']:<22} {r.get('layers') or '-':>6} {r['size_mb']:>9.1f} "
-                     f"{r['memory_mb']:>10.1f} {r['load_s']:>7.2f} "
-                     f"{cell(r.get('samples_per_s'), 10, 1)} {cell(r.get('accuracy'), 9, 3)} "
-                     f"{cell(r.get('macro_f1'), 9, 3)}")
+                     f"{r['memory_mb']:>10.1f} {number_cell(r.get('peak_mb'), 9, 1)} "
+                     f"{r['load_s']:>7.2f} {number_cell(r.get('samples_per_s'), 10, 1)} "
+                     f"{number_cell(r.get('accuracy'), 9, 3)} "
+                     f"{number_cell(r.get('macro_f1'), 9, 3)}")
+    lines.append(MEMORY_NOTE)
     return "\n".join(lines)
+
+
+MEMORY_NOTE = ("weights MB: the loaded weights; peak MB: peak memory that loading and "
+               "measuring the variant added (RAM on CPU, GPU memory on CUDA)")
+
+
+def number_cell(value: float | None, width: int, digits: int) -> str:
+    """A right-aligned number, or ``-`` for a figure that was not measured."""
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}.{digits}f}"

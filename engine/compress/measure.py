@@ -1,5 +1,9 @@
 """Size, load time, memory, speed and quality of one model variant, measured the same way
-for every variant so that they can stand side by side."""
+for every variant so that they can stand side by side.
+
+Two memory figures: ``memory_mb`` is the loaded weights' footprint; ``peak_mb`` is the
+peak memory that loading, generating and scoring the variant added (process RSS on the
+CPU, allocated GPU memory on CUDA; see :mod:`engine.compress.peak_memory`)."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.compress.peak_memory import PeakMemory, model_on_cuda
 from engine.compress.sizes import folder_size, model_footprint
 from engine.progress import Reporter, null_reporter
 
@@ -20,7 +25,8 @@ SPEED_REPEATS = 2  # best of: a busy machine slows single runs unevenly
 
 @dataclass
 class VariantMeasure:
-    """One row of the comparison table."""
+    """One row of the comparison table (``memory_mb``: weights; ``peak_mb``: peak memory
+    added by load + generation + scoring)."""
 
     name: str
     path: str
@@ -30,6 +36,7 @@ class VariantMeasure:
     tokens_per_s: float
     ppl: float | None
     sparsity: float | None = None
+    peak_mb: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The row as plain JSON values."""
@@ -108,23 +115,28 @@ def measure_variant(name: str, path: str | Path, records: list[dict], *,
 
     Returns:
         The measured row.
+
+    Raises:
+        Cancelled: when the reporter was asked to stop.
     """
     from engine.evaluate.perplexity import perplexity
 
     reporter = reporter or null_reporter()
-    started = time.perf_counter()
-    model, tokenizer = load_variant(path, dtype)
-    load_s = time.perf_counter() - started
-    reporter.check_cancel()
-    speed = generation_speed(model, tokenizer)
-    ppl = perplexity(model, tokenizer, records, max_length=max_length,
-                     reporter=reporter).ppl if records else None
+    with PeakMemory() as meter:
+        started = time.perf_counter()
+        model, tokenizer = load_variant(path, dtype)
+        load_s = time.perf_counter() - started
+        reporter.check_cancel()
+        speed = generation_speed(model, tokenizer)
+        ppl = perplexity(model, tokenizer, records, max_length=max_length,
+                         reporter=reporter).ppl if records else None
     row = VariantMeasure(name=name, path=str(path), size_mb=round(folder_size(path) / MB, 2),
                          load_s=round(load_s, 2),
                          memory_mb=round(model_footprint(model) / MB, 1),
                          tokens_per_s=round(speed, 2),
                          ppl=round(ppl, 4) if ppl is not None else None,
-                         sparsity=round(weight_sparsity(model), 4) if with_sparsity else None)
+                         sparsity=round(weight_sparsity(model), 4) if with_sparsity else None,
+                         peak_mb=meter.peak_mb(on_cuda=model_on_cuda(model)))
     del model
     gc.collect()
     return row

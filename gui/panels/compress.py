@@ -23,7 +23,7 @@ from gui.widgets.status import show_status
 from gui.widgets.compress_views import ComparisonCharts, ComparisonTable, merge_comparisons
 
 CLASSIFIER_COLUMNS = [("name", "Variant"), ("layers", "Layers"), ("size_mb", "Size MB"),
-                      ("memory_mb", "Memory MB"), ("load_s", "Load s"),
+                      ("memory_mb", "Weights MB"), ("peak_mb", "Peak MB"), ("load_s", "Load s"),
                       ("samples_per_s", "Samples/s"), ("accuracy", "Accuracy"),
                       ("macro_f1", "Macro-F1"), ("accuracy_change", "Δ accuracy")]
 
@@ -92,8 +92,7 @@ class VariantTable(ComparisonTable):
         from gui.widgets.compress_views import COLUMNS
 
         columns = CLASSIFIER_COLUMNS if _is_classifier_rows(rows) else COLUMNS
-        self.setColumnCount(len(columns))
-        self.setHorizontalHeaderLabels([title for _, title in columns])
+        self.set_columns(columns)
         if columns is COLUMNS:
             super().show_rows(rows)
             return
@@ -206,6 +205,12 @@ class CompressPanel(QWidget):
         title = QLabel("Size, speed and quality side by side")
         title.setObjectName("sectionTitle")
         results.addWidget(title)
+        memory_note = QLabel("Weights MB: memory of the loaded weights. Peak MB: peak memory "
+                             "that loading and measuring the variant added (RAM on the CPU, "
+                             "GPU memory on CUDA), measured in one run on the same inputs.")
+        memory_note.setObjectName("subtitle")
+        memory_note.setWordWrap(True)
+        results.addWidget(memory_note)
         results.addWidget(self.table, 2)
         results.addWidget(self.charts, 3)
         layout = QHBoxLayout(self)

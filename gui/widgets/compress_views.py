@@ -7,9 +7,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QTableWidget,
                                QTableWidgetItem, QWidget)
 
-COLUMNS = [("name", "Variant"), ("size_mb", "Size MB"), ("memory_mb", "Memory MB"),
-           ("load_s", "Load s"), ("tokens_per_s", "Tokens/s"), ("ppl", "Perplexity"),
-           ("ppl_change", "Δ perplexity"), ("sparsity", "Sparsity")]
+COLUMNS = [("name", "Variant"), ("size_mb", "Size MB"), ("memory_mb", "Weights MB"),
+           ("peak_mb", "Peak MB"), ("load_s", "Load s"), ("tokens_per_s", "Tokens/s"),
+           ("ppl", "Perplexity"), ("ppl_change", "Δ perplexity"), ("sparsity", "Sparsity")]
+HEADER_TIPS = {
+    "size_mb": "Size of the model files on disk",
+    "memory_mb": "Memory taken by the loaded weights",
+    "peak_mb": "Peak memory that loading and measuring this variant added, in one run on the "
+               "same inputs (RAM on the CPU, GPU memory on CUDA); – for rows measured before "
+               "peak memory was recorded",
+}
 BAR_COLOURS = {"base": "#9ca3af", "tuned fp32": "#2563eb"}
 VARIANT_COLOUR = "#f59e0b"
 
@@ -46,7 +53,7 @@ class ComparisonTable(QTableWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(0, len(COLUMNS), parent)
-        self.setHorizontalHeaderLabels([title for _, title in COLUMNS])
+        self.set_columns(COLUMNS)
         self.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.setAlternatingRowColors(True)
@@ -55,6 +62,13 @@ class ComparisonTable(QTableWidget):
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.Stretch)
+
+    def set_columns(self, columns: list[tuple[str, str]]) -> None:
+        """Set the column titles and their explanations (tooltips)."""
+        self.setColumnCount(len(columns))
+        self.setHorizontalHeaderLabels([title for _, title in columns])
+        for column, (key, _) in enumerate(columns):
+            self.horizontalHeaderItem(column).setToolTip(HEADER_TIPS.get(key, ""))
 
     def show_rows(self, rows: list[dict]) -> None:
         """Replace the table's rows."""

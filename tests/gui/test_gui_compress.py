@@ -53,9 +53,26 @@ def test_compress_panel_runs_a_job_and_compares(qtbot, db, tmp_path):
     assert finished.args[1]["state"] == "succeeded", finished.args[1]["error"]
     assert panel.table.rowCount() == 2
     assert panel.table.item(1, 0).text() == "pruned 40%"
-    assert panel.table.item(1, 7).text() == "40%"
+    headers = [panel.table.horizontalHeaderItem(c).text() for c in range(9)]
+    assert headers[2:4] == ["Weights MB", "Peak MB"]
+    assert "Peak memory" in panel.table.horizontalHeaderItem(3).toolTip()
+    assert float(panel.table.item(1, 3).text().replace(",", "")) > 0
+    assert panel.table.item(1, 8).text() == "40%"
     out = os.environ.get("ENCLAVE_SCREENSHOT_DIR")
     render(panel, f"{out}/compress.png" if out else tmp_path / "compress.png")
+
+
+def test_rows_stored_before_peak_memory_show_a_dash(qtbot):
+    from gui.panels.compress import VariantTable
+
+    table = VariantTable()
+    qtbot.addWidget(table)
+    table.show_rows([{"name": "8-bit", "size_mb": 1.0, "memory_mb": 2.0, "load_s": 0.1,
+                      "tokens_per_s": 5.0, "ppl": 9.0}])
+    assert table.item(0, 2).text() == "2.00" and table.item(0, 3).text() == "–"
+    table.show_rows([{"name": "tuned fp32", "layers": 4, "size_mb": 1.0, "memory_mb": 2.0,
+                      "load_s": 0.1, "samples_per_s": 9.0, "accuracy": 1.0, "macro_f1": 1.0}])
+    assert table.horizontalHeaderItem(4).text() == "Peak MB" and table.item(0, 4).text() == "–"
 
 
 def test_comparisons_of_several_runs_merge_base_and_tuned_first():
@@ -122,11 +139,13 @@ def test_compress_panel_distills_a_classifier(qtbot, db, tmp_path):
     assert finished.args[1]["state"] == "succeeded", finished.args[1]["error"]
     table = panel.table
     headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
-    assert headers[5:8] == ["Samples/s", "Accuracy", "Macro-F1"]
+    assert headers[3:9] == ["Weights MB", "Peak MB", "Load s", "Samples/s", "Accuracy",
+                            "Macro-F1"]
+    assert all(float(table.item(r, 4).text().replace(",", "")) > 0 for r in range(2))
     assert [table.item(r, 0).text() for r in range(table.rowCount())] == \
         ["tuned fp32", "distilled 2-layer"]
     assert [table.item(r, 1).text() for r in range(2)] == ["4", "2"]
-    assert table.item(0, 8).text() == "+0.0 pt"
+    assert table.item(0, 9).text() == "+0.0 pt"
     assert "Done: distilled 2-layer saved as run 2" in panel.status_label.text()
     application().processEvents()
     out = os.environ.get("ENCLAVE_SCREENSHOT_DIR")

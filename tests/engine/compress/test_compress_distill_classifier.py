@@ -169,6 +169,7 @@ def test_compress_job_distills_a_lora_classifier_and_records_the_comparison(
     for row in rows.values():
         assert 0.0 <= row["accuracy"] <= 1.0 and 0.0 <= row["macro_f1"] <= 1.0
         assert row["samples_per_s"] > 0 and row["ppl"] is None
+        assert row["peak_mb"] > 0  # loading and classifying, measured in this job
     assert summary["eval_records"] == 12 and summary["task"] == "classification"
     new_run = next(r for r in runs.list_for_project(db, 1) if r["id"] == summary["run_id"])
     assert new_run["kind"] == "compress" and new_run["summary"]["source_run_id"] == run_id
