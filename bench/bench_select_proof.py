@@ -8,7 +8,7 @@ trained on their frozen embeddings and scored on the test split (accuracy and
 macro F1). The full pool is the ceiling. Each method is compared with random
 on the same seeds: mean difference, paired t-test and Wilcoxon signed-rank.
 
-    python bench/bench_select_proof.py [--lines 2000] [--seeds 10] [--budgets 1,5,10]
+    python bench/bench_select_proof.py [--lines 2000] [--mixed 0.5] [--seeds 10] [--budgets 1,5,10]
         [--methods kmeans,random,...] [--file labelled.jsonl]
         [--finetune [--finetune-methods random,kmeans] [--finetune-seeds 5]]
 
@@ -40,16 +40,17 @@ DEFAULT_METHODS = ("random", "kmeans", "kmeans-random", "kcenter", "facility", "
                    "stratified-random", "stratified-kmeans", "stratified-facility")
 
 
-def load_records(file: Path | None, lines: int) -> list[dict]:
-    """Labelled records: the given file, or the cleaned legal clause demo set."""
+def load_records(file: Path | None, lines: int, mixed: float = 0.0) -> list[dict]:
+    """Labelled records: the given file, or the cleaned legal clause demo set (with
+    ``mixed`` of its clauses carrying a sentence of another clause type)."""
     from engine.data.clean import clean
     from engine.data.demo_legal import write_legal
     from engine.data.readers import read_jsonl
 
     if file is None:
-        file = paths.home() / f"legal-{lines}.jsonl"
+        file = paths.home() / f"legal-{lines}-mixed{mixed:g}.jsonl"
         file.parent.mkdir(parents=True, exist_ok=True)
-        write_legal(file, n=lines, seed=0)
+        write_legal(file, n=lines, seed=0, mixed_rate=mixed)
     return clean(read_jsonl(file, "classification").records, "classification").kept
 
 
@@ -145,6 +146,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", type=Path, help="labelled JSONL (text, label)")
     parser.add_argument("--lines", type=int, default=2000, help="legal demo lines to generate")
+    parser.add_argument("--mixed", type=float, default=0.0,
+                        help="share of legal clauses with a sentence of another type (harder set)")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budgets", default="1,5,10", help="percentages of the training pool")
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS))
@@ -157,7 +160,7 @@ def main() -> None:
 
     from engine.select.scores import label_margin_score
 
-    records = load_records(args.file, args.lines)
+    records = load_records(args.file, args.lines, args.mixed)
     vectors = embed_records(records)
     labels = np.array([r["label"] for r in records], dtype=object)
     pool, test = train_test_split(np.arange(len(records)), test_size=0.3, random_state=0,

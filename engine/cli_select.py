@@ -13,11 +13,12 @@ from engine.cli_errors import CommandError
 def register(sub) -> None:
     """Add ``select`` and ``select-methods``."""
     from engine.cli import add_command as add
-    from engine.select.methods import METHOD_NAMES
+    from engine.select.methods import RECIPE_METHODS
 
     add(sub, "select", "select a coreset of a project's dataset (a new dataset version)",
         select, (("project",), {"help": "project name"}),
-        (("--method",), {"default": "kmeans", "choices": METHOD_NAMES}),
+        (("--method",), {"default": "auto", "choices": RECIPE_METHODS,
+                         "help": "auto: stratified-kmeans for labelled records, else kmeans"}),
         (("--budget",), {"default": "10%",
                          "help": "rows (200) or percentage (5%%, down to 0.5%%)"}),
         (("--seed",), {"type": int, "default": 0}),
@@ -91,9 +92,11 @@ def _print_summary(s: dict) -> None:
 
 
 def methods_list(args: argparse.Namespace) -> dict:
-    from engine.select.methods import METHOD_NAMES, get_method
-    rows = [{"name": n, "description": get_method(n).description,
-             "needs_labels": get_method(n).needs_labels} for n in METHOD_NAMES]
+    from engine.select.methods import AUTO, METHOD_NAMES, get_method
+    rows = [{"name": AUTO, "description": "stratified-kmeans for labelled records, else kmeans "
+             "(the default)", "needs_labels": False}]
+    rows += [{"name": n, "description": get_method(n).description,
+              "needs_labels": get_method(n).needs_labels} for n in METHOD_NAMES]
     if not args.json:
         for row in rows:
             print(f"  {row['name']:<20} {row['description']}")

@@ -5,6 +5,12 @@ Parties, signatories, phone and case numbers are invented. Records are
 carries the usual export faults (see :mod:`engine.data.demo_common`). Standard
 boilerplate sentences also recur verbatim across contracts, as in real clause
 sets, so a cleaner finds some exact duplicates beyond the injected ones.
+
+With ``mixed_rate`` above 0 a share of the clauses also carries one sentence of
+another clause type (a termination clause naming the confidentiality duties that
+survive it, say), so the text no longer gives its label away on every line: the
+harder set that selection benchmarks need, since a probe scores 100 % on the
+plain one.
 """
 
 from __future__ import annotations
@@ -35,33 +41,40 @@ _ROLES = (("Provider", "Client"), ("Licensor", "Licensee"), ("Supplier", "Custom
 _WORDS_NUM = ((10, "ten"), (15, "fifteen"), (30, "thirty"), (45, "forty-five"), (60, "sixty"), (90, "ninety"))
 
 
-def write_legal(path: Path, n: int = 1200, seed: int = 0) -> DemoStats:
+def write_legal(path: Path, n: int = 1200, seed: int = 0, mixed_rate: float = 0.0) -> DemoStats:
     """Write the seeded demo legal clause set as JSONL.
 
     Args:
         path: Target file; written through a temporary file and a rename.
         n: Lines to write, faulty ones included.
         seed: Seed of the generator; the same seed gives the same file.
+        mixed_rate: Share of clauses that also carry a sentence of another clause type.
 
     Returns:
         Counts of the records and of each injected fault.
 
     Raises:
-        ValueError: If ``n`` is below 1.
+        ValueError: If ``n`` is below 1 or ``mixed_rate`` is outside 0–1.
     """
+    if not 0.0 <= mixed_rate <= 1.0:
+        raise ValueError(f"mixed_rate must be between 0 and 1, got {mixed_rate}")
     rng = random.Random(seed)
-    base = [legal_record(rng) for _ in range(unique_count(n))]
+    base = [legal_record(rng, mixed_rate) for _ in range(unique_count(n))]
     lines, stats = render_lines(base, n, rng, ("text", "label"), "text", _contract_sentence, "lgl")
     write_lines(path, lines)
     return stats
 
 
-def legal_record(rng: random.Random) -> dict:
-    """One clean clause record (without id), label drawn with the imbalanced weights."""
+def legal_record(rng: random.Random, mixed_rate: float = 0.0) -> dict:
+    """One clean clause record (without id), label drawn with the imbalanced weights;
+    with probability ``mixed_rate`` one sentence of another clause type is mixed in."""
     label = rng.choices(list(LABEL_WEIGHTS), weights=list(LABEL_WEIGHTS.values()))[0]
     a, b = rng.choice(_ROLES)
     sentences = _TEMPLATES[label](rng, a, b)
-    text = " ".join(rng.sample(sentences, rng.choice((1, 2, 2, 3, 3))))
+    chosen = rng.sample(sentences, rng.choice((1, 2, 2, 3, 3)))
+    if mixed_rate and rng.random() < mixed_rate:
+        chosen.insert(rng.randint(0, len(chosen)), _other_type_sentence(rng, label, a, b))
+    text = " ".join(chosen)
     if rng.random() < 0.3:
         text = f'{_org(rng)} (the "{a}") and {_org(rng)} (the "{b}") agree as follows. {text}'
     if rng.random() < 0.3:
@@ -83,6 +96,11 @@ def _identifier_sentence(rng: random.Random, pick: int) -> str:
         f"As amended on {fake_date(rng)} following the order in {fake_case_number(rng)}.",
     )
     return sentences[pick % len(sentences)]
+
+
+def _other_type_sentence(rng: random.Random, label: str, a: str, b: str) -> str:
+    other = rng.choice([name for name in _TEMPLATES if name != label])
+    return rng.choice(_TEMPLATES[other](rng, a, b))
 
 
 def _org(rng: random.Random) -> str:

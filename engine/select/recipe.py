@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
-from engine.select.methods import METHOD_NAMES
+from engine.select.methods import RECIPE_METHODS
 from engine.select.scores import SCORES
 
 MIN_PERCENT = 0.5
@@ -26,8 +26,9 @@ class SelectionRecipe:
     over 100 % or unreadable, a bad k, dedup threshold, score or weight.
     """
 
-    method: str = field(default="kmeans",
-                        metadata=_help("selection method", choices=METHOD_NAMES))
+    method: str = field(default="auto", metadata=_help(
+        "selection method (auto: stratified k-means for labelled records, else k-means)",
+        choices=RECIPE_METHODS))
     budget: str = field(default="10%", metadata=_help(
         "rows to keep: a count (e.g. 200) or a percentage of the dataset (e.g. 5%, down to 0.5%)"))
     seed: int = field(default=0, metadata=_help("random seed; same seed, same selection"))
@@ -51,8 +52,9 @@ class SelectionRecipe:
 
     def __post_init__(self) -> None:
         self.budget = str(self.budget).strip()
-        if self.method not in METHOD_NAMES:
-            raise RecipeError(f"method: unknown {self.method!r}; known: {', '.join(METHOD_NAMES)}")
+        if self.method not in RECIPE_METHODS:
+            raise RecipeError(f"method: unknown {self.method!r}; "
+                              f"known: {', '.join(RECIPE_METHODS)}")
         parse_budget(self.budget)
         if self.k is not None and self.k < 1:
             raise RecipeError(f"k: must be at least 1, got {self.k}")

@@ -5,8 +5,12 @@
   response alone, under the small bundled SmolLM2. High = the prompt helps
   little = a harder, more informative example. Instruction records only;
   cached per text like embeddings.
-- ``label-margin``: for labelled records, how close a record sits to another
-  label's centroid compared with its own (high = near the decision boundary).
+- ``label-margin``: for labelled records, how much closer a record sits to its
+  own label's centroid than to any other (high = clearly of its label). Low
+  margins mark ambiguous or mislabelled records, which hurt most when only a
+  few rows are kept (a probe trained on the 1 % hardest-per-cluster rows of the
+  mixed legal set scored 24 % against 62 % for random; see
+  bench/bench_select_proof.py).
 - ``length``: log word count (a crude information proxy).
 """
 
@@ -41,7 +45,7 @@ def length_score(texts: list[str]) -> np.ndarray:
 
 
 def label_margin_score(embeddings: np.ndarray, labels: list[str]) -> np.ndarray:
-    """Cosine to the nearest other label's centroid minus cosine to the own one."""
+    """Cosine to the own label's centroid minus cosine to the nearest other label's."""
     names = sorted(set(labels))
     label_array = np.asarray(labels, dtype=object)
     centroids = np.stack([embeddings[label_array == n].mean(axis=0) for n in names])
@@ -51,7 +55,7 @@ def label_margin_score(embeddings: np.ndarray, labels: list[str]) -> np.ndarray:
     own_similarity = similarity[np.arange(len(labels)), own]
     similarity[np.arange(len(labels)), own] = -np.inf
     other = similarity.max(axis=1) if len(names) > 1 else np.zeros(len(labels))
-    return other - own_similarity
+    return own_similarity - other
 
 
 def _response_loss(model, tokenizer, context: str, response: str) -> float:

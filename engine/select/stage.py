@@ -123,7 +123,8 @@ def select_rows(db: sqlite_utils.Database, records: list[dict], recipe: Selectio
     """Choose rows of ``records`` by the recipe (no dataset is written).
 
     Returns:
-        A dict with ``indices`` (sorted rows), ``budget``, ``vectors``, ``labels``,
+        A dict with ``indices`` (sorted rows), ``method`` (``auto`` resolved),
+        ``budget``, ``vectors``, ``labels``,
         ``clusters`` (k-means label of every row, or the reference partition),
         ``embedding`` (model id), ``embedded``/``cached`` counts, ``dedup_kept``
         and ``metrics`` (see :func:`engine.select.metrics.coverage`).
@@ -133,13 +134,15 @@ def select_rows(db: sqlite_utils.Database, records: list[dict], recipe: Selectio
         Cancelled: if cancel was asked for.
     """
     from engine.select.cache import record_text
-    from engine.select.methods import MethodInput, get_method, run_method
+    from engine.select.methods import MethodInput, get_method, resolve_method, run_method
     from engine.select.metrics import coverage, reference_clusters
 
     reporter = reporter or null_reporter()
     budget = resolve_budget(recipe.budget, len(records))
-    info = get_method(recipe.method)
-    labels = record_labels(records, info.needs_labels)
+    labels = record_labels(records, recipe.method != "auto"
+                           and get_method(recipe.method).needs_labels)
+    method = resolve_method(recipe.method, labels)
+    info = get_method(method)
     texts = [record_text(r) for r in records]
     embedded = _embed(db, texts, recipe, reporter)
     vectors = embedded.vectors
@@ -154,8 +157,8 @@ def select_rows(db: sqlite_utils.Database, records: list[dict], recipe: Selectio
     reporter.check_cancel()
     scores = _scores(db, records, texts, vectors, labels, recipe, reporter) \
         if info.needs_scores else None
-    reporter.for_stage("select").report(0, 1, f"{recipe.method}: choosing {budget} rows")
-    chosen = run_method(recipe.method, MethodInput(
+    reporter.for_stage("select").report(0, 1, f"{method}: choosing {budget} rows")
+    chosen = run_method(method, MethodInput(
         vectors[pool], budget, recipe.seed, recipe.k,
         None if labels is None else [labels[i] for i in pool],
         None if scores is None else scores[pool],
@@ -166,7 +169,8 @@ def select_rows(db: sqlite_utils.Database, records: list[dict], recipe: Selectio
     metrics = coverage(vectors, indices, labels, reference)
     clusters = chosen.labels if chosen.k and len(pool) == len(records) else reference
     reporter.for_stage("select").report(1, 1, f"{budget} of {len(records)} rows selected")
-    return {"indices": indices, "budget": budget, "vectors": vectors, "labels": labels,
+    return {"indices": indices, "method": method, "budget": budget, "vectors": vectors,
+            "labels": labels,
             "clusters": clusters, "embedding": embedded.model, "embedded": embedded.embedded,
             "cached": embedded.cached, "dedup_kept": int(len(pool)), "metrics": metrics}
 
@@ -200,7 +204,8 @@ def run_selection(db: sqlite_utils.Database, project_id: int, recipe: SelectionR
     reporter.check_cancel()
     indices = result["indices"]
     hashes = _record_hashes(db, parent["id"])
-    provenance = {**recipe.to_dict(), "budget_rows": result["budget"],
+    provenance = {**recipe.to_dict(), "method_used": result["method"],
+                  "budget_rows": result["budget"],
                   "embedding_model": result["embedding"], "parent_rows": len(records),
                   "parent_positions": indices.tolist(), "metrics": result["metrics"],
                   "dedup_kept": result["dedup_kept"], "versions": _library_versions(),
@@ -215,7 +220,7 @@ def run_selection(db: sqlite_utils.Database, project_id: int, recipe: SelectionR
     runs.add_artifact(db, project_id, MAP_KIND, map_path, dataset_id=new_id,
                       parent_id=parent["id"])
     return {"dataset_id": new_id, "parent_id": parent["id"], "parent_name": parent["name"],
-            "method": recipe.method, "budget": result["budget"], "rows": len(records),
+            "method": result["method"], "budget": result["budget"], "rows": len(records),
             "seed": recipe.seed, "embedding": result["embedding"],
             "embedded": result["embedded"], "cached": result["cached"],
             "dedup_kept": result["dedup_kept"], "metrics": result["metrics"],

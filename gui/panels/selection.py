@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFo
                                QPushButton, QSpinBox, QSplitter, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from engine.select.methods import METHOD_NAMES
+from engine.select.methods import RECIPE_METHODS
 from engine.select.recipe import RecipeError, SelectionRecipe
 from engine.store import datasets, runs
 from gui.widgets.status import show_status
@@ -54,7 +54,7 @@ class SelectionPanel(QWidget):
     def _build_form(self) -> None:
         self.dataset_combo = QComboBox()
         self.method_combo = QComboBox()
-        self.method_combo.addItems(METHOD_NAMES)
+        self.method_combo.addItems(RECIPE_METHODS)
         self.budget_edit = QLineEdit("5%")
         self.budget_edit.setToolTip("A count (200) or a percentage (5%, down to 0.5%)")
         self.seed_spin = QSpinBox()
@@ -179,7 +179,7 @@ class SelectionPanel(QWidget):
                           if key == "clusters_hit" else f"{value:.3f}")
         self.summary_label.setText(
             f"{row['name']} v{row['version']}: {row['record_count']} of "
-            f"{recipe.get('parent_rows', '?')} rows by {recipe.get('method')} "
+            f"{recipe.get('parent_rows', '?')} rows by {_method_text(recipe)} "
             f"(budget {recipe.get('budget')}, seed {recipe.get('seed')}, "
             f"{recipe.get('embedding_model')})")
         self.label_plot.show_shares(metrics.get("labels"))
@@ -280,3 +280,10 @@ def _title(text: str) -> QLabel:
     label = QLabel(text)
     label.setObjectName("sectionTitle")
     return label
+
+
+def _method_text(recipe: dict) -> str:
+    """``auto (stratified-kmeans)`` for an automatic choice, else the method's name."""
+    used = recipe.get("method_used")
+    method = recipe.get("method")
+    return f"{method} ({used})" if used and used != method else str(method)

@@ -1,6 +1,7 @@
 """The seeded demo sets: deterministic, big enough, and messy in every planned way."""
 
 import json
+import random
 import re
 
 import pytest
@@ -90,3 +91,29 @@ def test_legal_size_labels_imbalanced_and_mess(legal):
 def test_bad_size_is_refused(tmp_path, write):
     with pytest.raises(ValueError, match="n must be at least 1"):
         write(tmp_path / "x.jsonl", n=0)
+
+
+def _share_with_foreign_sentence(path) -> float:
+    from engine.data.demo_legal import _ROLES, _TEMPLATES
+
+    openings = {label: {s[:24] for a, b in _ROLES for s in fn(random.Random(0), a, b)}
+                for label, fn in _TEMPLATES.items()}
+    records = [r for r in _parse(path)[0] if isinstance(r.get("text"), str) and r.get("label")]
+    foreign = sum(any(opening in r["text"] for other, starts in openings.items()
+                      if other != r["label"] for opening in starts) for r in records)
+    return foreign / len(records)
+
+
+def test_mixed_legal_clauses_carry_a_sentence_of_another_type(tmp_path):
+    plain, mixed = tmp_path / "plain.jsonl", tmp_path / "mixed.jsonl"
+    write_legal(plain, n=300, seed=3)
+    write_legal(mixed, n=300, seed=3, mixed_rate=1.0)
+    assert _share_with_foreign_sentence(plain) < 0.1
+    assert _share_with_foreign_sentence(mixed) > 0.9
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.5])
+def test_mixed_rate_outside_0_1_is_refused(tmp_path, rate):
+    with pytest.raises(ValueError, match="mixed_rate"):
+        write_legal(tmp_path / "x.jsonl", n=10, mixed_rate=rate)
+    assert not list(tmp_path.iterdir())

@@ -92,3 +92,22 @@ def test_bad_input_is_a_clear_error(project):
         run_selection(db, project_id, SelectionRecipe(budget="49"), dataset="clauses")
     with pytest.raises(RecipeError, match="no dataset named 'nope'"):
         run_selection(db, project_id, SelectionRecipe(), dataset="nope")
+
+
+def test_auto_is_stratified_kmeans_for_labelled_records_and_kmeans_otherwise(project):
+    from engine.select.methods import resolve_method
+
+    db, project_id = project
+    auto = run_selection(db, project_id, SelectionRecipe(budget="25%", seed=2))
+    stratified = run_selection(db, project_id, SelectionRecipe(method="stratified-kmeans",
+                                                               budget="25%", seed=2),
+                               dataset="clauses")
+    assert auto["method"] == "stratified-kmeans"
+    rows = {r["id"]: r for r in datasets.list_for_project(db, project_id)}
+    provenance = json.loads(rows[auto["dataset_id"]]["recipe"])
+    assert (provenance["method"], provenance["method_used"]) == ("auto", "stratified-kmeans")
+    assert provenance["parent_positions"] == json.loads(
+        rows[stratified["dataset_id"]]["recipe"])["parent_positions"]
+    assert resolve_method("auto", None) == "kmeans"
+    assert resolve_method("auto", ["a", "a"]) == "kmeans"  # one label: nothing to stratify
+    assert resolve_method("kcenter", ["a", "b"]) == "kcenter"
