@@ -10,7 +10,7 @@ on the same seeds: mean difference, paired t-test and Wilcoxon signed-rank.
 
     python bench/bench_select_proof.py [--lines 2000] [--mixed 0.5] [--seeds 10] [--budgets 1,5,10]
         [--methods kmeans,random,...] [--file labelled.jsonl]
-        [--finetune [--finetune-methods random,kmeans] [--finetune-seeds 5]]
+        [--finetune [--finetune-methods random,auto,kmeans] [--finetune-seeds 5]]
 
 --finetune adds arm (b): the MiniLM encoder fine-tuned with a classification
 head on each subset (same number of steps for every arm; slow on a CPU, so it
@@ -36,7 +36,7 @@ os.environ.setdefault("ENCLAVE_HOME", str(Path(tempfile.gettempdir()) / "enclave
 import engine  # noqa: E402,F401  (offline switches)
 from engine import paths  # noqa: E402
 
-DEFAULT_METHODS = ("random", "kmeans", "kmeans-random", "kcenter", "facility", "quality",
+DEFAULT_METHODS = ("random", "auto", "kmeans", "kmeans-random", "kcenter", "facility", "quality",
                    "stratified-random", "stratified-kmeans", "stratified-facility")
 
 
@@ -70,10 +70,10 @@ def probe(train_x, train_y, test_x, test_y) -> tuple[float, float]:
 
 def run_arm(method: str, budget: int, seed: int, pool_x, pool_y, test_x, test_y,
             scores) -> tuple[float, float]:
-    from engine.select.methods import MethodInput, run_method
+    from engine.select.methods import MethodInput, resolve_method, run_method
 
-    chosen = run_method(method, MethodInput(pool_x, budget, seed, labels=list(pool_y),
-                                            scores=scores)).indices
+    chosen = run_method(resolve_method(method, list(pool_y)), MethodInput(
+        pool_x, budget, seed, labels=list(pool_y), scores=scores)).indices
     return probe(pool_x[chosen], pool_y[chosen], test_x, test_y)
 
 
@@ -99,7 +99,7 @@ def finetune_table(records, pool, test, labels, budget: int, args) -> None:
     from select_finetune_arm import finetune_accuracy
 
     from engine.select.cache import record_text
-    from engine.select.methods import MethodInput, run_method
+    from engine.select.methods import MethodInput, resolve_method, run_method
 
     vectors = embed_records([records[i] for i in pool], quiet=True)
     texts = [record_text(r) for r in records]
@@ -113,8 +113,9 @@ def finetune_table(records, pool, test, labels, budget: int, args) -> None:
         else:
             values = []
         for seed in range(len(values), args.finetune_seeds):
-            chosen = pool if method == "full" else pool[run_method(method, MethodInput(
-                vectors, budget, seed, labels=list(labels[pool]))).indices]
+            chosen = pool if method == "full" else pool[run_method(
+                resolve_method(method, list(labels[pool])),
+                MethodInput(vectors, budget, seed, labels=list(labels[pool]))).indices]
             values.append(finetune_accuracy([texts[i] for i in chosen],
                                             [labels[i] for i in chosen], test_texts,
                                             test_labels, names, seed))
@@ -152,12 +153,13 @@ def main() -> None:
     parser.add_argument("--budgets", default="1,5,10", help="percentages of the training pool")
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS))
     parser.add_argument("--finetune", action="store_true", help="add the MiniLM fine-tune arm")
-    parser.add_argument("--finetune-methods", default="random,kmeans")
+    parser.add_argument("--finetune-methods", default="random,auto,kmeans")
     parser.add_argument("--finetune-seeds", type=int, default=5)
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     from sklearn.model_selection import train_test_split
 
+    from engine.select.methods import resolve_method
     from engine.select.scores import label_margin_score
 
     records = load_records(args.file, args.lines, args.mixed)
@@ -170,7 +172,8 @@ def main() -> None:
     full_acc, full_f1 = probe(pool_x, pool_y, test_x, test_y)
     print(f"records {len(records)}: pool {len(pool)}, test {len(test)}, "
           f"{len(set(labels))} labels, {args.seeds} seeds")
-    print(f"full pool: accuracy {full_acc:.2f}  macro F1 {full_f1:.2f}\n")
+    print(f"full pool: accuracy {full_acc:.2f}  macro F1 {full_f1:.2f}")
+    print(f"auto (the default) is {resolve_method('auto', list(pool_y))} here\n")
     methods = args.methods.split(",")
     for percent in (float(b) for b in args.budgets.split(",")):
         budget = max(1, round(len(pool) * percent / 100))
