@@ -7,7 +7,7 @@ same number of steps on them, and the answer-token perplexity of the test rows i
 measured. Base model perplexity and a full-data run give the reference points.
 Slow on a CPU (several seconds per step): keep --steps, --seeds and --methods small.
 
-    python bench/bench_select_lm.py [--records 600] [--budgets 5,10] [--seeds 2]
+    python bench/bench_select_lm.py [--records 600] [--budgets 1,5,10] [--seeds 2]
         [--methods kmeans,random] [--steps 20] [--test 48] [--full]
 """
 
@@ -60,7 +60,7 @@ def tuned_perplexity(folder: Path, records: list[dict], test: list[dict], steps:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=600)
-    parser.add_argument("--budgets", default="5,10")
+    parser.add_argument("--budgets", default="1,5,10")
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--methods", default="kmeans,random")
     parser.add_argument("--steps", type=int, default=20)
@@ -72,7 +72,7 @@ def main() -> None:
     from engine.models.bundled import smollm2_folder
     from engine.models.loading import load_causal_lm, load_tokenizer
     from engine.select.cache import embed_cached, record_text
-    from engine.select.methods import MethodInput, run_method
+    from engine.select.methods import MethodInput, resolve_method, run_method
     from engine.store import open_store
 
     train, test = clinical_split(args.records)
@@ -82,7 +82,8 @@ def main() -> None:
                            [record_text(r) for r in train]).vectors
     base = perplexity(load_causal_lm(folder), load_tokenizer(folder), test).ppl
     print(f"train {len(train)}, test {len(test)}; base perplexity {base:.3f}; "
-          f"{args.steps} LoRA steps per arm")
+          f"{args.steps} LoRA steps per arm; the default method (auto) is "
+          f"{resolve_method('auto', None)} for instruction records")
     if args.full:
         print(f"  full data: {tuned_perplexity(folder, train, test, args.steps, 0):.3f}")
     for percent in (float(b) for b in args.budgets.split(",")):
