@@ -15,10 +15,12 @@ def finetune_accuracy(train_texts: list[str], train_labels: list[str], test_text
     """Test accuracy (%) of all-MiniLM-L6-v2 + linear head fine-tuned on the subset."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
     from engine.models.bundled import minilm_folder
     from engine.offline import refuse_remote_code
 
+    hf_logging.set_verbosity_error()  # the new head's "missing weights" report, per arm
     torch.manual_seed(seed)
     folder = str(minilm_folder())
     tokenizer = AutoTokenizer.from_pretrained(folder, **refuse_remote_code({}))
