@@ -69,7 +69,8 @@ def test_measured_causal_rows_carry_peak_memory(tiny_llama, records):
 def _tiny_bert():
     name = "enclave_tests_tiny_bert"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("tiny_bert.py"))
+        path = Path(__file__).with_name("tiny_bert.py")
+        spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
