@@ -9,6 +9,7 @@ between batches.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,10 @@ EMBEDDING_DIM = 384
 PRECISIONS = ("float32", "bfloat16")
 
 
+@lru_cache(maxsize=1)
 def _load_encoder(model_folder: Path, precision: str = "float32") -> tuple[Any, Any]:
+    """Tokenizer and model, kept for the next call: a process that embeds in several
+    passes (selection after cleaning, the slices of a benchmark) loads them once."""
     from transformers import AutoModel, AutoTokenizer
 
     from engine.offline import refuse_remote_code
