@@ -62,8 +62,8 @@ def _same_selection(a: np.ndarray, b: np.ndarray, budget: int) -> float:
 def _paired_cold_runs(baseline_model, db, texts: list[str], chunks: int):
     """Baseline ``encode`` and Enclave's empty-cache path over the same texts, taken in
     ``chunks`` slices one after the other (the order alternating), so that load from
-    other work on the machine falls on both arms alike. Each of our calls includes
-    loading the encoder."""
+    other work on the machine falls on both arms alike. Our first call includes loading
+    the encoder (later calls reuse it, as the baseline reuses its model)."""
     from engine.select.cache import embed_cached
 
     reference, ours, baseline_s, cold_s = [], [], 0.0, 0.0

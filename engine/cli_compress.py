@@ -99,8 +99,8 @@ def compress(args: argparse.Namespace) -> dict:
 
 def format_comparison(rows: list[dict]) -> str:
     """The comparison rows as a plain-text table."""
-    from engine.compress.classifier_runs import (MEMORY_NOTE, format_classifier_comparison,
-                                                 number_cell)
+    from engine.compress.classifier_runs import format_classifier_comparison, number_cell
+    from engine.compress.peak_memory import MEMORY_NOTE
 
     if any("accuracy" in r for r in rows):
         return format_classifier_comparison(rows)

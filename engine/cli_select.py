@@ -13,12 +13,12 @@ from engine.cli_errors import CommandError
 def register(sub) -> None:
     """Add ``select`` and ``select-methods``."""
     from engine.cli import add_command as add
-    from engine.select.methods import RECIPE_METHODS
+    from engine.select.methods import AUTO_DESCRIPTION, RECIPE_METHODS
 
     add(sub, "select", "select a coreset of a project's dataset (a new dataset version)",
         select, (("project",), {"help": "project name"}),
         (("--method",), {"default": "auto", "choices": RECIPE_METHODS,
-                         "help": "auto: stratified-kmeans for labelled records, else kmeans"}),
+                         "help": f"auto: {AUTO_DESCRIPTION}"}),
         (("--budget",), {"default": "10%",
                          "help": "rows (200) or percentage (5%%, down to 0.5%%)"}),
         (("--seed",), {"type": int, "default": 0}),
@@ -92,9 +92,8 @@ def _print_summary(s: dict) -> None:
 
 
 def methods_list(args: argparse.Namespace) -> dict:
-    from engine.select.methods import AUTO, METHOD_NAMES, get_method
-    rows = [{"name": AUTO, "description": "stratified-kmeans for labelled records, else kmeans "
-             "(the default)", "needs_labels": False}]
+    from engine.select.methods import AUTO, AUTO_DESCRIPTION, METHOD_NAMES, get_method
+    rows = [{"name": AUTO, "description": AUTO_DESCRIPTION, "needs_labels": False}]
     rows += [{"name": n, "description": get_method(n).description,
               "needs_labels": get_method(n).needs_labels} for n in METHOD_NAMES]
     if not args.json:

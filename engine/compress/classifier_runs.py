@@ -265,6 +265,8 @@ def compress_classifier(db: sqlite_utils.Database, source: RunSource, recipe: Co
 
 def format_classifier_comparison(rows: list[dict]) -> str:
     """Classifier comparison rows as a plain-text table."""
+    from engine.compress.peak_memory import MEMORY_NOTE
+
     header = (f"{'variant':<22} {'layers':>6} {'size MB':>9} {'weights MB':>10} "
               f"{'peak MB':>9} {'load s':>7} {'samples/s':>10} {'accuracy':>9} {'macro-F1':>9}")
     lines = [header, "-" * len(header)]
@@ -276,10 +278,6 @@ def format_classifier_comparison(rows: list[dict]) -> str:
                      f"{number_cell(r.get('macro_f1'), 9, 3)}")
     lines.append(MEMORY_NOTE)
     return "\n".join(lines)
-
-
-MEMORY_NOTE = ("weights MB: the loaded weights; peak MB: peak memory that loading and "
-               "measuring the variant added (RAM on CPU, GPU memory on CUDA)")
 
 
 def number_cell(value: float | None, width: int, digits: int) -> str:

@@ -25,6 +25,9 @@ from typing import Any
 import psutil
 
 MB = 1024 * 1024
+MEMORY_NOTE = ("Weights MB: memory of the loaded weights. Peak MB: peak memory that loading "
+               "and measuring the variant added (RAM on the CPU, GPU memory on CUDA), "
+               "measured in one run on the same inputs.")
 SAMPLE_INTERVAL_S = 0.005
 
 

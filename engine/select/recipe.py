@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
-from engine.select.methods import RECIPE_METHODS
+from engine.select.methods import AUTO, AUTO_DESCRIPTION, RECIPE_METHODS
 from engine.select.scores import SCORES
 
 MIN_PERCENT = 0.5
@@ -26,9 +26,8 @@ class SelectionRecipe:
     over 100 % or unreadable, a bad k, dedup threshold, score or weight.
     """
 
-    method: str = field(default="auto", metadata=_help(
-        "selection method (auto: stratified k-means for labelled records, else k-means)",
-        choices=RECIPE_METHODS))
+    method: str = field(default=AUTO, metadata=_help(
+        f"selection method (auto: {AUTO_DESCRIPTION})", choices=RECIPE_METHODS))
     budget: str = field(default="10%", metadata=_help(
         "rows to keep: a count (e.g. 200) or a percentage of the dataset (e.g. 5%, down to 0.5%)"))
     seed: int = field(default=0, metadata=_help("random seed; same seed, same selection"))

@@ -134,12 +134,12 @@ def select_rows(db: sqlite_utils.Database, records: list[dict], recipe: Selectio
         Cancelled: if cancel was asked for.
     """
     from engine.select.cache import record_text
-    from engine.select.methods import MethodInput, get_method, resolve_method, run_method
+    from engine.select.methods import AUTO, MethodInput, get_method, resolve_method, run_method
     from engine.select.metrics import coverage, reference_clusters
 
     reporter = reporter or null_reporter()
     budget = resolve_budget(recipe.budget, len(records))
-    labels = record_labels(records, recipe.method != "auto"
+    labels = record_labels(records, recipe.method != AUTO
                            and get_method(recipe.method).needs_labels)
     method = resolve_method(recipe.method, labels)
     info = get_method(method)

@@ -205,9 +205,9 @@ class CompressPanel(QWidget):
         title = QLabel("Size, speed and quality side by side")
         title.setObjectName("sectionTitle")
         results.addWidget(title)
-        memory_note = QLabel("Weights MB: memory of the loaded weights. Peak MB: peak memory "
-                             "that loading and measuring the variant added (RAM on the CPU, "
-                             "GPU memory on CUDA), measured in one run on the same inputs.")
+        from engine.compress.peak_memory import MEMORY_NOTE
+
+        memory_note = QLabel(MEMORY_NOTE)
         memory_note.setObjectName("subtitle")
         memory_note.setWordWrap(True)
         results.addWidget(memory_note)

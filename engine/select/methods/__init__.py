@@ -103,6 +103,7 @@ def run_method(name: str, data: MethodInput) -> Selection:
 
 
 AUTO = "auto"
+AUTO_DESCRIPTION = "stratified-kmeans for labelled records, else kmeans (the default)"
 RECIPE_METHODS: tuple[str, ...] = (AUTO, *METHOD_NAMES)
 
 
