@@ -67,13 +67,13 @@ def adapter_label_names(adapter: Path) -> list[str]:
 
 def training_records(db: sqlite_utils.Database, source: RunSource) -> list[dict]:
     """The records the teacher was trained on (the run's dataset), else the project's
-    newest ``*-train`` set."""
+    newest training set."""
     from engine.train.job import dataset_records
 
     dataset_id = source.run["recipe"].get("dataset_id")
     if dataset_id is not None and db["datasets"].count_where("id = ?", [dataset_id]):
         return dataset_records(db, dataset_id)[:TRAIN_RECORDS_MAX]
-    return project_records(db, source.run["project_id"], "train", TRAIN_RECORDS_MAX)
+    return project_records(db, source.run, "train", TRAIN_RECORDS_MAX)
 
 
 def _labelled(records: list[dict]) -> list[dict]:
@@ -244,8 +244,7 @@ def compress_classifier(db: sqlite_utils.Database, source: RunSource, recipe: Co
     result = distill_classifier_to_folder(teacher, train, workdir / "model", recipe,
                                           reporter.for_stage("compress"))
     reporter.check_cancel()
-    held_out = _labelled(project_records(db, source.run["project_id"], "test",
-                                         recipe.eval_records))
+    held_out = _labelled(project_records(db, source.run, "test", recipe.eval_records))
     speed_records = (held_out or train)[:64]
     label = f"distilled {result.student_layers}-layer"
     step = reporter.for_stage("measure")

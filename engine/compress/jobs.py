@@ -97,7 +97,7 @@ def _produce(recipe: CompressRecipe, source: RunSource, model: Path, workdir: Pa
                      "parameters_before": result.parameters_before,
                      "parameters_after": result.parameters_after}
     from engine.compress.distill import distill_to_folder
-    records = project_records(db, source.run["project_id"], "train", 10_000)
+    records = project_records(db, source.run, "train", 10_000)
     if not records:
         raise CompressRequestError("distillation needs the project's training records; "
                                    "the project has no dataset")
@@ -132,7 +132,7 @@ def _compress_causal(db: sqlite_utils.Database, source: RunSource, recipe: Compr
     variant, figures = _produce(recipe, source, model, workdir, db, reporter)
     reporter.check_cancel()
     label = _variant_label(recipe, figures)
-    records = project_records(db, source.run["project_id"], "test", recipe.eval_records)
+    records = project_records(db, source.run, "test", recipe.eval_records)
     rows = _measure_all(source, model, variant, label, recipe, records, reporter)
     return {"path": variant, "label": label, "figures": figures, "variants": rows,
             "eval_records": len(records)}

@@ -82,23 +82,19 @@ def run_source(db: sqlite_utils.Database, run_id: int) -> RunSource:
     return RunSource(run, model, adapter, base)
 
 
-def _newest_dataset(db: sqlite_utils.Database, project_id: int, suffix: str) -> dict | None:
-    rows = list(db["datasets"].rows_where("project_id = ?", [project_id], order_by="id desc"))
-    for row in rows:
-        if row["name"].endswith(suffix):
-            return row
-    return rows[0] if rows else None
-
-
-def project_records(db: sqlite_utils.Database, project_id: int, split: str,
+def project_records(db: sqlite_utils.Database, run: dict, split: str,
                     limit: int) -> list[dict]:
-    """Up to ``limit`` records of the project's newest ``*-<split>`` dataset.
+    """Up to ``limit`` records that go with a training run: its training data
+    (``split="train"``) or its held-out test set (``"test"``), by stored roles and lineage.
 
-    Falls back to the newest dataset of any name; an empty list when there is none.
+    Falls back to the project's training data when it has no test set; an empty list
+    when the project has no data.
     """
-    from engine.store import datasets
+    from engine.store import datasets, lineage
 
-    row = _newest_dataset(db, project_id, f"-{split}")
+    row = lineage.held_out_set(db, run["project_id"], run["id"]) if split == "test" else None
+    if row is None:
+        row = lineage.reference_training_set(db, run["project_id"], run["id"])
     if row is None or limit <= 0:
         return []
     return [{k: v for k, v in r.items() if k != "_line"}

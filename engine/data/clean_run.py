@@ -56,20 +56,19 @@ def find_inputs(db: sqlite_utils.Database, project_id: int,
     """
     rows = datasets.list_for_project(db, project_id)
     if dataset_id is None:
-        splits = [r for r in rows if r["kind"] == "split" and json.loads(r["recipe"]).get("part") == "train"]
-        imports = [r for r in rows if r["kind"] == "import"]
-        if not splits and not imports:
-            raise CleanError("the project has no imported data yet; run 'enclave data import' first")
-        train = splits[-1] if splits and (not imports or splits[-1]["parent_id"] == imports[-1]["id"]) \
-            else imports[-1]
+        train = datasets.default_training(db, project_id,
+                                          exclude_kinds=("clean", "selection", "review"))
+        if train is None:
+            raise CleanError("the project has no imported data yet; import a file first")
     else:
         train = next((r for r in rows if r["id"] == dataset_id), None)
         if train is None:
             raise CleanError(f"dataset {dataset_id} is not part of project {project_id}")
-    parent_id = train["parent_id"] if train["kind"] == "split" else train["id"]
-    test = next((r for r in rows if r["kind"] == "split" and r["parent_id"] == parent_id
-                 and json.loads(r["recipe"]).get("part") == "test"), None)
-    source = datasets.get(db, parent_id)
+        if train["role"] not in (datasets.TRAIN, datasets.POOL):
+            raise CleanError(f"dataset {train['name']} v{train['version']} is held out for "
+                             "testing; clean its training split instead")
+    test = datasets.held_out_for(db, train["id"])
+    source = datasets.lineage(db, train["id"])[-1]
     return train, test, source
 
 
@@ -106,7 +105,8 @@ def run_clean(db: sqlite_utils.Database, project_id: int, recipe: CleanRecipe, *
     with transaction(db):
         test_id = _clean_test(db, project_id, test, cleaner, task, recipe, job_id, base)
         writer = dataset_stream.VersionWriter(db, project_id, f"{base}-clean", "clean",
-                                              parent_id=train["id"], job_id=job_id,
+                                              role=datasets.TRAIN, parent_id=train["id"],
+                                              job_id=job_id,
                                               recipe={"clean": recipe.to_dict(), "task": task})
         total = train["record_count"]
         done = 0
@@ -119,7 +119,7 @@ def run_clean(db: sqlite_utils.Database, project_id: int, recipe: CleanRecipe, *
                 reporter.check_cancel()
         report = _report(db, cleaner, train, test, writer, test_id, task, reporter)
         report["workers"] = {"processes": pool.workers, "cpu_seconds": round(pool.worker_cpu_seconds, 2)}
-        train_id = writer.finish(step_counts=report["counts"])
+        train_id = writer.finish(step_counts=report["counts"], test_id=test_id)
         run_id = runs.create(db, project_id, "data.clean", f"{base}-clean v{train_id}",
                              recipe.to_dict(), job_id)
         runs.set_summary(db, run_id, report)
@@ -142,7 +142,7 @@ def _clean_test(db, project_id, test, cleaner: Cleaner, task, recipe, job_id, ba
     if test is None:
         return None
     writer = dataset_stream.VersionWriter(db, project_id, f"{base}-test-clean", "clean",
-                                          parent_id=test["id"], job_id=job_id,
+                                          role=datasets.TEST, parent_id=test["id"], job_id=job_id,
                                           recipe={"clean": recipe.to_dict(), "task": task,
                                                   "steps": "normalise and redaction only"})
     for _, record, _ in dataset_stream.iter_records(db, test["id"]):

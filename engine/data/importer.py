@@ -21,7 +21,7 @@ from engine.data.mapping import check_mapping, guess_mapping, map_row
 from engine.data.records import DataFormatError, RecordError, content_hash, task_fields
 from engine.data.split import held_out_positions
 from engine.progress import Reporter
-from engine.store import dataset_stream
+from engine.store import dataset_stream, datasets
 from engine.store.transactions import transaction
 
 FORMAT_ALIASES = {"alpaca": "json", "sharegpt": "json", "chat": "jsonl", "txt": "text",
@@ -163,8 +163,8 @@ def import_file(db: sqlite_utils.Database, project_id: int, path: Path, *, task:
     recipe = {"file": str(path), "format": preview.container, "encoding": preview.encoding,
               "task": task, "mapping": preview.mapping}
     with transaction(db):
-        writer = dataset_stream.VersionWriter(db, project_id, name, "import", recipe=recipe,
-                                              job_id=job_id)
+        writer = dataset_stream.VersionWriter(db, project_id, name, "import", role=datasets.POOL,
+                                              recipe=recipe, job_id=job_id)
         quarantined = _stream_into(db, path, preview, writer, reporter)
         dataset_id = writer.finish(name=name, quarantined=quarantined)
         train_id, test_id, train, test = _split(db, project_id, name, writer, task,
@@ -227,11 +227,13 @@ def _split(db, project_id: int, name: str, writer, task: str, fraction: float, s
     test_positions = held_out_positions(writer.count, labels, fraction, seed)
     train = (p for p in range(writer.count) if p not in test_positions)
     test = sorted(test_positions)
-    ids = []
-    for part, rows in (("train", train), ("test", test)):
-        target = dataset_stream.VersionWriter(
-            db, project_id, f"{name}-{part}", "split", parent_id=writer.dataset_id, job_id=job_id,
-            recipe={"fraction": fraction, "seed": seed, "stratified_by": label_key, "part": part})
-        target.copy(writer.dataset_id, rows)
-        ids.append(target.finish(part=part))
-    return ids[0], ids[1], writer.count - len(test), len(test)
+    targets = {part: dataset_stream.VersionWriter(
+        db, project_id, f"{name}-{part}", "split", role=part, parent_id=writer.dataset_id,
+        job_id=job_id,
+        recipe={"fraction": fraction, "seed": seed, "stratified_by": label_key, "part": part})
+        for part in (datasets.TRAIN, datasets.TEST)}
+    targets["test"].copy(writer.dataset_id, test)
+    test_id = targets["test"].finish(part="test")
+    targets["train"].copy(writer.dataset_id, train)
+    train_id = targets["train"].finish(part="train", test_id=test_id)
+    return train_id, test_id, writer.count - len(test), len(test)

@@ -52,7 +52,8 @@ def _model_drift(db, project_id: int, train_run_id: int, records: list[dict],
 def run_drift(db: sqlite_utils.Database, project_id: int, new_file: str,
               reporter: Reporter, *, label_field: str | None = None,
               train_run_id: int | None = None, job_id: int | None = None) -> dict:
-    """Check ``new_file`` for drift against the project's newest ``*-train`` dataset.
+    """Check ``new_file`` for drift against the training data (the run's, else the
+    project's newest training set).
 
     Returns:
         The stored ``drift`` run's summary: the :class:`DriftResult` fields, ``model``
@@ -65,9 +66,9 @@ def run_drift(db: sqlite_utils.Database, project_id: int, new_file: str,
 
     task = projects.get(db, project_id)["task"]
     new = read_new_records(new_file, task)
-    reference = sources.training_records(db, project_id)
+    reference = sources.training_records(db, project_id, train_run_id)
     if not reference:
-        raise ValueError(f"project {project_id} has no '*-train' dataset to compare with")
+        raise ValueError("the project has no training data to compare with; import a file first")
     if label_field is None:
         label_field = "label" if task == "classification" else "kind"
     result = detect_drift(reference, new, label_field=label_field, reporter=reporter)

@@ -141,7 +141,8 @@ def run_evaluation(db: sqlite_utils.Database, project_id: int, recipe: EvalRecip
     if not with_base:
         sides.pop("base", None)
     sides.update(compressed_sides(db, recipe.run_id, selectors))
-    records, source = sources.load_test_records(db, project_id, recipe.test_file)
+    records, source = sources.load_test_records(db, project_id, recipe.test_file,
+                                                recipe.run_id)
     leaked = sources.contaminated(db, project_id, records)
     records = [r for i, r in enumerate(records) if i not in leaked][:recipe.limit]
     if not records:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from engine.store import datasets
+from engine.store import datasets, lineage
 
 
 @dataclass
@@ -74,8 +74,10 @@ def model_sides(db: sqlite_utils.Database, run_id: int) -> dict[str, ModelSide]:
 
 
 def load_test_records(db: sqlite_utils.Database, project_id: int,
-                 test_file: str | None = None) -> tuple[list[dict], str]:
-    """Test records from a JSONL file the user brings, or the project's newest ``*-test`` set.
+                      test_file: str | None = None,
+                      run_id: int | None = None) -> tuple[list[dict], str]:
+    """Test records from a JSONL file the user brings, or the held-out set of ``run_id``
+    (see :func:`engine.store.lineage.held_out_set`).
 
     Returns:
         ``(records, description of the source)``.
@@ -93,27 +95,17 @@ def load_test_records(db: sqlite_utils.Database, project_id: int,
         if not result.records:
             raise ValueError(f"{test_file}: no record to evaluate")
         return result.records, str(test_file)
-    held_out = [row for row in datasets.list_for_project(db, project_id)
-                if row["name"].endswith("-test")]
-    if not held_out:
-        raise ValueError(f"project {project_id} has no held-out '*-test' dataset; "
-                         "pass a test file")
-    newest = held_out[-1]
-    return datasets.records(db, newest["id"]), f"{newest['name']} v{newest['version']}"
+    held_out = lineage.held_out_set(db, project_id, run_id)
+    if held_out is None:
+        raise ValueError("the project has no held-out test records: import with a test "
+                         "share above 0, or choose a test file")
+    return datasets.records(db, held_out["id"]), f"{held_out['name']} v{held_out['version']}"
 
 
 def training_dataset_ids(db: sqlite_utils.Database, project_id: int) -> list[int]:
-    """Datasets that may have been trained on: every version except the held-out
-    ``*-test`` sets and the pools they were split from (their ancestors)."""
-    rows = {row["id"]: row for row in datasets.list_for_project(db, project_id)}
-    excluded: set[int] = set()
-    for row in rows.values():
-        if row["name"].endswith("-test"):
-            current = row
-            while current is not None and current["id"] not in excluded:
-                excluded.add(current["id"])
-                current = rows.get(current["parent_id"])
-    return [dataset_id for dataset_id in rows if dataset_id not in excluded]
+    """Datasets a model of the project may have learned from: every version whose role
+    is ``train`` (splits, cleaned versions, coresets, exported reviews)."""
+    return [row["id"] for row in datasets.of_role(db, project_id, datasets.TRAIN)]
 
 
 def contaminated(db: sqlite_utils.Database, project_id: int, records: list[dict]) -> set[int]:
@@ -141,9 +133,8 @@ def contaminated(db: sqlite_utils.Database, project_id: int, records: list[dict]
     return found
 
 
-def training_records(db: sqlite_utils.Database, project_id: int) -> list[dict]:
-    """The newest ``*-train`` dataset of a project (the reference for drift), or []."""
-    train = [row for row in datasets.list_for_project(db, project_id)
-             if row["name"].endswith("-train")]
-    return datasets.records(db, train[-1]["id"]) if train else []
-
+def training_records(db: sqlite_utils.Database, project_id: int,
+                     run_id: int | None = None) -> list[dict]:
+    """The records of :func:`engine.store.lineage.reference_training_set` (the reference for drift), or []."""
+    row = lineage.reference_training_set(db, project_id, run_id)
+    return datasets.records(db, row["id"]) if row else []

@@ -32,17 +32,30 @@ def pick_dataset(db: sqlite_utils.Database, project_id: int, name: str | None = 
     Raises:
         RecipeError: if the project has no such dataset.
     """
-    rows = datasets.list_for_project(db, project_id)
     if name is not None:
-        rows = [r for r in rows if r["name"] == name]
+        rows = [r for r in datasets.list_for_project(db, project_id) if r["name"] == name]
         if not rows:
             raise RecipeError(f"dataset: project {project_id} has no dataset named {name!r}")
-    else:
-        rows = [r for r in rows if r["kind"] != "selection" and not r["name"].endswith("-test")]
-        if not rows:
-            raise RecipeError(f"dataset: project {project_id} has no dataset to select from; "
-                              "import one first")
-    return rows[-1]
+        if rows[-1]["role"] == datasets.TEST:
+            raise RecipeError(f"dataset: {name!r} is held out for testing; a model must not "
+                              "learn from it")
+        return rows[-1]
+    row = datasets.default_training(db, project_id, exclude_kinds=("selection", "review"))
+    if row is None:
+        raise RecipeError(f"dataset: project {project_id} has no dataset to select from; "
+                          "import one first")
+    return row
+
+
+def selectable_datasets(db: sqlite_utils.Database, project_id: int) -> list[dict]:
+    """Versions a selection may start from, newest first (the first is the default)."""
+    rows = [row for row in datasets.of_role(db, project_id, datasets.TRAIN, datasets.POOL)
+            if row["kind"] not in ("selection", "review")]
+    default = datasets.default_training(db, project_id, exclude_kinds=("selection", "review"))
+    rows.reverse()
+    if default is not None:
+        rows = [default] + [row for row in rows if row["id"] != default["id"]]
+    return rows
 
 
 def _record_hashes(db: sqlite_utils.Database, dataset_id: int) -> list[str]:
@@ -212,7 +225,8 @@ def run_selection(db: sqlite_utils.Database, project_id: int, recipe: SelectionR
                   "parent_content_hash": parent["content_hash"]}
     new_id = datasets.add_version(db, project_id, f"{parent['name']}-coreset", "selection",
                                   [records[i] for i in indices], [hashes[i] for i in indices],
-                                  parent_id=parent["id"], recipe=provenance, job_id=job_id)
+                                  role=datasets.TRAIN, parent_id=parent["id"],
+                                  recipe=provenance, job_id=job_id)
     from engine.select.metrics import map_coordinates
 
     coords = map_coordinates(result["vectors"], recipe.seed)

@@ -13,7 +13,7 @@ from typing import Iterable, Iterator, Sequence
 
 import sqlite_utils
 
-from engine.store import audit
+from engine.store import audit, datasets
 
 
 class VersionWriter:
@@ -22,12 +22,14 @@ class VersionWriter:
     Args:
         db: The store (the caller holds the transaction).
         project_id, name, kind: The version's project, name and kind ("import", "clean", …).
+        role: One of :data:`engine.store.datasets.ROLES`.
         parent_id, recipe, job_id: Where it came from.
+        test_id: The held-out version that goes with a training version.
     """
 
     def __init__(self, db: sqlite_utils.Database, project_id: int, name: str, kind: str, *,
-                 parent_id: int | None = None, recipe: dict | None = None,
-                 job_id: int | None = None) -> None:
+                 role: str, parent_id: int | None = None, recipe: dict | None = None,
+                 job_id: int | None = None, test_id: int | None = None) -> None:
         self.db, self.count = db, 0
         self._digest = hashlib.sha256()
         version = (db.execute("SELECT MAX(version) FROM datasets WHERE project_id = ? AND name = ?",
@@ -36,7 +38,8 @@ class VersionWriter:
             "project_id": project_id, "name": name, "kind": kind, "version": version,
             "parent_id": parent_id, "recipe": json.dumps(recipe or {}, sort_keys=True, default=str),
             "content_hash": "", "record_count": 0, "job_id": job_id,
-            "created_at": audit.now()}).last_pk
+            "created_at": audit.now(), "role": datasets.check_role(role),
+            "test_id": test_id}).last_pk
 
     def append(self, records: Sequence[dict], hashes: Sequence[str]) -> None:
         """Add records (``_line`` kept as the line column) with their content hashes."""
@@ -66,10 +69,13 @@ class VersionWriter:
                 [self.dataset_id, first]):
             self._digest.update(digest.encode() + b"\n")
 
-    def finish(self, **detail: object) -> int:
-        """Write the count and dataset hash, log it, and return the dataset id."""
-        self.db["datasets"].update(self.dataset_id, {"record_count": self.count,
-                                                     "content_hash": self._digest.hexdigest()})
+    def finish(self, *, test_id: int | None = None, **detail: object) -> int:
+        """Write the count and dataset hash (and the held-out partner ``test_id`` when
+        given), log it, and return the dataset id."""
+        done = {"record_count": self.count, "content_hash": self._digest.hexdigest()}
+        if test_id is not None:
+            done["test_id"] = test_id
+        self.db["datasets"].update(self.dataset_id, done)
         audit.record(self.db, "dataset.create", f"dataset:{self.dataset_id}",
                      records=self.count, **detail)
         return self.dataset_id

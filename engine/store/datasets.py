@@ -2,6 +2,11 @@
 
 A version is immutable: cleaning, splitting and selection each make a new one
 whose ``parent_id`` and ``recipe`` say where it came from.
+
+Every version has a stored role (see :data:`ROLES`); a training version also names
+its held-out partner (``test_id``), the test split prepared the same way (raw for a
+raw split, cleaned with the same recipe for a cleaned one). Nothing infers a role
+from a version's name.
 """
 
 from __future__ import annotations
@@ -14,6 +19,12 @@ import sqlite_utils
 
 from engine.store import audit
 from engine.store.transactions import transaction
+
+POOL, TRAIN, TEST, PAIRS = "pool", "train", "test", "pairs"
+ROLES = {POOL: "everything imported, before the hold-out split",
+         TRAIN: "records a model may learn from",
+         TEST: "held-out records, only for evaluation",
+         PAIRS: "preference pairs (prompt, chosen, rejected) for DPO"}
 
 
 def _dataset_hash(record_hashes: Iterable[str]) -> str:
@@ -30,15 +41,28 @@ def _next_version(db: sqlite_utils.Database, project_id: int, name: str) -> int:
     return (row[0] or 0) + 1
 
 
+def check_role(role: str) -> str:
+    """``role`` when it is one of :data:`ROLES`.
+
+    Raises:
+        ValueError: naming the allowed roles.
+    """
+    if role not in ROLES:
+        raise ValueError(f"dataset role {role!r} is not one of {', '.join(ROLES)}")
+    return role
+
+
 def add_version(db: sqlite_utils.Database, project_id: int, name: str, kind: str,
-                records: Sequence[dict], hashes: Sequence[str], *,
+                records: Sequence[dict], hashes: Sequence[str], *, role: str,
                 parent_id: int | None = None, recipe: dict | None = None,
-                job_id: int | None = None) -> int:
+                job_id: int | None = None, test_id: int | None = None) -> int:
     """Store a new dataset version with its records, in one transaction.
 
     Args:
         records: the records (JSON-serialisable dicts); key ``_line`` is kept as the line.
         hashes: one content hash per record, same order.
+        role: one of :data:`ROLES`.
+        test_id: the held-out version that goes with a training version.
 
     Returns:
         The new dataset id.
@@ -49,7 +73,8 @@ def add_version(db: sqlite_utils.Database, project_id: int, name: str, kind: str
            "version": _next_version(db, project_id, name), "parent_id": parent_id,
            "recipe": json.dumps(recipe or {}, sort_keys=True),
            "content_hash": _dataset_hash(hashes), "record_count": len(records),
-           "job_id": job_id, "created_at": audit.now()}
+           "job_id": job_id, "created_at": audit.now(), "role": check_role(role),
+           "test_id": test_id}
     with transaction(db):
         dataset_id = db["datasets"].insert(row).last_pk
         db["records"].insert_all(
@@ -96,3 +121,49 @@ def get(db: sqlite_utils.Database, dataset_id: int) -> dict:
     if not rows:
         raise KeyError(f"dataset {dataset_id} does not exist")
     return rows[0]
+
+
+def of_role(db: sqlite_utils.Database, project_id: int, *roles: str) -> list[dict]:
+    """The project's versions with one of ``roles``, oldest first."""
+    marks = ",".join("?" * len(roles))
+    return list(db["datasets"].rows_where(f"project_id = ? AND role IN ({marks})",
+                                          [project_id, *roles], order_by="id"))
+
+
+def lineage(db: sqlite_utils.Database, dataset_id: int) -> list[dict]:
+    """A version and its ancestors, the version first."""
+    chain: list[dict] = []
+    current: int | None = dataset_id
+    while current is not None and all(row["id"] != current for row in chain):
+        rows = list(db["datasets"].rows_where("id = ?", [current]))
+        if not rows:
+            break
+        chain.append(rows[0])
+        current = rows[0]["parent_id"]
+    return chain
+
+
+def held_out_for(db: sqlite_utils.Database, dataset_id: int) -> dict | None:
+    """The held-out test version that goes with a training version: its own ``test_id``
+    or the nearest ancestor's; None when no ancestor was split."""
+    for row in lineage(db, dataset_id):
+        if row["role"] == TEST:
+            return row
+        if row.get("test_id"):
+            return get(db, row["test_id"])
+    return None
+
+
+def default_training(db: sqlite_utils.Database, project_id: int,
+                     exclude_kinds: tuple[str, ...] = ()) -> dict | None:
+    """The newest version a model may learn from (a training version, or an import that
+    was not split), skipping ``exclude_kinds``; None when the project has none."""
+    rows = [row for row in of_role(db, project_id, TRAIN, POOL)
+            if row["kind"] not in exclude_kinds
+            and not (row["role"] == POOL and _was_split(db, row["id"]))]
+    return rows[-1] if rows else None
+
+
+def _was_split(db: sqlite_utils.Database, dataset_id: int) -> bool:
+    return bool(db.execute("SELECT 1 FROM datasets WHERE parent_id = ? AND role = ? LIMIT 1",
+                           [dataset_id, TEST]).fetchone())

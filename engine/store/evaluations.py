@@ -160,7 +160,7 @@ def export_corrections(db: sqlite_utils.Database, project_id: int, run_id: int,
     if not records:
         raise ValueError(f"evaluation run {run_id} has no corrected answer to export")
     hashes = [content_hash(record, "instruction") for record in records]
-    return datasets.add_version(db, project_id, name, "review", records, hashes,
+    return datasets.add_version(db, project_id, name, "review", records, hashes, role=datasets.TRAIN,
                                 recipe={"source": "expert review", "eval_run": run_id})
 
 

@@ -7,6 +7,7 @@ copied to ``<name>.bak-v<old>`` before it is upgraded.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Callable
@@ -91,8 +92,55 @@ def _v4_evaluation(db: sqlite_utils.Database) -> None:
     db["reviews"].create_index(["run_id", "item"])
 
 
+def _v5_dataset_roles(db: sqlite_utils.Database) -> None:
+    """Each version's role (pool, train, test, pairs) and its held-out partner, stored
+    explicitly; existing versions get theirs from kind, recipe and lineage."""
+    db.execute("ALTER TABLE datasets ADD COLUMN role TEXT")
+    db.execute("ALTER TABLE datasets ADD COLUMN test_id INTEGER REFERENCES datasets(id)")
+    rows = {row["id"]: row for row in db["datasets"].rows}
+    roles = {dataset_id: legacy_role(row) for dataset_id, row in rows.items()}
+    partners: dict[int, int] = {}
+    for dataset_id, row in sorted(rows.items()):
+        partners_of = _legacy_partner(row, rows, roles, partners)
+        if partners_of is not None:
+            partners[dataset_id] = partners_of
+    for dataset_id, role in roles.items():
+        db.execute("UPDATE datasets SET role = ?, test_id = ? WHERE id = ?",
+                   [role, partners.get(dataset_id), dataset_id])
+    db["datasets"].create_index(["project_id", "role"])
+
+
+def legacy_role(row: dict) -> str:
+    """The role of a version written before roles were stored, from its kind and recipe."""
+    recipe = json.loads(row.get("recipe") or "{}")
+    if row["kind"] == "import":
+        return "pool"
+    if row["kind"] == "preferences":
+        return "pairs"
+    if row["kind"] == "split":
+        return "test" if recipe.get("part") == "test" else "train"
+    if row["kind"] == "clean" and recipe.get("steps") == "normalise and redaction only":
+        return "test"
+    return "train"
+
+
+def _legacy_partner(row: dict, rows: dict, roles: dict, partners: dict) -> int | None:
+    if roles[row["id"]] != "train" or row["parent_id"] not in rows:
+        return None
+    parent = rows[row["parent_id"]]
+    if row["kind"] == "split":
+        tests = [i for i, r in rows.items() if r["parent_id"] == parent["id"] and roles[i] == "test"]
+        return tests[-1] if tests else None
+    parent_test = partners.get(parent["id"])
+    if row["kind"] == "clean" and parent_test is not None:
+        cleaned = [i for i, r in rows.items() if r["parent_id"] == parent_test
+                   and roles[i] == "test" and r["job_id"] == row["job_id"]]
+        return cleaned[-1] if cleaned else parent_test
+    return parent_test
+
+
 MIGRATIONS: list[Migration] = [_v1_core_tables, _v2_indexes_and_append_only_audit,
-                               _v3_embeddings, _v4_evaluation]
+                               _v3_embeddings, _v4_evaluation, _v5_dataset_roles]
 LATEST = len(MIGRATIONS)
 
 

@@ -52,21 +52,16 @@ def find_dataset(db: sqlite_utils.Database, project_id: int, dataset: str | int 
     if dataset not in (None, ""):
         key = str(dataset)
         rows = [r for r in rows if str(r["id"]) == key or r["name"] == key]
+        if rows and rows[-1]["role"] == datasets.TEST:
+            raise ValueError(f"dataset {rows[-1]['name']!r} is held out for testing; "
+                             "a model must not learn from it")
     else:
-        rows = [r for r in rows if _trainable_by_default(r)]
+        default = datasets.default_training(db, project_id)
+        rows = [default] if default else []
     if not rows:
         raise ValueError(f"project {project_id} has no dataset "
                          f"{dataset!r}" if dataset else f"project {project_id} has no dataset")
     return rows[-1]
-
-
-def _trainable_by_default(row: dict) -> bool:
-    """Not preference pairs (DPO data) and not a held-out test split."""
-    if row["kind"] == "preferences":
-        return False
-    recipe = row.get("recipe") or "{}"
-    part = (json.loads(recipe) if isinstance(recipe, str) else recipe).get("part")
-    return not (row["kind"] == "split" and part == "test")
 
 
 def dataset_records(db: sqlite_utils.Database, dataset_id: int) -> list[dict]:

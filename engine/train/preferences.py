@@ -172,6 +172,7 @@ def store_pairs(db: sqlite_utils.Database, project_id: int, pairs: Sequence[dict
     if newest and _record_hashes(db, newest[-1]["id"]) == hashes:
         return int(newest[-1]["id"])
     return datasets.add_version(db, project_id, name, DATASET_KIND, list(pairs), hashes,
+                                role=datasets.PAIRS,
                                 recipe=source)
 
 

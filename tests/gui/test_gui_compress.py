@@ -24,7 +24,7 @@ def _project_with_run(db, tmp_path) -> tuple[int, int]:
                for i in range(12)]
     project_id = projects.create(db, "Ward", "compression")
     datasets.add_version(db, project_id, "ward-test", "split", records,
-                         [str(i) for i in range(len(records))])
+                         [str(i) for i in range(len(records))], role="test")
     model = _tiny_model(tmp_path / "merged", records)
     run_id = runs.create(db, project_id, "train", "tiny LoRA")
     runs.add_artifact(db, project_id, "merged-model", model, run_id)
@@ -101,7 +101,7 @@ def _project_with_classifier_run(db, tmp_path) -> tuple[int, int]:
     project_id = projects.create(db, "Contracts", "clause classifier")
     for name, part in (("clauses-train", clauses[:28]), ("clauses-test", clauses[28:])):
         datasets.add_version(db, project_id, name, "split", part,
-                             [f"{name}-{i}" for i in range(len(part))])
+                             [f"{name}-{i}" for i in range(len(part))], role=name.rsplit("-", 1)[-1])
     model = helper.confident_tiny_classifier(tmp_path / "teacher", clauses, helper.LABELS)
     run_id = runs.create(db, project_id, "train", "full fine-tune on clauses")
     runs.add_artifact(db, project_id, "model", model, run_id)

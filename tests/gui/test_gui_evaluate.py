@@ -62,7 +62,7 @@ def test_evaluate_panel_shows_metrics_samples_fairness_and_drift(qtbot, db, tmp_
     rng = random.Random(0)
     train = [clinical_record(rng) for _ in range(40)]
     datasets.add_version(db, project_id, "clinical-train", "split", train,
-                         [content_hash(r, "instruction") for r in train])
+                         [content_hash(r, "instruction") for r in train], role="train")
     shifted = tmp_path / "new_triage.jsonl"
     triage = [r for r in (clinical_record(rng) for _ in range(200)) if r["kind"] == "triage"]
     shifted.write_text("".join(json.dumps(r) + "\n" for r in triage[:20]))
@@ -117,7 +117,7 @@ def _project_with_compressed_variant(db, tmp_path) -> tuple[int, int]:
     project_id = projects.create(db, "Ward compressed")
     for name, part in (("tiny-train", records[:8]), ("tiny-test", records[8:])):
         datasets.add_version(db, project_id, name, "split", part,
-                             [content_hash(r, "instruction") for r in part])
+                             [content_hash(r, "instruction") for r in part], role=name.rsplit("-", 1)[-1])
     train_id = runs.create(db, project_id, "train", "tiny full fine-tune")  # no base side
     runs.add_artifact(db, project_id, "merged-model", model, train_id)
     prune_to_folder(model, tmp_path / "pruned", 0.5)

@@ -19,7 +19,7 @@ def _legal_project(db, tmp_path, lines: int = 60) -> int:
     write_legal(tmp_path / "legal.jsonl", n=lines, seed=0)
     records = read_jsonl(tmp_path / "legal.jsonl", TASK).records
     datasets.add_version(db, project_id, "clauses", "import", records,
-                         [content_hash(r, TASK) for r in records])
+                         [content_hash(r, TASK) for r in records], role="pool")
     return project_id
 
 

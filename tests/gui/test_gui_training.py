@@ -12,7 +12,7 @@ def _project_with_runs(db) -> int:
     project_id = projects.create(db, "Ward training")
     records = [{"prompt": f"q{i}", "response": f"a{i}"} for i in range(40)]
     datasets.add_version(db, project_id, "clinical-coreset", "select", records,
-                         [str(i) for i in range(40)])
+                         [str(i) for i in range(40)], role="train")
     for index, (lr, end) in enumerate(((2e-4, 1.21), (1e-4, 1.34))):
         recipe = {"base": "smollm2", "dataset_id": 1,
                   "train": {"method": "lora", "learning_rate": lr, "batch_size": 4}}

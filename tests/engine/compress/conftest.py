@@ -58,7 +58,7 @@ def workspace(tmp_path, tiny_llama, records):
     project_id = projects.create(db, "Ward", "compression tests")
     for name, part in (("ward-train", records[:16]), ("ward-test", records[16:])):
         datasets.add_version(db, project_id, name, "split", part,
-                             [f"{name}-{i}" for i in range(len(part))])
+                             [f"{name}-{i}" for i in range(len(part))], role=name.rsplit("-", 1)[-1])
     merged = shutil.copytree(tiny_llama, tmp_path / "merged")
     run_id = runs.create(db, project_id, "train", "tiny LoRA", {"epochs": 1})
     runs.add_artifact(db, project_id, "merged-model", merged, run_id)

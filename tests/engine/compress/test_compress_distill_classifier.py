@@ -73,7 +73,7 @@ def classifier_workspace(lora_classifier_run, clauses):
     ids = {}
     for name, part in (("clauses-train", clauses[:36]), ("clauses-test", clauses[36:])):
         ids[name] = datasets.add_version(db, project_id, name, "split", part,
-                                         [f"{name}-{i}" for i in range(len(part))])
+                                         [f"{name}-{i}" for i in range(len(part))], role=name.rsplit("-", 1)[-1])
     run_id = runs.create(db, project_id, "train", "clause LoRA",
                          {"base": str(lora_classifier_run["base"]),
                           "dataset_id": ids["clauses-train"],
@@ -212,7 +212,7 @@ def test_unlabelled_training_records_are_named(classifier_workspace):
     db, run_id = classifier_workspace
     dataset_id = json.loads(db["runs"].get(run_id)["recipe"])["dataset_id"]
     bad = datasets.add_version(db, 1, "clauses-train", "edit", [{"text": "no label here"}],
-                               ["x"], parent_id=dataset_id)
+                               ["x"], parent_id=dataset_id, role="train")
     db["runs"].update(run_id, {"recipe": json.dumps({"dataset_id": bad})})
     with pytest.raises(CompressRequestError, match="training record 0: .*'label'"):
         prepare_request(db, run_id, CompressRecipe(method="distill"))

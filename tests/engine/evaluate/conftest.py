@@ -32,7 +32,7 @@ def populate(db, tuned_tiny, tiny_records) -> dict:
     records = with_kind(tiny_records)
     for name, part in (("tiny-train", records[:30]), ("tiny-test", records[30:])):
         datasets.add_version(db, project_id, name, "split", part,
-                             [content_hash(r, "instruction") for r in part])
+                             [content_hash(r, "instruction") for r in part], role=name.rsplit("-", 1)[-1])
     run_id = runs.create(db, project_id, "train", "tiny LoRA",
                          {"base_model": str(tuned_tiny["base"])})
     runs.add_artifact(db, project_id, "lora-adapter", tuned_tiny["adapter"], run_id)

@@ -105,12 +105,12 @@ def test_pools_the_test_split_came_from_are_not_training_data(tmp_path):
     project_id = projects.create(db, "Split")
     records = [{"prompt": f"q{i}", "response": f"a{i}"} for i in range(6)]
 
-    def add(name, part, parent=None):
+    def add(name, part, parent=None, role="pool"):
         return datasets.add_version(db, project_id, name, "split", part,
                                     [content_hash(r, "instruction") for r in part],
-                                    parent_id=parent)
+                                    parent_id=parent, role=role)
     pool = add("notes", records)
-    train = add("notes-train", records[:4], pool)
-    add("notes-test", records[4:], pool)
+    train = add("notes-train", records[:4], pool, "train")
+    add("notes-test", records[4:], pool, "test")
     assert sources.training_dataset_ids(db, project_id) == [train]
     assert sources.contaminated(db, project_id, records[3:]) == {0}

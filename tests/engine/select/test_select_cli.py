@@ -12,7 +12,7 @@ def test_select_command_runs_a_job_and_prints_json(capsys):
     records = [{"text": f"Note {i}: the patient reports {w} pain."}
                for i, w in enumerate(["mild", "severe", "no", "chest", "back", "knee"] * 4)]
     datasets.add_version(db, project_id, "notes", "import", records,
-                         [content_hash(r, "text") for r in records])
+                         [content_hash(r, "text") for r in records], role="pool")
     assert main(["select", "notes", "--method", "kcenter", "--budget", "25%", "--seed", "1",
                  "--json"]) == 0
     out = json.loads(capsys.readouterr().out)

@@ -24,7 +24,7 @@ def project(enclave_home, tmp_path):
     write_legal(tmp_path / "legal.jsonl", n=60, seed=0)
     records = read_jsonl(tmp_path / "legal.jsonl", TASK).records[:48]
     datasets.add_version(db, project_id, "clauses", "import", records,
-                         [content_hash(r, TASK) for r in records])
+                         [content_hash(r, TASK) for r in records], role="pool")
     return db, project_id
 
 
@@ -81,8 +81,8 @@ def test_bad_input_is_a_clear_error(project):
     db, project_id = project
     records = [{"text": r["text"]} for r in datasets.records(db, 1)]
     datasets.add_version(db, project_id, "unlabelled", "import", records,
-                         [content_hash(r, "text") for r in records])
-    datasets.add_version(db, project_id, "empty", "import", [], [])
+                         [content_hash(r, "text") for r in records], role="pool")
+    datasets.add_version(db, project_id, "empty", "import", [], [], role="pool")
     with pytest.raises(RecipeError, match="needs a 'label' on every record; 48 of 48"):
         run_selection(db, project_id, SelectionRecipe(method="stratified-kmeans", budget="10%"),
                       dataset="unlabelled")

@@ -16,7 +16,7 @@ def _record(prompt: str, response: str = "answer") -> dict:
 
 def _add(db, project_id, records, task="instruction"):
     return datasets.add_version(db, project_id, "data", "import", records,
-                                [content_hash(r, task) for r in records])
+                                [content_hash(r, task) for r in records], role="pool")
 
 
 def _cache(db, texts, model, dim=4):

@@ -19,7 +19,7 @@ def test_project_create_list_delete_with_audit(db):
         projects.create(db, "Clinic notes")
     with pytest.raises(projects.ProjectError, match="needs a name"):
         projects.create(db, "  ")
-    ds = datasets.add_version(db, pid, "raw", "import", [{"prompt": "a", "_line": 3}], ["h1"])
+    ds = datasets.add_version(db, pid, "raw", "import", [{"prompt": "a", "_line": 3}], ["h1"], role="pool")
     run = runs.create(db, pid, "train", "lora")
     runs.log_metric(db, run, "loss", 1, 2.5)
     projects.delete(db, pid)
@@ -34,9 +34,9 @@ def test_project_create_list_delete_with_audit(db):
 def test_dataset_versions_keep_parent_recipe_hash_and_lines(db):
     pid = projects.create(db, "p")
     first = datasets.add_version(db, pid, "clinical", "import",
-                                 [{"prompt": "a", "response": "b", "_line": 7}], ["h1"])
+                                 [{"prompt": "a", "response": "b", "_line": 7}], ["h1"], role="pool")
     second = datasets.add_version(db, pid, "clinical", "clean", [], [],
-                                  parent_id=first, recipe={"dedup": True})
+                                  parent_id=first, recipe={"dedup": True}, role="train")
     rows = datasets.list_for_project(db, pid)
     assert [r["version"] for r in rows] == [1, 2]
     assert rows[1]["parent_id"] == first and '"dedup": true' in rows[1]["recipe"]
@@ -48,7 +48,7 @@ def test_dataset_versions_keep_parent_recipe_hash_and_lines(db):
 def test_failed_dataset_write_leaves_nothing(db):
     pid = projects.create(db, "p")
     with pytest.raises(TypeError):
-        datasets.add_version(db, pid, "bad", "import", [{"x": object()}], ["h"])
+        datasets.add_version(db, pid, "bad", "import", [{"x": object()}], ["h"], role="pool")
     assert db["datasets"].count == 0 and db["records"].count == 0
 
 

@@ -22,7 +22,7 @@ def project(capsys, tiny_records):
     code, out = _json(capsys, "create-project", "Ward B")
     db = open_store(paths.workspace_db())
     datasets.add_version(db, out["project_id"], "colours", "import", tiny_records,
-                         [str(i) for i in range(len(tiny_records))])
+                         [str(i) for i in range(len(tiny_records))], role="pool")
     return "Ward B"
 
 

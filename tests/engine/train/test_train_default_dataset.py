@@ -6,10 +6,14 @@ from engine.store import datasets, open_store, projects
 from engine.train.job import find_dataset
 
 
+ROLES = {"import": "pool", "preferences": "pairs"}
+
+
 def _version(db, pid, name, kind, recipe=None, parent_id=None):
     rows = [{"prompt": f"{name} {i}", "response": "ok"} for i in range(2)]
+    role = ROLES.get(kind) or (recipe or {}).get("part", "train")
     return datasets.add_version(db, pid, name, kind, rows, [f"{name}{i}" for i in range(2)],
-                                recipe=recipe, parent_id=parent_id)
+                                recipe=recipe, parent_id=parent_id, role=role)
 
 
 @pytest.fixture()
