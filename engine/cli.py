@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "engine.cli_data",
     "engine.cli_eval",
     "engine.cli_select",
+    "engine.cli_doctor",
 ]
 
 

@@ -10,20 +10,23 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine import paths
 from engine.store import StoreCorrupted, open_store
+from gui import theme
 from gui.bridge import EngineBridge
+from gui.help_menu import install_help_menu
 from gui.main_window import MainWindow
 
-STYLE_SHEET = Path(__file__).with_name("style.qss")
 EXIT_STORE_CORRUPTED = 2
 
 
 def application(argv: list[str] | None = None) -> QApplication:
-    """The running QApplication (created once), styled with ``gui/style.qss``."""
+    """The running QApplication (created once), styled with the packaged style sheet
+    (light or dark, following the system) and the Enclave icon."""
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName("Enclave")
+    app.setApplicationVersion(engine.__version__)
+    app.setDesktopFileName("enclave")
     app.setStyle("Fusion")
-    if STYLE_SHEET.exists():
-        app.setStyleSheet(STYLE_SHEET.read_text(encoding="utf-8"))
+    theme.apply(app)
     return app
 
 
@@ -38,6 +41,7 @@ def create_main_window(db_path: Path | None = None) -> MainWindow:
     bridge = EngineBridge(db_path)  # its runner marks stale running jobs interrupted
     window = MainWindow(db, bridge)
     bridge.setParent(window)
+    install_help_menu(window)
     QApplication.instance().aboutToQuit.connect(bridge.shutdown)
     return window
 

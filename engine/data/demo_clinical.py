@@ -10,19 +10,16 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from engine.data.demo_clinical_terms import COMPLAINTS, CONDITIONS, ESI_LABELS, Condition
+from engine.data.demo_clinical_terms import (
+    ACTIVITIES as _ACTIVITIES, COMPLAINTS, CONDITIONS, DURATIONS as _DURATIONS, ESI_LABELS,
+    KIND_WEIGHTS as _KIND_WEIGHTS, OPENINGS as _OPENINGS, RELATIVES as _RELATIVES, Condition,
+)
 from engine.data.demo_common import (
     PII_KEY, DemoStats, fake_birth_date, fake_date, fake_mrn, fake_name, fake_phone,
     render_lines, unique_count, write_lines,
 )
 
 IDENTIFIER_RATE = 0.25
-_KIND_WEIGHTS = {"patient_question": 0.45, "discharge": 0.30, "triage": 0.25}
-_OPENINGS = ("Thank you for your question.", "That is a good question.", "I understand your concern.",
-             "Thanks for reaching out.", "I am glad you asked.")
-_DURATIONS = ("two days", "three days", "a week", "ten days", "two weeks", "about a month")
-_RELATIVES = ("mother", "father", "husband", "wife", "son", "daughter", "grandmother")
-_ACTIVITIES = ("exercise", "drink alcohol", "travel by plane", "go back to work", "drive")
 
 
 def write_clinical(path: Path, n: int = 2400, seed: int = 0) -> DemoStats:

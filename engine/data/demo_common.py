@@ -6,7 +6,8 @@ data is used. Phone numbers use the fictional 555-01xx range.
 The demo writers build clean records first, then :func:`render_lines` turns
 them into JSONL lines with the faults real exports have: exact and near
 duplicates, empty or missing fields, truncated JSON lines and over-long
-records, at the rates below.
+records, at the rates below. Names, months and word swaps live in
+``resources/demo/common_terms.json``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from engine.resources import demo_terms
+
 EXACT_DUPLICATE_RATE = 0.05
 NEAR_DUPLICATE_RATE = 0.05
 INCOMPLETE_RATE = 0.03
@@ -26,27 +29,11 @@ OVER_LONG_MIN_WORDS = 4100
 
 PII_KEY = "_has_identifier"
 
-FIRST_NAMES = (
-    "Maria", "James", "Aisha", "Robert", "Chen", "Linda", "Diego", "Patricia", "Omar",
-    "Susan", "Kwame", "Elena", "Thomas", "Priya", "Michael", "Fatima", "David", "Yuki",
-    "Sarah", "Ivan", "Grace", "Luis", "Hannah", "Tariq", "Emily", "Noah", "Olga", "Samuel",
-    "Amara", "George", "Ingrid", "Mateo", "Rosa", "Daniel", "Leila", "Peter",
-)
-LAST_NAMES = (
-    "Alvarez", "Thompson", "Okafor", "Nguyen", "Kowalski", "Haddad", "Brennan", "Schmidt",
-    "Patel", "Moreau", "Ivanova", "Delgado", "Whitaker", "Tanaka", "Osei", "Lindqvist",
-    "Romero", "Fischer", "Mbeki", "O'Connell", "Castillo", "Yamamoto", "Novak", "Reyes",
-    "Sullivan", "Abubakar", "Larsen", "Costa", "Hughes", "Bianchi",
-)
-MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August",
-    "September", "October", "November", "December",
-)
-_SYNONYMS = {
-    "doctor": "physician", "take": "use", "pain": "discomfort", "call": "contact",
-    "shall": "will", "days": "calendar days", "party": "Party", "agreement": "contract",
-    "daily": "each day", "please": "kindly", "week": "weeks", "any": "all",
-}
+_TERMS = demo_terms("common_terms")
+FIRST_NAMES = _TERMS["first_names"]
+LAST_NAMES = _TERMS["last_names"]
+MONTHS = _TERMS["months"]
+_SYNONYMS = dict(_TERMS["synonyms"])
 
 
 @dataclass

@@ -22,23 +22,17 @@ from engine.data.demo_common import (
     PII_KEY, DemoStats, fake_case_number, fake_date, fake_name, fake_phone, render_lines,
     unique_count, write_lines,
 )
+from engine.resources import demo_terms
 
 IDENTIFIER_RATE = 0.2
-LABEL_WEIGHTS = {
-    "confidentiality": 1.5, "termination": 1.4, "payment_terms": 1.3, "indemnification": 1.1,
-    "limitation_of_liability": 1.0, "governing_law": 1.0, "warranty": 0.9, "assignment": 0.8,
-    "force_majeure": 0.7, "non_compete": 0.6,
-}
-_ORGS = ("Northwind", "Bluefield", "Harborview", "Cedar Ridge", "Silverline", "Meridian", "Oakmont",
-         "Riverbend", "Summit", "Lakeshore", "Granite", "Westbrook")
-_ORG_KINDS = ("Health System", "Medical Group", "Software", "Logistics", "Diagnostics", "Pharma",
-              "Holdings", "Laboratories")
-_SUFFIXES = ("LLC", "Inc.", "Ltd.", "LLP", "Corp.")
-_PLACES = ("the State of New York", "the State of Delaware", "the State of California",
-           "England and Wales", "the Province of Ontario", "the State of Texas", "Ireland")
-_ROLES = (("Provider", "Client"), ("Licensor", "Licensee"), ("Supplier", "Customer"),
-          ("Vendor", "Hospital"), ("Consultant", "Company"))
-_WORDS_NUM = ((10, "ten"), (15, "fifteen"), (30, "thirty"), (45, "forty-five"), (60, "sixty"), (90, "ninety"))
+_TERMS = demo_terms("legal_terms")
+LABEL_WEIGHTS = dict(_TERMS["label_weights"])
+_ORGS = _TERMS["orgs"]
+_ORG_KINDS = _TERMS["org_kinds"]
+_SUFFIXES = _TERMS["suffixes"]
+_PLACES = _TERMS["places"]
+_ROLES = _TERMS["roles"]
+_WORDS_NUM = _TERMS["words_num"]
 
 
 def write_legal(path: Path, n: int = 1200, seed: int = 0, mixed_rate: float = 0.0) -> DemoStats:
