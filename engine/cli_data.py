@@ -85,6 +85,8 @@ def data_import(args: argparse.Namespace) -> dict:
     if not args.json:
         print(f"imported {summary.records} records ({summary.quarantined} quarantined) as dataset "
               f"{summary.dataset_id}: {summary.train} train / {summary.test} test")
+        if summary.split_note():
+            print(f"  {summary.split_note()}")
     return {"ok": True, **summary.to_dict()}
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections import defaultdict
+from typing import Iterable
 
 import numpy as np
 
@@ -92,3 +93,40 @@ class NearDuplicateIndex:
 
     def _band(self, signature: np.ndarray, band: int) -> bytes:
         return signature[band * self.rows:(band + 1) * self.rows].tobytes()
+
+
+def duplicate_groups(items: Iterable[tuple[str, str]], threshold: float = 0.8,
+                     num_perm: int = 64, seed: int = 0) -> list[int]:
+    """A group id per item, shared by exact and near duplicates.
+
+    Args:
+        items: ``(content hash, text)`` per record, in order; equal hashes are exact
+            duplicates, texts at or above ``threshold`` (MinHash-LSH, as the cleaner's
+            near-duplicate step) are near duplicates; both relations are transitive here.
+        threshold, num_perm, seed: As :class:`NearDuplicateIndex`.
+
+    Returns:
+        For each item, the position of the first item of its group.
+    """
+    parent: list[int] = []
+    first_of_hash: dict[str, int] = {}
+    index = NearDuplicateIndex(threshold, num_perm, seed)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for position, (digest, text) in enumerate(items):
+        parent.append(position)
+        if digest in first_of_hash:
+            parent[position] = root(first_of_hash[digest])
+            continue
+        first_of_hash[digest] = position
+        signature = index.signature(text)
+        match = index.query(signature)
+        if match is not None:
+            parent[position] = root(int(match[0]))
+        index.add(position, signature)
+    return [root(i) for i in range(len(parent))]

@@ -19,7 +19,9 @@ from engine.data.encodings import detect_encoding
 from engine.data.formats import CONTAINERS, RawRow, detect_container, iter_rows
 from engine.data.mapping import check_mapping, guess_mapping, map_row
 from engine.data.records import DataFormatError, RecordError, content_hash, task_fields
+from engine.data.dedup import duplicate_groups
 from engine.data.split import held_out_positions
+from engine.data.text_fix import record_text
 from engine.progress import Reporter
 from engine.store import dataset_stream, datasets
 from engine.store.transactions import transaction
@@ -67,6 +69,15 @@ class ImportSummary:
     container: str
     encoding: str
     mapping: dict[str, str]
+    duplicates: int = 0
+    moved: int = 0
+
+    def split_note(self) -> str:
+        """One line on how the split kept duplicates together ("" when nothing moved)."""
+        if not self.moved:
+            return ""
+        return (f"{self.moved} records changed side so that duplicates stay together "
+                f"({self.duplicates} duplicate records in the file)")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -167,12 +178,16 @@ def import_file(db: sqlite_utils.Database, project_id: int, path: Path, *, task:
                                               recipe=recipe, job_id=job_id)
         quarantined = _stream_into(db, path, preview, writer, reporter)
         dataset_id = writer.finish(name=name, quarantined=quarantined)
-        train_id, test_id, train, test = _split(db, project_id, name, writer, task,
-                                                test_fraction, seed, job_id)
+        train_id, test_id, train, test, grouping = _split(db, project_id, name, writer, task,
+                                                          test_fraction, seed, job_id)
+    summary = ImportSummary(dataset_id, train_id, test_id, writer.count, quarantined, train, test,
+                            preview.container, preview.encoding, preview.mapping,
+                            grouping.get("duplicate_records", 0), grouping.get("moved", 0))
+    note = summary.split_note()
     reporter.report(1, 1, f"{writer.count} records, {quarantined} quarantined, "
-                          f"{train} train / {test} test", stage="import")
-    return ImportSummary(dataset_id, train_id, test_id, writer.count, quarantined, train, test,
-                         preview.container, preview.encoding, preview.mapping)
+                          f"{train} train / {test} test" + (f"; {note}" if note else ""),
+                    stage="import")
+    return summary
 
 
 def _stream_into(db, path: Path, preview: Preview, writer, reporter: Reporter) -> int:
@@ -217,23 +232,29 @@ def _flush_quarantine(db, dataset_id: int, rows: list[dict]) -> int:
 
 
 def _split(db, project_id: int, name: str, writer, task: str, fraction: float, seed: int,
-           job_id) -> tuple[int | None, int | None, int, int]:
+           job_id) -> tuple[int | None, int | None, int, int, dict]:
     if fraction <= 0 or writer.count < 2:
-        return None, None, writer.count, 0
+        return None, None, writer.count, 0, {}
     label_key = "label" if task == "classification" else None
     labels = [label for (label,) in db.execute(
         "SELECT json_extract(data, '$.label') FROM records WHERE dataset_id = ? ORDER BY position",
         [writer.dataset_id])] if label_key else None
-    test_positions = held_out_positions(writer.count, labels, fraction, seed)
+    groups = duplicate_groups((digest, record_text(record)) for _, record, digest
+                              in dataset_stream.iter_records(db, writer.dataset_id))
+    test_positions = held_out_positions(writer.count, labels, fraction, seed, groups)
+    plain = held_out_positions(writer.count, labels, fraction, seed)
+    grouping = {"grouped_by": "exact and near duplicates (MinHash-LSH, as cleaning)",
+                "duplicate_records": writer.count - len(set(groups)),
+                "moved": len(plain ^ test_positions)}
     train = (p for p in range(writer.count) if p not in test_positions)
     test = sorted(test_positions)
     targets = {part: dataset_stream.VersionWriter(
         db, project_id, f"{name}-{part}", "split", role=part, parent_id=writer.dataset_id,
-        job_id=job_id,
-        recipe={"fraction": fraction, "seed": seed, "stratified_by": label_key, "part": part})
+        job_id=job_id, recipe={"fraction": fraction, "seed": seed, "stratified_by": label_key,
+                               "part": part, **grouping})
         for part in (datasets.TRAIN, datasets.TEST)}
     targets["test"].copy(writer.dataset_id, test)
     test_id = targets["test"].finish(part="test")
     targets["train"].copy(writer.dataset_id, train)
     train_id = targets["train"].finish(part="train", test_id=test_id)
-    return train_id, test_id, writer.count - len(test), len(test)
+    return train_id, test_id, writer.count - len(test), len(test), grouping

@@ -42,14 +42,22 @@ def _label(record: dict, index: int, label_key: str) -> object:
     return record[label_key]
 
 
-def held_out_positions(count: int, labels: list | None, fraction: float, seed: int) -> set[int]:
+def held_out_positions(count: int, labels: list | None, fraction: float, seed: int,
+                       groups: list[int] | None = None) -> set[int]:
     """The positions :func:`hold_out` would put in the test part, without the records.
+
+    With ``groups``, records that share a group id (duplicates of each other) land on the
+    same side: whole groups are shuffled and held out until the test part has its size
+    (a group that would overshoot it stays in training). A group is stratified by the
+    label of its first record. Without groups every record is its own group, which gives
+    the plain split.
 
     Args:
         count: Number of records.
         labels: The label of each record to stratify by, or None.
         fraction: Share held out, strictly between 0 and 1.
         seed: Seed of the shuffle.
+        groups: A group id per record, or None.
 
     Returns:
         The held-out positions (the same as ``hold_out`` on records with these labels).
@@ -57,17 +65,23 @@ def held_out_positions(count: int, labels: list | None, fraction: float, seed: i
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"fraction must be between 0 and 1 (exclusive), got {fraction}")
     rng = random.Random(seed)
-    if labels is None:
-        groups = [list(range(count))]
-    else:
-        by_label: dict[str, list[int]] = defaultdict(list)
-        for i, label in enumerate(labels):
-            by_label[str(label)].append(i)
-        groups = [by_label[label] for label in sorted(by_label)]
+    members: dict[int, list[int]] = defaultdict(list)
+    for position in range(count):
+        members[groups[position] if groups is not None else position].append(position)
+    strata: dict[str, list[list[int]]] = defaultdict(list)
+    for group in members.values():
+        strata["" if labels is None else str(labels[group[0]])].append(group)
     test: set[int] = set()
-    for indices in groups:
-        rng.shuffle(indices)
-        test.update(indices[:_test_size(len(indices), fraction)])
+    for label in sorted(strata):
+        units = strata[label]
+        rng.shuffle(units)
+        wanted, taken = _test_size(sum(len(u) for u in units), fraction), 0
+        for unit in units:
+            if taken + len(unit) <= wanted:
+                test.update(unit)
+                taken += len(unit)
+            if taken == wanted:
+                break
     return test
 
 
