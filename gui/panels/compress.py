@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 
 from engine import paths
 from engine.compress.recipe import CompressRecipe, CompressRequestError, gguf_problem
-from engine.store import runs
+from gui.widgets.run_picker import fill_run_picker
 from gui.widgets.status import show_status
 from gui.widgets.compress_views import ComparisonCharts, ComparisonTable, merge_comparisons
 
@@ -231,15 +231,7 @@ class CompressPanel(QWidget):
         """Show the runs of a project that hold a model."""
         previous = self.selected_run() if project_id == self.project_id else None
         self.project_id = project_id
-        self.run_combo.blockSignals(True)
-        self.run_combo.clear()
-        if project_id is not None:
-            for run in runs.list_for_project(self.db, project_id):
-                if run["kind"] in SOURCE_KINDS:
-                    self.run_combo.addItem(f"{run['id']}: {run['name']}", run["id"])
-        if previous is not None and self.run_combo.findData(previous) >= 0:
-            self.run_combo.setCurrentIndex(self.run_combo.findData(previous))
-        self.run_combo.blockSignals(False)
+        fill_run_picker(self.run_combo, self.db, project_id, SOURCE_KINDS, keep=previous)
         self._on_run_changed()
 
     def _on_run_changed(self) -> None:

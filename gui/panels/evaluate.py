@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
 from engine.evaluate.compare import compressed_variants, side_metric_rows
 from engine.evaluate.word_diff import diff_words
 from engine.store import evaluations, runs
+from gui.widgets.run_picker import fill_run_picker
 
 SIDE_COLORS = {"base": "#94a3b8", "tuned": "#2563eb"}
 COMPRESSED_COLOR = "#b45309"
@@ -138,20 +139,10 @@ class EvaluatePanel(QWidget):
         """Show the project's newest evaluation and drift check."""
         self.project_id = project_id
         rows = runs.list_for_project(self.db, project_id) if project_id is not None else []
-        self.train_combo.blockSignals(True)
-        self.train_combo.clear()
-        for run in rows:
-            if run["kind"] == "train":
-                self.train_combo.addItem(f"{run['id']}: {run['name']}", run["id"])
-        self.train_combo.blockSignals(False)
+        fill_run_picker(self.train_combo, self.db, project_id, ("train",))
         self._on_train_run_chosen()
         self.evaluate_button.setEnabled(self.train_combo.count() > 0)
-        self.run_combo.blockSignals(True)
-        self.run_combo.clear()
-        for run in rows:
-            if run["kind"] == "evaluate":
-                self.run_combo.addItem(f"Evaluation {run['id']}", run["id"])
-        self.run_combo.blockSignals(False)
+        fill_run_picker(self.run_combo, self.db, project_id, ("evaluate",))
         self._on_run_chosen()
         drift_runs = [r for r in rows if r["kind"] == "drift"]
         self.show_drift(drift_runs[0]["summary"] if drift_runs else None)

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QGridLayout, 
                                QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QRadioButton,
                                QVBoxLayout, QWidget)
 
-from engine.store import evaluations, runs
+from engine.store import evaluations
+from gui.widgets.run_picker import fill_run_picker
 
 COLUMNS = ("A", "B")
 
@@ -160,14 +161,7 @@ class ReviewPanel(QWidget):
     def open_project(self, project_id: int | None) -> None:
         """List the project's evaluation runs, newest first, and show the newest."""
         self.project_id = project_id
-        self.run_combo.blockSignals(True)
-        self.run_combo.clear()
-        if project_id is not None:
-            for run in runs.list_for_project(self.db, project_id):
-                if run["kind"] == "evaluate":
-                    items = run["summary"].get("items", "?")
-                    self.run_combo.addItem(f"Evaluation {run['id']} ({items} items)", run["id"])
-        self.run_combo.blockSignals(False)
+        fill_run_picker(self.run_combo, self.db, project_id, ("evaluate",))
         self._on_run_chosen()
 
     def _on_run_chosen(self, *_args) -> None:

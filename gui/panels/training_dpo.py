@@ -54,10 +54,9 @@ class DpoOptions(QWidget):
         self.pairs_combo.blockSignals(True)
         self.pairs_combo.clear()
         self.pairs_combo.addItem("expert reviews of this project", REVIEWS)
+        for row in runs.usable_runs(self.db, project_id) if project_id is not None else []:
+            self.start_combo.addItem(row["label"], row["id"])
         if project_id is not None:
-            for row in runs.list_for_project(self.db, project_id):
-                if row["kind"] == "train" and row["summary"].get("output"):
-                    self.start_combo.addItem(f"run {row['id']}: {row['name']}", row["id"])
             for row in preferences.pair_datasets(self.db, project_id):
                 self.pairs_combo.addItem(f"{row['name']} v{row['version']} "
                                          f"({row['record_count']} pairs)", row["id"])

@@ -7,7 +7,7 @@ from gui.panels.training import TrainingPanel
 from gui.screenshot import render
 
 
-def _project_with_reviews_and_runs(db) -> tuple[int, int, int]:
+def _project_with_reviews_and_runs(db, tmp_path) -> tuple[int, int, int]:
     project_id = projects.create(db, "Ward preferences")
     eval_run = runs.create(db, project_id, "evaluate", "eval", {})
     evaluations.add_outputs(db, eval_run, [
@@ -21,6 +21,8 @@ def _project_with_reviews_and_runs(db) -> tuple[int, int, int]:
                       {"base": "smollm2", "train": {"method": "lora", "learning_rate": 2e-4,
                                                     "batch_size": 4}})
     runs.set_summary(db, sft, {"steps": 60, "loss_end": 1.21, "output": "/tmp/run-2/output"})
+    (tmp_path / "sft-adapter").mkdir()
+    runs.add_artifact(db, project_id, "lora-adapter", tmp_path / "sft-adapter", sft)
     dpo = runs.create(db, project_id, "train", "dpo on 24 pairs from run 2",
                       {"base": "smollm2", "from_run": sft,
                        "train": {"method": "dpo", "learning_rate": 5e-5, "batch_size": 2}})
@@ -36,8 +38,8 @@ def _project_with_reviews_and_runs(db) -> tuple[int, int, int]:
     return project_id, sft, dpo
 
 
-def test_dpo_method_shows_the_pairs_and_refuses_too_few(qtbot, db):
-    project_id, sft, _ = _project_with_reviews_and_runs(db)
+def test_dpo_method_shows_the_pairs_and_refuses_too_few(qtbot, db, tmp_path):
+    project_id, sft, _ = _project_with_reviews_and_runs(db, tmp_path)
     panel = TrainingPanel(db, None)
     qtbot.addWidget(panel)
     panel.open_project(project_id)
@@ -65,7 +67,7 @@ def test_dpo_method_shows_the_pairs_and_refuses_too_few(qtbot, db):
 
 
 def test_dpo_run_curves_and_screenshot(qtbot, db, tmp_path):
-    project_id, _, dpo = _project_with_reviews_and_runs(db)
+    project_id, _, dpo = _project_with_reviews_and_runs(db, tmp_path)
     panel = TrainingPanel(db, None)
     qtbot.addWidget(panel)
     panel.resize(1280, 820)
