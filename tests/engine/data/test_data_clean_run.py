@@ -53,7 +53,9 @@ def test_every_step_reports_counts_and_versions_link_back(imported):
     train = _texts(db, summary.train_id)
     assert counts["empty"] == sum(r["prompt"] == "\x01\x02" for r in train)
     assert counts["too_long"] == sum(r["response"] == "too long" for r in train)
-    assert counts["normalise"] >= 2 and counts["redaction"] >= 1
+    specials = sum(r["prompt"] in ("\x01\x02", "Caf\u00c3\u00a9 visit?") for r in train)
+    assert counts["normalise"] >= specials
+    assert counts["redaction"] >= sum("John" in r["prompt"] for r in train)
     kept = _texts(db, outcome.train_id)
     assert any("Café visit?" == r["prompt"] for r in kept + _texts(db, outcome.test_id))
     assert not any("John" in json.dumps(r) for r in kept)
@@ -79,15 +81,24 @@ def test_report_shows_types_not_identifiers_and_clusters_name_the_kept_record(im
 
 
 def test_contamination_removes_training_copies_of_test_records(tmp_path):
+    """A split made before duplicates were grouped (an older workspace) can share records
+    between train and test: cleaning drops the training copies."""
+    from engine.data.records import content_hash
+
     db = open_store(paths.workspace_db())
     pid = projects.create(db, "contamination")
     rows = [{"prompt": f"unique question {i} about topic {i * 13} and more {i}", "response": f"a{i}"}
             for i in range(30)]
-    path = tmp_path / "x.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in rows + rows))  # every record twice
-    import_file(db, pid, path, task="instruction", test_fraction=0.2, seed=0)
+
+    def add(name, kind, records, role, **links):
+        return datasets.add_version(db, pid, name, kind, records,
+                                    [content_hash(r, "instruction") for r in records],
+                                    role=role, recipe={"task": "instruction"}, **links)
+    pool = add("x", "import", rows + rows[:6], "pool")
+    test = add("x-test", "split", rows[:6], "test", parent_id=pool)
+    add("x-train", "split", rows, "train", parent_id=pool, test_id=test)
     counts = run_clean(db, pid, CleanRecipe(tokenizer="words")).report["counts"]
-    assert counts["contamination_exact"] >= 1
+    assert counts["contamination_exact"] == 6
 
 
 def test_language_filter_and_recipe_files(tmp_path, imported):
