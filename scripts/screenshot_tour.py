@@ -1,0 +1,116 @@
+"""Drive the real window over a workspace where the demo pipeline ran, and save the
+README's screenshots.
+
+Run by scripts/screenshots.sh (which prepares the workspace); two steps:
+
+* ``review``: open the project's evaluation in the Review tab and rate answers by
+  clicking the rating buttons, as an expert would (these ratings become DPO pairs);
+* ``shots``: visit the Overview and every stage tab and save one PNG per tab.
+
+Usage: python scripts/screenshot_tour.py review|shots --project NAME [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+SHOTS = {"Overview": "overview.png", "Data": "data.png", "Selection": "selection.png",
+         "Training": "training.png", "Compress": "compress.png", "Evaluate": "evaluate.png",
+         "Review": "review.png"}
+
+
+def _settle(app, seconds: float = 1.5) -> None:
+    """Let the window load what panels fetch in the background and repaint."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def _panel(window, title: str):
+    return next(panel for name, panel in window.stage_panels if name == title)
+
+
+def _show_tab(window, app, title: str) -> None:
+    tabs = window.tabs
+    index = next(i for i in range(tabs.count()) if tabs.tabText(i) == title)
+    tabs.setCurrentIndex(index)
+    _settle(app)
+
+
+def review(window, app, ratings: int = 8) -> int:
+    """Rate the tuned answer above the base one on the first items; returns items saved."""
+    _show_tab(window, app, "Review")
+    panel = _panel(window, "Review")
+    saved = 0
+    for index in range(min(ratings, len(panel.items))):
+        panel.show_item(index)
+        sides = panel.sides_of(panel.items[index])
+        for column, side in sides.items():
+            panel.answer_boxes[column].rating_group.button(4 if side == "tuned" else 2).click()
+        tuned_column = next(c for c, s in sides.items() if s == "tuned")
+        panel.preference_buttons[tuned_column].click()
+        panel.save_button.click()
+        saved += 1
+        app.processEvents()
+    return saved
+
+
+def shots(window, app, out: Path, training_dpo: bool) -> list[Path]:
+    """One PNG per tab (and the Training tab on its DPO run when there is one)."""
+    from gui.screenshot import render
+
+    written = []
+    for title, name in SHOTS.items():
+        _show_tab(window, app, title)
+        written.append(render(window, out / name))
+    if training_dpo:
+        panel = _panel(window, "Training")
+        combo = getattr(panel, "runs_combo", None) or getattr(panel, "run_combo", None)
+        if combo is not None:
+            dpo = next((i for i in range(combo.count()) if "dpo" in combo.itemText(i).lower()), None)
+            if dpo is not None:
+                combo.setCurrentIndex(dpo)
+        _show_tab(window, app, "Training")
+        written.append(render(window, out / "training-dpo.png"))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line (see the module's docstring)."""
+    parser = argparse.ArgumentParser(prog="screenshot_tour.py")
+    parser.add_argument("step", choices=("review", "shots"))
+    parser.add_argument("--project", required=True)
+    parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    parser.add_argument("--size", default="1280x820")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from gui.app import application, create_main_window
+
+    app = application()
+    window = create_main_window()
+    width, height = (int(v) for v in args.size.split("x"))
+    window.resize(width, height)
+    window.show()
+    if not window.select_project_by_name(args.project):
+        print(f"no project named {args.project!r}", file=sys.stderr)
+        return 1
+    _settle(app)
+    try:
+        if args.step == "review":
+            print(f"rated {review(window, app)} items in the Review tab")
+        else:
+            for path in shots(window, app, args.out, training_dpo=True):
+                print(path)
+    finally:
+        window.bridge.shutdown()
+        window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
