@@ -65,7 +65,8 @@ def run_demo(db: sqlite_utils.Database, project_id: int, recipe: DemoRecipe,
     started = time.time()
     workdir = paths.project_dir(project_id) / f"demo-{job_id or int(started)}"
     data = data_stages.prepare(db, project_id, workdir, recipe, reporter, job_id)
-    run_id = runs.create(db, project_id, "train", "demo LoRA", asdict(recipe), job_id)
+    run_id = runs.create(db, project_id, "train", "demo LoRA",
+                         {**asdict(recipe), "dataset_id": data.summary["coreset_id"]}, job_id)
     summary = {**data.summary,
                **model_stages.tune_and_measure(db, project_id, run_id, workdir, data,
                                                recipe, reporter)}

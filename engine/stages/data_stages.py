@@ -120,7 +120,8 @@ def prepare(db: sqlite_utils.Database, project_id: int, workdir: Path, recipe,
                "records_after_clean": train_count + len(test),
                "clean_counts": cleaned.report["counts"], "phi_counts": cleaned.report["phi_counts"],
                "train_records": train_count, "test_records": len(test),
-               "selected": selected["budget"], "embedded": selected["embedded"],
+               "selected": selected["budget"], "coreset_id": selected["dataset_id"],
+               "embedded": selected["embedded"],
                "embedded_from_cache": selected["cached"]}
     coreset = datasets.records(db, selected["dataset_id"])
     return PreparedData(coreset, test[:recipe.max_test_records], summary)
