@@ -63,6 +63,7 @@ def data_import(args: argparse.Namespace) -> dict:
     from engine.cli_commands import open_workspace
     from engine.data.importer import import_file, preview_file
     from engine.data.mapping import MappingError
+    from engine.data.privacy import display_redactor, redact_value
     from engine.data.records import DataFormatError
 
     db = open_workspace()
@@ -71,6 +72,7 @@ def data_import(args: argparse.Namespace) -> dict:
     try:
         if args.preview:
             preview = preview_file(Path(args.file), task, args.format, mapping=_mapping(args.map))
+            preview.rows = redact_value(preview.rows, display_redactor(db, project["id"]))
             if not args.json:
                 print(f"format {preview.container}, encoding {preview.encoding or '-'}, task {task}")
                 print("mapping: " + ", ".join(f"{k}={v}" for k, v in preview.mapping.items()))
@@ -159,10 +161,14 @@ def data_report(args: argparse.Namespace) -> dict:
 
 def data_quarantine(args: argparse.Namespace) -> dict:
     from engine.cli_commands import open_workspace
+    from engine.data.privacy import display_redactor
     from engine.store.dataset_stream import quarantine_for_project
 
     db = open_workspace()
-    rows = quarantine_for_project(db, _project(db, args.project)["id"])
+    project_id = _project(db, args.project)["id"]
+    shown = display_redactor(db, project_id)
+    rows = [{**row, "reason": shown(row["reason"]), "raw": shown(row["raw"])}
+            for row in quarantine_for_project(db, project_id)]
     if args.export:
         out = Path(args.export)
         out.parent.mkdir(parents=True, exist_ok=True)

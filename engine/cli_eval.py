@@ -101,6 +101,7 @@ def _print_eval(s: dict) -> None:
 
 def drift(args: argparse.Namespace) -> dict:
     from engine.cli_commands import open_workspace
+    from engine.evaluate.display import shown_drift
     from engine.store import projects
 
     project = projects.find(open_workspace(), args.project)
@@ -108,6 +109,7 @@ def drift(args: argparse.Namespace) -> dict:
         raise CommandError(f"No project named '{args.project}'.")
     params = {"file": args.file, "label_field": args.label_field, "run_id": args.run}
     job_id, summary = _run_job("drift", params, project["id"], args.json)
+    summary = shown_drift(open_workspace(), project["id"], summary)
     if not args.json:
         print("DRIFT" if summary["drifted"] else "no drift", f"in {args.file} "
               f"(embedding AUC {summary['embedding']['auc']:.2f}, p={summary['embedding']['p_value']:.2g})")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from engine.data.privacy import redact_records
 from engine.evaluate import sources
 from engine.jobs.registry import JobContext
 from engine.progress import Reporter
@@ -53,7 +54,8 @@ def run_drift(db: sqlite_utils.Database, project_id: int, new_file: str,
               reporter: Reporter, *, label_field: str | None = None,
               train_run_id: int | None = None, job_id: int | None = None) -> dict:
     """Check ``new_file`` for drift against the training data (the run's, else the
-    project's newest training set).
+    project's newest training set). When the project redacts, the new records are
+    redacted first, like its training data, so the driving samples hold no identifier.
 
     Returns:
         The stored ``drift`` run's summary: the :class:`DriftResult` fields, ``model``
@@ -65,7 +67,7 @@ def run_drift(db: sqlite_utils.Database, project_id: int, new_file: str,
     from engine.evaluate.drift import detect_drift
 
     task = projects.get(db, project_id)["task"]
-    new = read_new_records(new_file, task)
+    new = redact_records(db, project_id, read_new_records(new_file, task))
     reference = sources.training_records(db, project_id, train_run_id)
     if not reference:
         raise ValueError("the project has no training data to compare with; import a file first")

@@ -14,6 +14,7 @@ import sqlite_utils
 
 from engine.evaluate import sources
 from engine.evaluate.compare import side_metric_rows, side_order
+from engine.evaluate.display import shown_drift, shown_items
 from engine.evaluate.word_diff import diff_html
 from engine.store import evaluations, runs
 
@@ -34,11 +35,11 @@ def report_data(db: sqlite_utils.Database, eval_run_id: int, samples: int = 8) -
     for review in evaluations.latest_reviews(db, eval_run_id):
         ratings.setdefault(review["side"], []).append(review["rating"])
     return {"run": run, "summary": run["summary"],
-            "items": evaluations.items_by_side(db, eval_run_id)[:samples],
+            "items": shown_items(db, eval_run_id)[:samples],
             "ratings": {side: sum(v) / len(v) for side, v in ratings.items()},
             "reviews": sum(len(v) for v in ratings.values()),
             "agreement": evaluations.reviewer_agreement(db, eval_run_id),
-            "drift": drift["summary"] if drift else None}
+            "drift": shown_drift(db, run["project_id"], drift["summary"]) if drift else None}
 
 
 def metric_table(summary: dict) -> list[list[str]]:

@@ -4,7 +4,9 @@ scored and stored.
 For every model side: greedy answers (stored as evaluation rows for side-by-side view and
 expert review), perplexity on the reference answers, exact match, BLEU, chrF, ROUGE, and
 per-group ROUGE-L / exact match when the records carry the group field. Test records that
-also occur in the project's training data are left out and counted.
+also occur in the project's training data are left out and counted. When the project
+redacts, test records (a file brought for the test too) are redacted before any model
+sees them, and answers are stored redacted (see :mod:`engine.data.privacy`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from __future__ import annotations
 import gc
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import sqlite_utils
 
+from engine.data.privacy import display_redactor, redact_records
 from engine.evaluate import sources
 from engine.jobs.registry import JobContext
 from engine.progress import Reporter
@@ -84,8 +87,12 @@ def corpus_scores(outputs: list[str], references: list[str]) -> dict[str, float]
 
 
 def evaluate_side(side: sources.ModelSide, records: list[dict], recipe: EvalRecipe,
-                  reporter: Reporter) -> tuple[list[str], dict]:
-    """Generate and score one model; returns its answers and corpus metrics."""
+                  reporter: Reporter, shown: Callable[[str], str] | None = None
+                  ) -> tuple[list[str], dict]:
+    """Generate and score one model; returns its answers and corpus metrics.
+
+    ``shown`` (the project's redactor) is applied to the answers before they are scored
+    and returned."""
     from engine.evaluate.generation import generate_answers, prompt_messages, reference_answer
     from engine.evaluate.perplexity import perplexity
 
@@ -96,6 +103,8 @@ def evaluate_side(side: sources.ModelSide, records: list[dict], recipe: EvalReci
                                batch_size=recipe.batch_size,
                                reporter=reporter.for_stage(f"generate {side.name}"))
     generate_s = time.time() - started
+    if shown is not None:
+        answers = [shown(answer) for answer in answers]
     ppl = perplexity(model, tokenizer, records, max_length=recipe.max_length,
                      batch_size=recipe.batch_size, reporter=reporter.for_stage(f"ppl {side.name}"))
     if recipe.counterfactual:
@@ -105,6 +114,10 @@ def evaluate_side(side: sources.ModelSide, records: list[dict], recipe: EvalReci
         metrics["counterfactual"] = counterfactual_probe(
             model, tokenizer, prompts, max_new_tokens=recipe.max_new_tokens,
             batch_size=recipe.batch_size)
+        if shown is not None:
+            metrics["counterfactual"]["examples"] = [
+                {k: shown(v) for k, v in example.items()}
+                for example in metrics["counterfactual"]["examples"]]
     del model
     gc.collect()
     references = [reference_answer(r) for r in records]
@@ -143,6 +156,8 @@ def run_evaluation(db: sqlite_utils.Database, project_id: int, recipe: EvalRecip
     sides.update(compressed_sides(db, recipe.run_id, selectors))
     records, source = sources.load_test_records(db, project_id, recipe.test_file,
                                                 recipe.run_id)
+    records = redact_records(db, project_id, records)
+    shown = display_redactor(db, project_id)
     leaked = sources.contaminated(db, project_id, records)
     records = [r for i, r in enumerate(records) if i not in leaked][:recipe.limit]
     if not records:
@@ -151,7 +166,7 @@ def run_evaluation(db: sqlite_utils.Database, project_id: int, recipe: EvalRecip
     prompts = [prompt_messages(r)[-1]["content"] for r in records]
     metrics, fairness, rows = {}, {}, []
     for name, side in sides.items():
-        answers, metrics[name] = evaluate_side(side, records, recipe, reporter)
+        answers, metrics[name] = evaluate_side(side, records, recipe, reporter, shown)
         scored = [item_scores(a, ref) for a, ref in zip(answers, references)]
         fairness[name] = _group_fairness(records, scored, recipe.group_field)
         rows += [{"item": i, "side": name, "prompt": prompts[i], "reference": references[i],

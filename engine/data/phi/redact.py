@@ -56,6 +56,15 @@ def pseudonym(kind: str, value: str, key: bytes) -> str:
     return f"[{kind}-{digest[:3].hex()}]"
 
 
+def is_pseudonym(span: Span) -> bool:
+    """True if a found identifier is one of :func:`pseudonym`'s stand-ins (a made-up name)."""
+    if span.kind != "NAME":
+        return False
+    words = span.text.split()
+    return (len(words) == 2 and words[0] in _FAKE_GIVEN and words[1] in _FAKE_SURNAMES) or \
+        (len(words) == 1 and words[0] in _FAKE_SURNAMES)
+
+
 def redact(text: str, mode: str = "placeholder", key: bytes | None = None,
            kinds: frozenset[str] | None = None) -> Redaction:
     """Find identifiers and replace them as the mode says.
