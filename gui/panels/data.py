@@ -25,6 +25,7 @@ from engine.data.mapping import OPTIONAL_FIELDS
 from engine.data.records import TASK_FIELDS
 from engine.data.report import STEP_TITLES
 from engine.store import projects, runs
+from engine.data.privacy import display_redactor
 from engine.store.dataset_stream import quarantine_for_project
 from gui.widgets.data_views import (LengthHistogramPlot, RecipeForm, fill_table,
                                     read_only_table)
@@ -187,10 +188,17 @@ class DataPanel(QWidget):
         columns = self.preview.columns or ["(no columns)"]
         self.preview_table.setColumnCount(len(columns))
         self.preview_table.setHorizontalHeaderLabels(columns)
-        fill_table(self.preview_table, [[_cell(row.get(c)) for c in columns] for row in self.preview.rows])
+        self._show_preview_rows()
         self.status_label.setText(f"{self.preview.container}, {self.preview.encoding or 'binary'}; "
                                   "check the mapping, then Import.")
         return True
+
+    def _show_preview_rows(self) -> None:
+        """The preview's first rows, redacted when the project redacts."""
+        shown = display_redactor(self.db, self.project_id)
+        columns = self.preview.columns or ["(no columns)"]
+        fill_table(self.preview_table, [[shown(_cell(row.get(c))) for c in columns]
+                                        for row in self.preview.rows])
 
     def _fill_mapping(self, preview) -> None:
         while self.mapping_form.rowCount():
@@ -279,8 +287,11 @@ class DataPanel(QWidget):
         if self.project_id is None:
             return
         bad = quarantine_for_project(self.db, self.project_id)
-        fill_table(self.quarantine_table, [[q["line"], q["field"] or "", q["reason"]]
+        shown = display_redactor(self.db, self.project_id)
+        fill_table(self.quarantine_table, [[q["line"], q["field"] or "", shown(q["reason"])]
                                            for q in bad[:QUARANTINE_ROWS]])
+        if self.preview is not None:  # a file previewed before a redacting clean
+            self._show_preview_rows()
         self.tabs.setTabText(1, f"Quarantine ({len(bad)})")
         cleaned = [r for r in runs.list_for_project(self.db, self.project_id) if r["kind"] == "data.clean"]
         if cleaned:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
                                QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget)
 
 from engine.evaluate.compare import compressed_variants, side_metric_rows
+from engine.evaluate.display import shown_drift, shown_items
 from engine.evaluate.word_diff import diff_words
 from engine.store import evaluations, runs
 from gui.widgets.run_picker import fill_run_picker
@@ -145,7 +146,8 @@ class EvaluatePanel(QWidget):
         fill_run_picker(self.run_combo, self.db, project_id, ("evaluate",))
         self._on_run_chosen()
         drift_runs = [r for r in rows if r["kind"] == "drift"]
-        self.show_drift(drift_runs[0]["summary"] if drift_runs else None)
+        self.show_drift(shown_drift(self.db, self.project_id, drift_runs[0]["summary"])
+                        if drift_runs else None)
         self._show_drift_history(drift_runs)
 
     def _on_train_run_chosen(self, *_args) -> None:
@@ -208,7 +210,7 @@ class EvaluatePanel(QWidget):
 
     def _show_samples(self, run_id: int) -> None:
         parts, compressed_shown = [], False
-        for item in evaluations.items_by_side(self.db, run_id)[:30]:
+        for item in shown_items(self.db, run_id)[:30]:
             out = item["outputs"]
             tuned = diff_rich_text(out["base"], out["tuned"]) if {"base", "tuned"} <= set(out) \
                 else html.escape(out.get("tuned", ""))

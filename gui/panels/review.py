@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QGridLayout, 
                                QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QRadioButton,
                                QVBoxLayout, QWidget)
 
+from engine.evaluate.display import shown_items
 from engine.store import evaluations
 from gui.widgets.run_picker import fill_run_picker
 
@@ -171,7 +172,7 @@ class ReviewPanel(QWidget):
     def show_run(self, run_id: int | None) -> None:
         """Load the items of an evaluation run and show the first."""
         self.run_id = run_id
-        self.items = evaluations.items_by_side(self.db, run_id) if run_id is not None else []
+        self.items = shown_items(self.db, run_id) if run_id is not None else []
         self._update_agreement()
         self.show_item(0)
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFo
                                QPushButton, QSpinBox, QSplitter, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from engine.data.privacy import redact_records
 from engine.select.methods import RECIPE_METHODS
 from engine.select.recipe import RecipeError, SelectionRecipe
 from engine.store import datasets, runs
@@ -189,7 +190,8 @@ class SelectionPanel(QWidget):
             self.map_plot.show_map(saved["coords"], saved["clusters"], saved["selected"])
         else:
             self.map_plot.clear_map()
-        self._fill_table(datasets.records(self.db, dataset_id),
+        self._fill_table(redact_records(self.db, self.project_id,
+                                        datasets.records(self.db, dataset_id)),
                          recipe.get("parent_positions", []))
         self.selection_shown.emit(dataset_id)
 
