@@ -49,18 +49,32 @@ CLEAN_ENV=(env -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL -u PIP_FIND_LINKS -u ENCL
            HOME="$WORK/home" ENCLAVE_HOME="$WORK/home/workspace" PIP_NO_INDEX=1
            PIP_CONFIG_FILE=/dev/null QT_QPA_PLATFORM=offscreen)
 
-echo "== 3. Install offline ($WALL)"
+echo "== 3. An older workspace (previous schema, one project) for the install to upgrade"
+"$ROOT/.venv/bin/python" - "$WORK/home/workspace/workspace.sqlite3" <<'EOF'
+import sys
+from pathlib import Path
+from engine.store import open_store, projects, schema
+path = Path(sys.argv[1])
+db = open_store(path, migrate=False)
+print("workspace schema", schema.migrate(db, path, target=schema.LATEST - 1), "with project",
+      projects.create(db, "Ward A", "made before the upgrade"))
+EOF
+
+echo "== 4. Install offline ($WALL)"
 START=$(date +%s)
 "${JAIL[@]}" "${CLEAN_ENV[@]}" bash "$BUNDLE/install.sh" --prefix "$WORK/app" | tee "$WORK/install.log"
 INSTALL_S=$(( $(date +%s) - START ))
 ENCLAVE=$WORK/app/venv/bin/enclave
 
-echo "== 4. enclave demo --quick, offline"
+UPGRADE=$("${JAIL[@]}" "${CLEAN_ENV[@]}" "$ENCLAVE" projects | grep -c "Ward A" || true)
+BACKUP=$(ls "$WORK/home/workspace/" | grep bak-v || echo none)
+
+echo "== 5. enclave demo --quick, offline"
 START=$(date +%s)
 "${JAIL[@]}" "${CLEAN_ENV[@]}" "$ENCLAVE" demo --quick --json > "$WORK/demo.json"
 DEMO_S=$(( $(date +%s) - START ))
 
-echo "== 5. The window, offscreen"
+echo "== 6. The window, offscreen"
 "${JAIL[@]}" "${CLEAN_ENV[@]}" "$WORK/app/venv/bin/python" -m gui.screenshot "$WORK/window.png"
 
 echo
@@ -71,6 +85,7 @@ echo "build time:    ${BUILD_S} s (connected)"
 echo "install time:  ${INSTALL_S} s (offline; environment, SmolLM2 conversion, launcher, doctor)"
 echo "install size:  $(du -sh "$WORK/app" | cut -f1)"
 echo "network wall:  $WALL"
+echo "upgrade:       $(grep '^Workspace:' "$WORK/install.log"); project kept: $UPGRADE; backup: $BACKUP"
 echo "launcher:      $(ls "$WORK/home/.local/share/applications/enclave.desktop")"
 echo "demo:          ${DEMO_S} s — $(python3 -c "
 import json, sys
