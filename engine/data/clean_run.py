@@ -4,7 +4,9 @@ The run streams the input version from the store batch by batch and writes two
 new versions (``<name>-clean`` from the training split, ``<name>-test-clean``
 from the test split, which only gets normalisation and redaction), each linked
 to its parent and to the recipe, plus a ``data.clean`` run whose summary is the
-quality report. All of it is one transaction; the import is never changed.
+quality report. The versions are written in committed batches while "building"
+(invisible) and published with the run in one short transaction at the end; a cancel
+or an error removes them, so the project is as it was. The import is never changed.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from engine.progress import Reporter
 from engine.store import dataset_stream, datasets, runs
 from engine.store.transactions import transaction
 
-BATCH = 1000
+BATCH = 5000
 
 
 class CleanError(ValueError):
@@ -101,30 +103,43 @@ def run_clean(db: sqlite_utils.Database, project_id: int, recipe: CleanRecipe, *
         from engine.data.phi.redact import project_secret
         key = project_secret(paths.project_dir(project_id))
     cleaner = Cleaner(recipe, task, key)
-    base = source["name"]
-    with transaction(db):
-        test_id = _clean_test(db, project_id, test, cleaner, task, recipe, job_id, base)
+    base, made = source["name"], []
+    try:
+        test_id = _clean_test(db, project_id, test, cleaner, task, recipe, job_id, base, made)
         writer = dataset_stream.VersionWriter(db, project_id, f"{base}-clean", "clean",
                                               role=datasets.TRAIN, parent_id=train["id"],
                                               job_id=job_id,
                                               recipe={"clean": recipe.to_dict(), "task": task})
-        total = train["record_count"]
-        done = 0
-        with PreparePool(cleaner.preparer, total) as pool:
-            for batch, prepared in pool.stream(_batches(db, train["id"])):
-                kept = cleaner.filter_batch(batch, prepared)
-                writer.append(kept, [content_hash(r, task) for r in kept])
-                done += len(batch)
-                reporter.report(done, total, f"{writer.count} kept of {done}")
-                reporter.check_cancel()
+        made.append(writer.dataset_id)
+        pool = _clean_train(db, cleaner, train, writer, task, reporter)
         report = _report(db, cleaner, train, test, writer, test_id, task, reporter)
         report["workers"] = {"processes": pool.workers, "cpu_seconds": round(pool.worker_cpu_seconds, 2)}
         train_id = writer.finish(step_counts=report["counts"], test_id=test_id)
-        run_id = runs.create(db, project_id, "data.clean", f"{base}-clean v{train_id}",
-                             recipe.to_dict(), job_id)
-        runs.set_summary(db, run_id, report)
+        reporter.check_cancel()
+        with transaction(db):
+            datasets.publish(db, made)
+            run_id = runs.create(db, project_id, "data.clean", f"{base}-clean v{train_id}",
+                                 recipe.to_dict(), job_id)
+            runs.set_summary(db, run_id, report)
+    except BaseException:
+        datasets.discard(db, made)
+        raise
+    total = train["record_count"]
     reporter.report(total, total, f"{writer.count} of {total} records kept")
     return CleanOutcome(train_id, test_id, run_id, report)
+
+
+def _clean_train(db, cleaner: Cleaner, train: dict, writer, task: str,
+                 reporter: Reporter) -> PreparePool:
+    total, done = train["record_count"], 0
+    with PreparePool(cleaner.preparer, total) as pool:
+        for batch, prepared in pool.stream(_batches(db, train["id"])):
+            kept = cleaner.filter_batch(batch, prepared)
+            writer.append(kept, [content_hash(r, task) for r in kept])
+            done += len(batch)
+            reporter.report(done, total, f"{writer.count} kept of {done}")
+            reporter.check_cancel()
+    return pool
 
 
 def _batches(db, dataset_id: int) -> Iterator[list[dict]]:
@@ -138,18 +153,20 @@ def _batches(db, dataset_id: int) -> Iterator[list[dict]]:
         yield batch
 
 
-def _clean_test(db, project_id, test, cleaner: Cleaner, task, recipe, job_id, base) -> int | None:
+def _clean_test(db, project_id, test, cleaner: Cleaner, task, recipe, job_id, base,
+                made: list[int]) -> int | None:
     if test is None:
         return None
     writer = dataset_stream.VersionWriter(db, project_id, f"{base}-test-clean", "clean",
                                           role=datasets.TEST, parent_id=test["id"], job_id=job_id,
                                           recipe={"clean": recipe.to_dict(), "task": task,
                                                   "steps": "normalise and redaction only"})
-    for _, record, _ in dataset_stream.iter_records(db, test["id"]):
-        fixed = cleaner.transform(record)
-        if fixed is not None:
-            cleaner.add_test(fixed)
-            writer.append([fixed], [content_hash(fixed, task)])
+    made.append(writer.dataset_id)
+    for batch in _batches(db, test["id"]):
+        fixed = [record for record in map(cleaner.transform, batch) if record is not None]
+        for record in fixed:
+            cleaner.add_test(record)
+        writer.append(fixed, [content_hash(record, task) for record in fixed])
     return writer.finish(part="test")
 
 

@@ -1,9 +1,11 @@
 """Import a user's file into a project: preview, map, validate, quarantine, hold out a test split.
 
-An import is one transaction. Records stream from the file into the store in
-batches; bad rows go to the quarantine with file, line and field. Only after
-the whole file was read does the transaction commit, so a file that breaks
-half-way (truncated, wrong encoding) leaves the project exactly as it was.
+Records stream from the file into the store in committed batches, into versions
+marked "building" that no reader sees; bad rows go to the quarantine with file, line
+and field. Only after the whole file was read and split are the versions published,
+in one short transaction. A file that breaks half-way (truncated, wrong encoding), a
+cancel or a crash leaves the project exactly as it was: the building versions are
+removed at once, or by the next sweep after a kill.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from engine.store.transactions import transaction
 
 FORMAT_ALIASES = {"alpaca": "json", "sharegpt": "json", "chat": "jsonl", "txt": "text",
                   "ndjson": "jsonl"}
-BATCH = 1000
+BATCH = 5000
 RAW_LIMIT = 4000
 
 
@@ -173,13 +175,21 @@ def import_file(db: sqlite_utils.Database, project_id: int, path: Path, *, task:
     name = name or path.stem
     recipe = {"file": str(path), "format": preview.container, "encoding": preview.encoding,
               "task": task, "mapping": preview.mapping}
-    with transaction(db):
-        writer = dataset_stream.VersionWriter(db, project_id, name, "import", role=datasets.POOL,
-                                              recipe=recipe, job_id=job_id)
+    writer = dataset_stream.VersionWriter(db, project_id, name, "import", role=datasets.POOL,
+                                          recipe=recipe, job_id=job_id)
+    made = [writer.dataset_id]
+    try:
         quarantined = _stream_into(db, path, preview, writer, reporter)
+        if writer.count == 0:
+            raise _nothing_valid(db, path, writer.dataset_id, quarantined)
         dataset_id = writer.finish(name=name, quarantined=quarantined)
         train_id, test_id, train, test, grouping = _split(db, project_id, name, writer, task,
-                                                          test_fraction, seed, job_id)
+                                                          test_fraction, seed, job_id, made)
+        reporter.check_cancel()
+        datasets.publish(db, made)
+    except BaseException:
+        datasets.discard(db, made)
+        raise
     summary = ImportSummary(dataset_id, train_id, test_id, writer.count, quarantined, train, test,
                             preview.container, preview.encoding, preview.mapping,
                             grouping.get("duplicate_records", 0), grouping.get("moved", 0))
@@ -188,6 +198,15 @@ def import_file(db: sqlite_utils.Database, project_id: int, path: Path, *, task:
                           f"{train} train / {test} test" + (f"; {note}" if note else ""),
                     stage="import")
     return summary
+
+
+def _nothing_valid(db, path: Path, dataset_id: int, quarantined: int) -> DataFormatError:
+    first = db.execute("SELECT line, field, reason FROM quarantine WHERE dataset_id = ? "
+                       "ORDER BY id LIMIT 1", [dataset_id]).fetchone()
+    if first is None:
+        return DataFormatError(path, 1, "the file holds no records")
+    return DataFormatError(path, first[0] or 1, f"no valid record: all {quarantined} records "
+                           f"were refused; the first: {first[2]}")
 
 
 def _stream_into(db, path: Path, preview: Preview, writer, reporter: Reporter) -> int:
@@ -224,15 +243,18 @@ def _quarantine_row(error: RecordError, raw: object) -> dict:
 def _flush_quarantine(db, dataset_id: int, rows: list[dict]) -> int:
     count = len(rows)
     if rows:
-        db.conn.executemany("INSERT INTO quarantine (dataset_id, file, line, field, reason, raw) "
-                            "VALUES (?, ?, ?, ?, ?, ?)", [(dataset_id, r["file"], r["line"], r["field"],
-                                                            r["reason"], r["raw"]) for r in rows])
+        with transaction(db):
+            db.conn.executemany(
+                "INSERT INTO quarantine (dataset_id, file, line, field, reason, raw) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(dataset_id, r["file"], r["line"], r["field"], r["reason"], r["raw"])
+                 for r in rows])
         rows.clear()
     return count
 
 
 def _split(db, project_id: int, name: str, writer, task: str, fraction: float, seed: int,
-           job_id) -> tuple[int | None, int | None, int, int, dict]:
+           job_id, made: list[int]) -> tuple[int | None, int | None, int, int, dict]:
     if fraction <= 0 or writer.count < 2:
         return None, None, writer.count, 0, {}
     label_key = "label" if task == "classification" else None
@@ -253,6 +275,7 @@ def _split(db, project_id: int, name: str, writer, task: str, fraction: float, s
         job_id=job_id, recipe={"fraction": fraction, "seed": seed, "stratified_by": label_key,
                                "part": part, **grouping})
         for part in (datasets.TRAIN, datasets.TEST)}
+    made += [target.dataset_id for target in targets.values()]
     targets["test"].copy(writer.dataset_id, test)
     test_id = targets["test"].finish(part="test")
     targets["train"].copy(writer.dataset_id, train)

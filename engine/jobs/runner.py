@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from engine import paths
-from engine.store import jobs, open_store
+from engine.store import datasets, jobs, open_store
 
 POLL_S = 0.2
 DEFAULT_GRACE_S = 10.0
@@ -57,7 +57,9 @@ class JobRunner:
         self._threads: dict[int, threading.Thread] = {}
         self._kill_at: dict[int, float] = {}
         self._lock = threading.Lock()
-        self.recovered = jobs.recover_stale(self._db())
+        db = self._db()
+        self.recovered = jobs.recover_stale(db)
+        self.swept = datasets.sweep_building(db, jobs.running_ids(db))
 
     def _db(self):
         return open_store(self.db_path, migrate=False, check=False)

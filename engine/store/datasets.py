@@ -21,6 +21,8 @@ from engine.store import audit
 from engine.store.transactions import transaction
 
 POOL, TRAIN, TEST, PAIRS = "pool", "train", "test", "pairs"
+BUILDING, PUBLISHED = "building", "published"
+VISIBLE = "state = 'published'"
 ROLES = {POOL: "everything imported, before the hold-out split",
          TRAIN: "records a model may learn from",
          TEST: "held-out records, only for evaluation",
@@ -112,7 +114,8 @@ def quarantined(db: sqlite_utils.Database, dataset_id: int) -> list[dict]:
 
 def list_for_project(db: sqlite_utils.Database, project_id: int) -> list[dict]:
     """All versions of a project, oldest first."""
-    return list(db["datasets"].rows_where("project_id = ?", [project_id], order_by="id"))
+    return list(db["datasets"].rows_where(f"project_id = ? AND {VISIBLE}", [project_id],
+                                          order_by="id"))
 
 
 def get(db: sqlite_utils.Database, dataset_id: int) -> dict:
@@ -126,7 +129,7 @@ def get(db: sqlite_utils.Database, dataset_id: int) -> dict:
 def of_role(db: sqlite_utils.Database, project_id: int, *roles: str) -> list[dict]:
     """The project's versions with one of ``roles``, oldest first."""
     marks = ",".join("?" * len(roles))
-    return list(db["datasets"].rows_where(f"project_id = ? AND role IN ({marks})",
+    return list(db["datasets"].rows_where(f"project_id = ? AND {VISIBLE} AND role IN ({marks})",
                                           [project_id, *roles], order_by="id"))
 
 
@@ -165,5 +168,53 @@ def default_training(db: sqlite_utils.Database, project_id: int,
 
 
 def _was_split(db: sqlite_utils.Database, dataset_id: int) -> bool:
-    return bool(db.execute("SELECT 1 FROM datasets WHERE parent_id = ? AND role = ? LIMIT 1",
+    return bool(db.execute(f"SELECT 1 FROM datasets WHERE parent_id = ? AND role = ? AND {VISIBLE} "
+                           "LIMIT 1",
                            [dataset_id, TEST]).fetchone())
+
+
+def publish(db: sqlite_utils.Database, dataset_ids: Sequence[int]) -> None:
+    """Make building versions visible, all at once (one short transaction)."""
+    with transaction(db):
+        for dataset_id in dataset_ids:
+            db.execute("UPDATE datasets SET state = ? WHERE id = ?", [PUBLISHED, dataset_id])
+
+
+def discard(db: sqlite_utils.Database, dataset_ids: Sequence[int], batch: int = 5000) -> int:
+    """Delete building versions with their records and quarantine, in short transactions.
+
+    Returns:
+        The number of versions removed (published ones are never touched).
+    """
+    removed = 0
+    for dataset_id in dataset_ids:
+        row = db.execute("SELECT state FROM datasets WHERE id = ?", [dataset_id]).fetchone()
+        if row is None or row[0] != BUILDING:
+            continue
+        for table in ("records", "quarantine"):
+            while True:
+                with transaction(db):
+                    gone = db.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM "
+                                      f"{table} WHERE dataset_id = ? LIMIT ?)",
+                                      [dataset_id, batch]).rowcount
+                if gone < batch:
+                    break
+        with transaction(db):
+            db.execute("UPDATE datasets SET test_id = NULL WHERE test_id = ?", [dataset_id])
+            db.execute("DELETE FROM datasets WHERE id = ? AND state = ?", [dataset_id, BUILDING])
+        removed += 1
+    return removed
+
+
+def sweep_building(db: sqlite_utils.Database, live_job_ids: Iterable[int] = ()) -> int:
+    """Remove building versions left by a stage that was cancelled, crashed or killed:
+    every building version whose job is not in ``live_job_ids``.
+
+    Returns:
+        The number of versions removed.
+    """
+    live = set(live_job_ids)
+    left = [dataset_id for dataset_id, job_id in db.execute(
+        "SELECT id, job_id FROM datasets WHERE state = ? ORDER BY id DESC", [BUILDING])
+        if job_id not in live]
+    return discard(db, left)

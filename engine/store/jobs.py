@@ -96,6 +96,12 @@ def events_after(db: sqlite_utils.Database, job_id: int, after_id: int) -> list[
     return rows
 
 
+def running_ids(db: sqlite_utils.Database) -> list[int]:
+    """Ids of jobs queued or running."""
+    return [row[0] for row in db.execute("SELECT id FROM jobs WHERE state IN (?, ?)",
+                                         [QUEUED, RUNNING])]
+
+
 def list_for_project(db: sqlite_utils.Database, project_id: int) -> list[dict]:
     return list(db["jobs"].rows_where("project_id = ?", [project_id], order_by="id desc"))
 

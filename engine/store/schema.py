@@ -139,8 +139,16 @@ def _legacy_partner(row: dict, rows: dict, roles: dict, partners: dict) -> int |
     return parent_test
 
 
+def _v6_building_versions(db: sqlite_utils.Database) -> None:
+    """A version is written in committed batches while "building" (invisible to readers)
+    and becomes "published" in one short transaction at the end."""
+    db.execute("ALTER TABLE datasets ADD COLUMN state TEXT NOT NULL DEFAULT 'published'")
+    db["datasets"].create_index(["state"])
+
+
 MIGRATIONS: list[Migration] = [_v1_core_tables, _v2_indexes_and_append_only_audit,
-                               _v3_embeddings, _v4_evaluation, _v5_dataset_roles]
+                               _v3_embeddings, _v4_evaluation, _v5_dataset_roles,
+                               _v6_building_versions]
 LATEST = len(MIGRATIONS)
 
 
