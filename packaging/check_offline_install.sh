@@ -75,7 +75,7 @@ START=$(date +%s)
 DEMO_S=$(( $(date +%s) - START ))
 
 echo "== 6. The window, offscreen"
-"${JAIL[@]}" "${CLEAN_ENV[@]}" "$WORK/app/venv/bin/python" -m gui.screenshot "$WORK/window.png"
+"${JAIL[@]}" "${CLEAN_ENV[@]}" "$WORK/app/venv/bin/python" -I -m gui.screenshot "$WORK/window.png"
 
 echo
 echo "== Result"

