@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
 from pathlib import Path
 
 from engine import paths
@@ -49,16 +47,8 @@ def gui(args: argparse.Namespace) -> int:
     raise CommandError("Open the window with the `enclave gui` command or `python -m gui.app`.")
 
 
-def print_event(update) -> None:
-    data = update.data
-    if update.kind == "progress":
-        metrics = " ".join(f"{k}={v:.4g}" for k, v in data["metrics"].items())
-        print(f"[{data['stage']:>8}] {data['step']}/{data['total']} {data['message']} {metrics}",
-              file=sys.stderr, flush=True)
-
-
 def demo(args: argparse.Namespace) -> dict | int:
-    from engine.jobs.runner import JobRunner
+    from engine.cli_jobs import run_job
     from engine.pipeline import ensure_project
     from engine.store import projects
 
@@ -68,14 +58,7 @@ def demo(args: argparse.Namespace) -> dict | int:
         projects.create(db, args.project, "Clinical instruction demo")
         project = projects.find(db, args.project)
     project_id = ensure_project(db, project["id"] if project else None)
-    runner = JobRunner(paths.workspace_db())
-    runner.add_listener(print_event)
-    job_id = runner.submit("demo", {"quick": args.quick}, project_id)
-    signal.signal(signal.SIGINT, lambda *_: runner.cancel(job_id))
-    row = runner.wait(job_id)
-    if row["state"] != "succeeded":
-        raise CommandError(f"demo job {job_id} {row['state']}: {row['error']}")
-    summary = row["result"]
+    job_id, summary = run_job("demo", {"quick": args.quick}, project_id)
     if not args.json:
         _print_summary(summary)
     return {"ok": True, "job_id": job_id, **summary}

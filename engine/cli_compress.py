@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
 from pathlib import Path
 
-from engine import paths
 from engine.cli_errors import CommandError
+from engine.cli_jobs import run_job
 
 _RECIPE_FLAGS = {
     "quant_type": (("--quant-type",), {"help": "4-bit type: nf4 or fp4"}),
@@ -62,17 +61,8 @@ def _recipe_values(args: argparse.Namespace) -> dict:
 
 
 def _run_job(kind: str, params: dict, project_id: int) -> dict:
-    from engine.cli_commands import print_event
-    from engine.jobs.runner import JobRunner
-
-    runner = JobRunner(paths.workspace_db())
-    runner.add_listener(print_event)
-    job_id = runner.submit(kind, params, project_id)
-    signal.signal(signal.SIGINT, lambda *_: runner.cancel(job_id))
-    row = runner.wait(job_id)
-    if row["state"] != "succeeded":
-        raise CommandError(f"{kind} job {job_id} {row['state']}: {row['error']}")
-    return {"job_id": job_id, **row["result"]}
+    job_id, result = run_job(kind, params, project_id)
+    return {"job_id": job_id, **result}
 
 
 def compress(args: argparse.Namespace) -> dict:

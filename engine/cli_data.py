@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from engine.cli_errors import CommandError
+from engine.cli_jobs import run_job
 
 
 def register(sub) -> None:
@@ -27,7 +28,8 @@ def register(sub) -> None:
         (("--map",), {"action": "append", "default": [], "metavar": "FIELD=COLUMN",
                       "help": "map a task field to a column (repeatable; COLUMN may join "
                               "columns with +)"}),
-        (("--test-fraction",), {"type": float, "default": 0.1, "help": "held-out share (0: none)"}),
+        (("--test-fraction",), {"type": _fraction, "default": 0.1,
+                                "help": "held-out share, at least 0 (none) and below 1"}),
         (("--seed",), {"type": int, "default": 0}),
         (("--preview",), {"action": "store_true", "help": "show the mapping and first rows only"}))
     add(leaves, "clean", "run the cleaning recipe as a job (new dataset version)", data_clean,
@@ -39,6 +41,14 @@ def register(sub) -> None:
         (("--html",), {"required": True, "metavar": "OUT", "help": "HTML file to write"}))
     add(leaves, "quarantine", "list or export the quarantined records", data_quarantine, where,
         (("--export",), {"metavar": "OUT", "help": "write them as JSON Lines"}))
+
+
+def _fraction(text: str) -> float:
+    from engine.data.split import check_test_fraction
+    try:
+        return check_test_fraction(float(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _project(db, name: str) -> dict:
@@ -61,7 +71,7 @@ def _mapping(pairs: list[str]) -> dict[str, str] | None:
 
 def data_import(args: argparse.Namespace) -> dict:
     from engine.cli_commands import open_workspace
-    from engine.data.importer import import_file, preview_file
+    from engine.data.importer import ImportSummary, preview_file
     from engine.data.mapping import MappingError
     from engine.data.privacy import display_redactor, redact_value
     from engine.data.records import DataFormatError
@@ -79,17 +89,38 @@ def data_import(args: argparse.Namespace) -> dict:
                 for row in preview.rows:
                     print("  " + json.dumps(row, ensure_ascii=False)[:160])
             return {"ok": True, "preview": preview.__dict__}
-        summary = import_file(db, project["id"], Path(args.file), task=task, fmt=args.format,
-                              mapping=_mapping(args.map), test_fraction=args.test_fraction,
-                              seed=args.seed)
+        params = _import_params(args, task)
     except (DataFormatError, MappingError, FileNotFoundError, ValueError) as exc:
         raise CommandError(f"{exc} (nothing was imported)") from exc
+    try:
+        job_id, result = run_job("data.import", params, project["id"], quiet=args.json,
+                                 what="import")
+    except CommandError as exc:
+        raise CommandError(f"{exc} (nothing was imported)", exc.exit_code) from exc
+    summary = ImportSummary(**result)
     if not args.json:
         print(f"imported {summary.records} records ({summary.quarantined} quarantined) as dataset "
               f"{summary.dataset_id}: {summary.train} train / {summary.test} test")
         if summary.split_note():
             print(f"  {summary.split_note()}")
-    return {"ok": True, **summary.to_dict()}
+    return {"ok": True, "job_id": job_id, **summary.to_dict()}
+
+
+def _import_params(args: argparse.Namespace, task: str) -> dict:
+    """Check the file and mapping before a job starts; the job's parameters.
+
+    Raises:
+        DataFormatError, MappingError, FileNotFoundError, ValueError: as the preview.
+    """
+    from engine.data.importer import preview_file
+    from engine.data.mapping import check_mapping
+
+    path = Path(args.file)
+    mapping = _mapping(args.map)
+    preview = preview_file(path, task, args.format, mapping=mapping)
+    check_mapping(preview.mapping, preview.columns, task, path.name)
+    return {"path": str(path.resolve()), "task": task, "format": args.format,
+            "mapping": mapping, "test_fraction": args.test_fraction, "seed": args.seed}
 
 
 def _recipe(args: argparse.Namespace) -> dict:
@@ -117,24 +148,13 @@ def _parse_value(raw: str) -> object:
 
 
 def data_clean(args: argparse.Namespace) -> dict:
-    import signal
-
-    from engine import paths
-    from engine.cli_commands import print_event, open_workspace
-    from engine.jobs.runner import JobRunner
+    from engine.cli_commands import open_workspace
 
     db = open_workspace()
     project = _project(db, args.project)
     params = {"recipe": _recipe(args), "dataset_id": args.dataset}
-    runner = JobRunner(paths.workspace_db())
-    if not args.json:
-        runner.add_listener(print_event)
-    job_id = runner.submit("data.clean", params, project["id"])
-    signal.signal(signal.SIGINT, lambda *_: runner.cancel(job_id))
-    row = runner.wait(job_id)
-    if row["state"] != "succeeded":
-        raise CommandError(f"cleaning job {job_id} {row['state']}: {row['error']}")
-    result = row["result"]
+    job_id, result = run_job("data.clean", params, project["id"], quiet=args.json,
+                             what="cleaning")
     if not args.json:
         counts = ", ".join(f"{k} {v}" for k, v in result["counts"].items() if v)
         print(f"kept {result['records_out']} of {result['records_in']} records as dataset "

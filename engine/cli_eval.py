@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
 
-from engine import paths
-from engine.cli_commands import print_event
+from engine.cli_jobs import run_job
 from engine.cli_errors import CommandError
 
 
@@ -42,17 +39,7 @@ def register(sub) -> None:
 
 
 def _run_job(kind: str, params: dict, project_id: int, quiet: bool) -> tuple[int, dict]:
-    from engine.jobs.runner import JobRunner
-
-    runner = JobRunner(paths.workspace_db())
-    if not quiet:
-        runner.add_listener(print_event)
-    job_id = runner.submit(kind, params, project_id)
-    signal.signal(signal.SIGINT, lambda *_: runner.cancel(job_id))
-    row = runner.wait(job_id)
-    if row["state"] != "succeeded":
-        raise CommandError(f"{kind} job {job_id} {row['state']}: {row['error']}")
-    return job_id, row["result"]
+    return run_job(kind, params, project_id, quiet=quiet)
 
 
 def _project_of_run(run_id: int) -> int:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
 
-from engine import paths
 from engine.cli_errors import CommandError
 
 
@@ -46,32 +43,17 @@ def _recipe(args: argparse.Namespace):
         raise CommandError(str(exc)) from exc
 
 
-def print_event(update) -> None:
-    if update.kind == "progress":
-        data = update.data
-        print(f"[{data['stage']:>8}] {data['step']}/{data['total']} {data['message']}",
-              file=sys.stderr, flush=True)
-
-
 def select(args: argparse.Namespace) -> dict:
     from engine.cli_commands import open_workspace
-    from engine.jobs.runner import JobRunner
+    from engine.cli_jobs import run_job
     from engine.store import projects
 
     recipe = _recipe(args)
     project = projects.find(open_workspace(), args.project)
     if project is None:
         raise CommandError(f"No project named '{args.project}'.")
-    runner = JobRunner(paths.workspace_db())
-    if not args.json:
-        runner.add_listener(print_event)
     params = {"recipe": recipe.to_dict(), "dataset": args.dataset}
-    job_id = runner.submit("select", params, project["id"])
-    signal.signal(signal.SIGINT, lambda *_: runner.cancel(job_id))
-    row = runner.wait(job_id)
-    if row["state"] != "succeeded":
-        raise CommandError(f"select job {job_id} {row['state']}: {row['error']}")
-    summary = row["result"]
+    job_id, summary = run_job("select", params, project["id"], quiet=args.json)
     if not args.json:
         _print_summary(summary)
     return {"ok": True, "job_id": job_id, **summary}

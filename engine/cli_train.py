@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
-from engine import paths
-from engine.cli_commands import print_event
+from engine.cli_jobs import run_job_row
 from engine.cli_errors import CommandError
 
 _OVERRIDES = ("learning_rate", "epochs", "max_steps", "batch_size", "grad_accum", "max_length",
@@ -133,20 +131,11 @@ def _preflight(base: str, recipe: Any) -> Any:
 
 
 def _run_job(params: dict, project_id: int | None, kind: str = "train") -> dict:
-    from engine.jobs.runner import JobRunner
-
-    runner = JobRunner(paths.workspace_db())
-    runner.add_listener(print_event)
-    job_id = runner.submit(kind, params, project_id)
-    previous = signal.signal(signal.SIGINT, lambda *_: runner.cancel(job_id))
-    try:
-        row = runner.wait(job_id)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    row = run_job_row(kind, params, project_id)
     result = row.get("result") or {}
     if isinstance(result, str):
         result = json.loads(result or "{}")
-    return {"job_id": job_id, "state": row["state"], "error": row.get("error"), **result}
+    return {"job_id": row["id"], "state": row["state"], "error": row.get("error"), **result}
 
 
 def train(args: argparse.Namespace) -> dict:

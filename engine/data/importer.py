@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from itertools import islice
+from typing import Iterator
 from pathlib import Path
 
 import sqlite_utils
@@ -22,7 +23,7 @@ from engine.data.formats import CONTAINERS, RawRow, detect_container, iter_rows
 from engine.data.mapping import check_mapping, guess_mapping, map_row
 from engine.data.records import DataFormatError, RecordError, content_hash, task_fields
 from engine.data.dedup import duplicate_groups
-from engine.data.split import held_out_positions
+from engine.data.split import check_test_fraction, held_out_positions
 from engine.data.text_fix import record_text
 from engine.progress import Reporter
 from engine.store import dataset_stream, datasets
@@ -167,6 +168,7 @@ def import_file(db: sqlite_utils.Database, project_id: int, path: Path, *, task:
         MappingError: If the mapping names a missing column or misses a field.
         DataFormatError: If the file is empty or cannot be read; nothing is written.
     """
+    check_test_fraction(test_fraction)
     path, reporter = Path(path), reporter or Reporter()
     preview = preview_file(path, task, fmt, mapping=mapping)
     if not preview.rows and not preview.errors:
@@ -184,7 +186,8 @@ def import_file(db: sqlite_utils.Database, project_id: int, path: Path, *, task:
             raise _nothing_valid(db, path, writer.dataset_id, quarantined)
         dataset_id = writer.finish(name=name, quarantined=quarantined)
         train_id, test_id, train, test, grouping = _split(db, project_id, name, writer, task,
-                                                          test_fraction, seed, job_id, made)
+                                                          test_fraction, seed, job_id, made,
+                                                          reporter)
         reporter.check_cancel()
         datasets.publish(db, made)
     except BaseException:
@@ -253,16 +256,25 @@ def _flush_quarantine(db, dataset_id: int, rows: list[dict]) -> int:
     return count
 
 
+def _texts_with_progress(db, writer, reporter: Reporter) -> Iterator[tuple[str, str]]:
+    for position, record, digest in dataset_stream.iter_records(db, writer.dataset_id):
+        if position % BATCH == 0:
+            reporter.report(position, writer.count, "keeping duplicates on one side of the "
+                            "split", stage="split")
+            reporter.check_cancel()
+        yield digest, record_text(record)
+
+
 def _split(db, project_id: int, name: str, writer, task: str, fraction: float, seed: int,
-           job_id, made: list[int]) -> tuple[int | None, int | None, int, int, dict]:
+           job_id, made: list[int],
+           reporter: Reporter) -> tuple[int | None, int | None, int, int, dict]:
     if fraction <= 0 or writer.count < 2:
         return None, None, writer.count, 0, {}
     label_key = "label" if task == "classification" else None
     labels = [label for (label,) in db.execute(
         "SELECT json_extract(data, '$.label') FROM records WHERE dataset_id = ? ORDER BY position",
         [writer.dataset_id])] if label_key else None
-    groups = duplicate_groups((digest, record_text(record)) for _, record, digest
-                              in dataset_stream.iter_records(db, writer.dataset_id))
+    groups = duplicate_groups(_texts_with_progress(db, writer, reporter))
     test_positions = held_out_positions(writer.count, labels, fraction, seed, groups)
     plain = held_out_positions(writer.count, labels, fraction, seed)
     grouping = {"grouped_by": "exact and near duplicates (MinHash-LSH, as cleaning)",

@@ -1,13 +1,15 @@
 """Starts jobs in child processes and supervises them.
 
-The runner only supervises: it relays progress events from the store to
+The runner only supervises: it relays progress events from the job channel to
 listeners, enforces cancel (cooperative first, a kill after the grace period)
-and turns a child that died without a final state into a failed job.
+and settles a child that died without a final state: cancelled when a cancel was
+asked for, interrupted (resumable) when a signal killed it, failed otherwise.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -18,6 +20,7 @@ from typing import Callable
 
 from engine import paths
 from engine.store import datasets, jobs, open_store
+from engine.store.channel import JobChannel
 
 POLL_S = 0.2
 DEFAULT_GRACE_S = 10.0
@@ -94,7 +97,11 @@ class JobRunner:
 
     def cancel(self, job_id: int, grace_s: float = DEFAULT_GRACE_S) -> None:
         """Ask a job to stop; kill its process if it has not stopped after ``grace_s``."""
-        jobs.request_cancel(self._db(), job_id)
+        channel = JobChannel(self.db_path)
+        try:
+            channel.request_cancel(job_id)
+        finally:
+            channel.close()
         with self._lock:
             self._kill_at[job_id] = time.monotonic() + grace_s
 
@@ -124,29 +131,45 @@ class JobRunner:
                 import logging
                 logging.getLogger(__name__).exception("job listener failed")
 
-    def _relay(self, db, job_id: int, last: int) -> int:
-        for event in jobs.events_after(db, job_id, last):
+    def _relay(self, channel: JobChannel, job_id: int, last: int) -> int:
+        try:
+            events = channel.events_after(job_id, last)
+        except sqlite3.Error:
+            return last  # relayed at the next poll
+        for event in events:
             last = event["id"]
             self._emit(JobUpdate(job_id, "progress", event))
         return last
 
     def _supervise(self, job_id: int, proc: subprocess.Popen, log_path: Path) -> None:
-        db = self._db()
+        channel = JobChannel(self.db_path)
         last = 0
         while proc.poll() is None:
-            last = self._relay(db, job_id, last)
+            last = self._relay(channel, job_id, last)
             kill_at = self._kill_at.get(job_id)
             if kill_at is not None and time.monotonic() > kill_at:
                 proc.kill()
             time.sleep(POLL_S)
-        self._relay(db, job_id, last)
+        self._relay(channel, job_id, last)
+        channel.close()
+        db = self._db()
         self._settle(db, job_id, proc.returncode, log_path)
-        self._emit(JobUpdate(job_id, "finished", jobs.get(db, job_id)))
+        row = jobs.get(db, job_id)
+        if row["state"] != jobs.SUCCEEDED:
+            datasets.discard_job(db, job_id)
+        self._emit(JobUpdate(job_id, "finished", row))
 
     def _settle(self, db, job_id: int, code: int, log_path: Path) -> None:
+        if jobs.get(db, job_id)["state"] in jobs.FINAL_STATES:
+            return
         if job_id in self._kill_at and code != 0:
             jobs.finish(db, job_id, jobs.CANCELLED,
                         error="Cancelled by the user (stopped after the grace period).")
+            return
+        if code < 0:
+            jobs.finish(db, job_id, jobs.INTERRUPTED,
+                        error=f"The job process was stopped by signal {-code}; start it "
+                              "again to resume.")
             return
         tail = _log_tail(log_path)
         jobs.finish(db, job_id, jobs.FAILED,

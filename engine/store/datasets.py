@@ -206,6 +206,13 @@ def discard(db: sqlite_utils.Database, dataset_ids: Sequence[int], batch: int = 
     return removed
 
 
+def discard_job(db: sqlite_utils.Database, job_id: int) -> int:
+    """Remove the building versions a job left (it was cancelled, killed or failed)."""
+    left = [row[0] for row in db.execute("SELECT id FROM datasets WHERE state = ? AND job_id = ? "
+                                         "ORDER BY id DESC", [BUILDING, job_id])]
+    return discard(db, left)
+
+
 def sweep_building(db: sqlite_utils.Database, live_job_ids: Iterable[int] = ()) -> int:
     """Remove building versions left by a stage that was cancelled, crashed or killed:
     every building version whose job is not in ``live_job_ids``.

@@ -1,21 +1,27 @@
-"""Job rows: state, pid, heartbeat, progress, and the stored progress events."""
+"""Job rows in the workspace: kind, params, state, pid, result and error.
+
+Live progress, heartbeat and cancel requests travel on the job channel
+(:mod:`engine.store.channel`), which no data write can block; the final progress is
+copied onto the row when the job ends.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import time
+from pathlib import Path
 
 import sqlite_utils
 
-from engine.progress import Progress
 from engine.store import audit
+from engine.store.channel import JobChannel
 from engine.store.transactions import transaction
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED, INTERRUPTED = (
     "queued", "running", "succeeded", "failed", "cancelled", "interrupted")
 FINAL_STATES = {SUCCEEDED, FAILED, CANCELLED, INTERRUPTED}
-STALE_AFTER_S = 30.0
+LIVE_FIELDS = ("stage", "step", "total", "message", "heartbeat")
 
 
 def create(db: sqlite_utils.Database, kind: str, params: dict,
@@ -31,69 +37,64 @@ def create(db: sqlite_utils.Database, kind: str, params: dict,
 
 
 def get(db: sqlite_utils.Database, job_id: int) -> dict:
-    """One job row with params and result decoded."""
+    """One job row with params and result decoded; a running job's progress and heartbeat
+    come from the job channel."""
     row = db["jobs"].get(job_id)
     row["params"] = json.loads(row["params"] or "{}")
     row["result"] = json.loads(row["result"]) if row["result"] else None
-    return row
+    return _with_live(db, [row])[0]
+
+
+def channel_of(db: sqlite_utils.Database) -> JobChannel:
+    """The job channel beside the workspace ``db`` is a file of."""
+    return JobChannel(Path(db.execute("PRAGMA database_list").fetchone()[2]))
+
+
+def _with_live(db: sqlite_utils.Database, rows: list[dict]) -> list[dict]:
+    running = [row["id"] for row in rows if row["state"] == RUNNING]
+    if not running:
+        return rows
+    channel = channel_of(db)
+    try:
+        live = channel.live(running)
+    finally:
+        channel.close()
+    for row in rows:
+        found = live.get(row["id"])
+        if found:
+            row.update({key: found[key] for key in LIVE_FIELDS if found[key] is not None})
+    return rows
 
 
 def mark_running(db: sqlite_utils.Database, job_id: int, pid: int) -> None:
-    db["jobs"].update(job_id, {"state": RUNNING, "pid": pid, "heartbeat": time.time(),
-                               "started_at": audit.now()})
-
-
-def beat(db: sqlite_utils.Database, job_id: int) -> None:
-    """Refresh the heartbeat of a running job."""
-    db.execute("UPDATE jobs SET heartbeat = ? WHERE id = ?", [time.time(), job_id])
+    """Record the process of a started job (a short write)."""
+    with transaction(db):
+        db["jobs"].update(job_id, {"state": RUNNING, "pid": pid, "heartbeat": time.time(),
+                                   "started_at": audit.now()})
 
 
 def finish(db: sqlite_utils.Database, job_id: int, state: str, *,
-           error: str | None = None, result: dict | None = None) -> bool:
-    """Move a job to a final state once; returns False if it already had one."""
+           error: str | None = None, result: dict | None = None,
+           progress: dict | None = None) -> bool:
+    """Move a job to a final state once; returns False if it already had one.
+
+    Args:
+        progress: The last live progress (stage, step, total, message, heartbeat) to keep
+            on the job row.
+    """
     assert state in FINAL_STATES, state
     with transaction(db):
         current = db.execute("SELECT state FROM jobs WHERE id = ?", [job_id]).fetchone()[0]
         if current in FINAL_STATES:
             return False
-        db["jobs"].update(job_id, {"state": state, "error": error,
-                                   "finished_at": audit.now(),
-                                   "result": json.dumps(result, default=str)
-                                   if result is not None else None})
+        done = {"state": state, "error": error, "finished_at": audit.now(),
+                "result": json.dumps(result, default=str) if result is not None else None}
+        done.update({key: value for key, value in (progress or {}).items()
+                     if key in LIVE_FIELDS and value is not None})
+        db["jobs"].update(job_id, done)
         audit.record(db, "job.finish", f"job:{job_id}", outcome=state,
                      error=(error or "")[:500])
     return True
-
-
-def request_cancel(db: sqlite_utils.Database, job_id: int) -> None:
-    """Ask a job to stop at its next safe point."""
-    db.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", [job_id])
-
-
-def cancel_requested(db: sqlite_utils.Database, job_id: int) -> bool:
-    row = db.execute("SELECT cancel_requested FROM jobs WHERE id = ?", [job_id]).fetchone()
-    return bool(row and row[0])
-
-
-def add_event(db: sqlite_utils.Database, job_id: int, event: Progress) -> None:
-    """Store a progress event and mirror it on the job row."""
-    with transaction(db):
-        db["job_events"].insert({"job_id": job_id, "time": event.time, "stage": event.stage,
-                                 "step": event.step, "total": event.total,
-                                 "message": event.message,
-                                 "metrics": json.dumps(event.metrics, default=float)})
-        db["jobs"].update(job_id, {"stage": event.stage, "step": event.step,
-                                   "total": event.total, "message": event.message,
-                                   "heartbeat": time.time()})
-
-
-def events_after(db: sqlite_utils.Database, job_id: int, after_id: int) -> list[dict]:
-    """Events of a job newer than ``after_id``, oldest first."""
-    rows = list(db["job_events"].rows_where("job_id = ? AND id > ?", [job_id, after_id],
-                                            order_by="id"))
-    for row in rows:
-        row["metrics"] = json.loads(row["metrics"] or "{}")
-    return rows
 
 
 def running_ids(db: sqlite_utils.Database) -> list[int]:
@@ -103,10 +104,18 @@ def running_ids(db: sqlite_utils.Database) -> list[int]:
 
 
 def list_for_project(db: sqlite_utils.Database, project_id: int) -> list[dict]:
-    return list(db["jobs"].rows_where("project_id = ?", [project_id], order_by="id desc"))
+    """A project's jobs, newest first (running ones with their live progress)."""
+    return _with_live(db, list(db["jobs"].rows_where("project_id = ?", [project_id],
+                                                     order_by="id desc")))
 
 
-def _pid_alive(pid: int | None) -> bool:
+def list_recent(db: sqlite_utils.Database, limit: int = 50) -> list[dict]:
+    """The newest jobs of the workspace (running ones with their live progress)."""
+    return _with_live(db, list(db["jobs"].rows_where(order_by="id desc", limit=limit)))
+
+
+def _is_job_process(pid: int | None, job_id: int) -> bool:
+    """Whether ``pid`` is alive and (where /proc tells) is the child running this job."""
     if not pid:
         return False
     try:
@@ -114,21 +123,26 @@ def _pid_alive(pid: int | None) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    try:
+        args = cmdline.read_bytes().split(b"\0")
+    except OSError:
+        return True  # no /proc (macOS, Windows): a live pid is taken as the job
+    return b"engine.jobs.child" in args and str(job_id).encode() in args
 
 
-def recover_stale(db: sqlite_utils.Database, stale_after_s: float = STALE_AFTER_S) -> list[int]:
-    """Mark running jobs whose process is gone or silent as interrupted.
+def recover_stale(db: sqlite_utils.Database) -> list[int]:
+    """Mark running jobs whose process is gone as interrupted (resumable).
 
-    Called at start-up of the window and of the command line.
+    A job whose process is alive is never declared stale, however long its last
+    heartbeat is ago. Called at start-up of the window and of the command line.
 
     Returns:
         The ids of the jobs that became interrupted.
     """
-    now = time.time()
     stale = [row["id"] for row in db["jobs"].rows_where("state = ?", [RUNNING])
-             if not _pid_alive(row["pid"]) or now - (row["heartbeat"] or 0) > stale_after_s]
+             if not _is_job_process(row["pid"], row["id"])]
     for job_id in stale:
         finish(db, job_id, INTERRUPTED,
                error="Enclave stopped while this job ran; start it again to resume.")
