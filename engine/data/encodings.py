@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
+import stat
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, BinaryIO, Iterator
 
 from engine.data.records import DataFormatError
 
@@ -20,6 +22,50 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
 # Bytes that never occur in text: C0 controls other than tab, newline, CR, form feed, ESC.
 _BINARY_BYTES = frozenset(range(0, 32)) - {9, 10, 12, 13, 27}
+
+
+_KINDS = ((stat.S_ISDIR, "a folder, not a file; import a folder of .txt/.md files with "
+                          "--format text-files"),
+          (stat.S_ISFIFO, "a named pipe (FIFO), not a regular file; save the data to a file"),
+          (stat.S_ISSOCK, "a socket, not a regular file; save the data to a file"),
+          (stat.S_ISCHR, "a device, not a regular file; save the data to a file"),
+          (stat.S_ISBLK, "a device, not a regular file; save the data to a file"))
+
+
+def check_regular(path: Path, mode: int) -> None:
+    """Refuse anything but a regular file (a folder, pipe, socket or device).
+
+    Raises:
+        DataFormatError: Naming the file and what it is instead.
+    """
+    if stat.S_ISREG(mode):
+        return
+    what = next((text for test, text in _KINDS if test(mode)), "not a regular file")
+    raise DataFormatError(path, 1, f"the path is {what}")
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open a regular file for reading in binary, refusing anything else before reading.
+
+    A named pipe is opened without blocking and refused, so that no read can hang.
+
+    Raises:
+        FileNotFoundError: If the path does not exist.
+        DataFormatError: If it is a folder, pipe, socket or device, or cannot be opened.
+    """
+    check_regular(path, os.stat(path).st_mode)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise DataFormatError(path, 1, f"cannot open the file ({exc.strerror})") from None
+    try:
+        check_regular(path, os.fstat(descriptor).st_mode)
+    except DataFormatError:
+        os.close(descriptor)
+        raise
+    return os.fdopen(descriptor, "rb")
 
 
 def detect_encoding(path: Path) -> str:
@@ -36,7 +82,7 @@ def detect_encoding(path: Path) -> str:
         FileNotFoundError: If the file does not exist.
         DataFormatError: If the file looks binary (NUL or other control bytes).
     """
-    with open(path, "rb") as stream:
+    with open_regular(path) as stream:
         sample = stream.read(SAMPLE_BYTES)
     for bom, name in _BOMS:
         if sample.startswith(bom):
@@ -92,7 +138,7 @@ def open_text(path: Path, encoding: str | None = None) -> IO[str]:
     them into a :class:`DataFormatError` with :func:`decode_error`.
     """
     encoding = encoding or detect_encoding(path)
-    return io.TextIOWrapper(open(path, "rb"), encoding=encoding, newline="")
+    return io.TextIOWrapper(open_regular(path), encoding=encoding, newline="")
 
 
 def decode_error(path: Path, line: int, encoding: str, exc: UnicodeDecodeError) -> DataFormatError:
@@ -132,7 +178,7 @@ _BYTE_LINE_CODECS = ("utf-8", "utf-8-sig", "latin-1", "cp1252")
 
 def _byte_lines(path: Path, encoding: str, max_chars: int) -> Iterator[tuple[int, str | None]]:
     """Lines split on bytes and decoded one by one, so an error names its exact line."""
-    with open(path, "rb") as stream:
+    with open_regular(path) as stream:
         number = 0
         while True:
             raw = stream.readline(max_chars + 1)

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from engine.data.encodings import decode_error, detect_encoding, open_text, text_lines
+from engine.data.encodings import (decode_error, detect_encoding, open_regular, open_text,
+                                   text_lines)
 from engine.data.json_array import iter_json_array
+from engine.data.json_limits import RECORD, parse_failure, value_problem
 from engine.data.records import DataFormatError, RecordError
 
 CONTAINERS = ("jsonl", "json", "csv", "tsv", "text", "text-files", "parquet")
@@ -56,7 +59,7 @@ def detect_container(path: Path) -> str:
         return "text-files"
     by_suffix = _SUFFIXES.get(path.suffix.lower())
     if by_suffix in ("json", "jsonl", None):
-        with open(path, "rb") as stream:
+        with open_regular(path) as stream:
             head = stream.read(4096)
         if head.startswith(b"PAR1"):
             return "parquet"
@@ -100,17 +103,28 @@ def iter_jsonl(path: Path, encoding: str | None = None) -> Iterator[Row]:
         if not line.strip():
             continue
         try:
-            yield RawRow(number, json.loads(line))
+            value = json.loads(line)
         except json.JSONDecodeError as exc:
             yield RecordError(str(path), number, None, f"invalid JSON: {exc.msg} at column {exc.colno}",
                               raw=line[:4000])
+            continue
+        except (RecursionError, ValueError) as exc:
+            yield RecordError(str(path), number, RECORD, parse_failure(exc), raw=line[:4000])
+            continue
+        problem = value_problem(value, line)
+        if problem:
+            yield RecordError(str(path), number, problem[0], problem[1], raw=line[:4000])
+            continue
+        yield RawRow(number, value)
 
 
 def iter_csv(path: Path, encoding: str | None = None, delimiter: str | None = None) -> Iterator[Row]:
     """Rows of a CSV/TSV file with a header; quoted fields may span lines.
 
     The delimiter is sniffed from the first 64 KiB unless given. A row with more
-    or fewer cells than the header is a RecordError naming its line.
+    or fewer cells than the header is a RecordError naming its line. NUL characters
+    on any line, more than ``MAX_COLUMNS`` columns and a quoted field that is never
+    closed refuse the file, naming the line.
     """
     encoding = encoding or detect_encoding(path)
     with open_text(path, encoding) as stream:
@@ -122,8 +136,32 @@ def iter_csv(path: Path, encoding: str | None = None, delimiter: str | None = No
         if "\x00" in sample:
             raise DataFormatError(path, 1, "the file holds NUL characters (binary data)")
         dialect = _sniff(sample, delimiter)
-        reader = csv.reader(stream, dialect)
-        yield from _csv_records(path, reader)
+        lines = _CsvLines(stream, path)
+        yield from _csv_records(path, csv.reader(lines, dialect), lines)
+
+
+MAX_COLUMNS = 2000
+
+
+class _CsvLines:
+    """The physical lines of a CSV file for :func:`csv.reader`, refusing NUL characters.
+
+    Attributes:
+        number: Lines handed out so far.
+        ended: True once the file has no more lines.
+    """
+
+    def __init__(self, stream, path: Path) -> None:
+        self.stream, self.path, self.number, self.ended = stream, path, 0, False
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self.stream:
+            self.number += 1
+            if "\x00" in line:
+                raise DataFormatError(self.path, self.number, "the line holds NUL characters "
+                                      "(binary data); export the file as text and import it again")
+            yield line
+        self.ended = True
 
 
 def _sniff(sample: str, delimiter: str | None) -> Any:
@@ -138,35 +176,59 @@ def _sniff(sample: str, delimiter: str | None) -> Any:
         return csv.excel
 
 
-def _csv_records(path: Path, reader) -> Iterator[Row]:
+def _csv_records(path: Path, reader, lines: _CsvLines) -> Iterator[Row]:
     start = 1
     try:
         header = next(reader, None)
         if header is None:
             return
+        _check_closed(path, lines, 1)
         header = [name.lstrip("\ufeff").strip() for name in header]
         _check_header(path, header)
         start = reader.line_num + 1
         for cells in reader:
             line, start = start, reader.line_num + 1
+            _check_closed(path, lines, line)
             if not cells or cells == [""]:
                 continue
             if len(cells) != len(header):
                 yield RecordError(str(path), line, None, f"row has {len(cells)} cells, the header "
-                                                         f"has {len(header)} ({', '.join(header)})",
-                                  raw=json.dumps(cells, ensure_ascii=False)[:4000])
+                                                         f"has {len(header)} ({', '.join(header)})"[:1000],
+                                  raw=json.dumps(cells[:MAX_COLUMNS], ensure_ascii=False)[:4000])
                 continue
             yield RawRow(line, dict(zip(header, cells)))
     except UnicodeDecodeError as exc:
-        raise decode_error(path, start, "text", exc) from None
+        raise _exact_decode_error(path, lines, exc) from None
     except csv.Error as exc:
         raise DataFormatError(path, start, f"broken CSV: {exc}") from None
 
 
+def _exact_decode_error(path: Path, lines: _CsvLines, exc: UnicodeDecodeError) -> DataFormatError:
+    """The decoding error at its exact line (the text stream decodes ahead in chunks)."""
+    encoding = lines.stream.encoding
+    try:
+        for _ in text_lines(path, encoding):
+            pass
+    except DataFormatError as exact:
+        return exact
+    return decode_error(path, lines.number + 1, encoding, exc)
+
+
+def _check_closed(path: Path, lines: _CsvLines, line: int) -> None:
+    """A row that only the end of the file completed holds a quote that never closes."""
+    if lines.ended:
+        raise DataFormatError(path, line, "a quoted field is not closed (it runs to the end of "
+                                          "the file); add the closing quote")
+
+
 def _check_header(path: Path, header: list[str]) -> None:
+    if len(header) > MAX_COLUMNS:
+        raise DataFormatError(path, 1, f"the header has {len(header)} columns; at most "
+                                       f"{MAX_COLUMNS} are supported")
     if any(not name for name in header):
         raise DataFormatError(path, 1, "the header row has an empty column name")
-    seen = {name for name in header if header.count(name) > 1}
+    counts = Counter(header)
+    seen = {name for name, count in counts.items() if count > 1}
     if seen:
         raise DataFormatError(path, 1, f"the header names a column twice: {', '.join(sorted(seen))}")
 
@@ -203,12 +265,13 @@ def iter_parquet(path: Path, batch_size: int = 1024) -> Iterator[Row]:
     """Rows of a Parquet file, read batch by batch (numbered as rows)."""
     import pyarrow.parquet as pq
 
-    try:
-        parquet = pq.ParquetFile(path)
-    except Exception as exc:  # pyarrow raises several types for a broken file
-        raise DataFormatError(path, 1, f"not a readable Parquet file ({exc})") from None
-    number = 0
-    for batch in parquet.iter_batches(batch_size=batch_size):
-        for row in batch.to_pylist():
-            number += 1
-            yield RawRow(number, row, unit="row")
+    with open_regular(path) as stream:
+        try:
+            parquet = pq.ParquetFile(stream)
+        except Exception as exc:  # pyarrow raises several types for a broken file
+            raise DataFormatError(path, 1, f"not a readable Parquet file ({exc})") from None
+        number = 0
+        for batch in parquet.iter_batches(batch_size=batch_size):
+            for row in batch.to_pylist():
+                number += 1
+                yield RawRow(number, row, unit="row")

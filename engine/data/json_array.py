@@ -21,7 +21,8 @@ import re
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Iterator
 
-from engine.data.encodings import decode_error, detect_encoding
+from engine.data.encodings import decode_error, detect_encoding, open_regular
+from engine.data.json_limits import RECORD, parse_failure, value_problem
 from engine.data.records import DataFormatError, RecordError
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ def iter_json_array(path: Path, encoding: str | None = None) -> Iterator["RawRow
     """
     path = Path(path)
     encoding = encoding or detect_encoding(path)
-    with open(path, "rb") as stream:
+    with open_regular(path) as stream:
         window = _Window(stream, path, encoding)
         yield from _items(window)
 
@@ -179,9 +180,24 @@ def _item(window: _Window, count: int) -> "RawRow | RecordError":
             if _may_need_more(exc, window.text) and window.more():
                 continue
             return _broken_item(window, exc, count)
+        except (RecursionError, ValueError) as exc:  # too deep, or a number too long
+            return _unreadable_item(window, count, RECORD, parse_failure(exc))
+        problem = value_problem(value, window.text, start, end)
+        if problem:
+            return _unreadable_item(window, count, *problem)
         line = window.line_at(start)
         window.pos = end
         return RawRow(line, value, item=count)
+
+
+def _unreadable_item(window: _Window, count: int, field: str, message: str) -> RecordError:
+    """Quarantine the item starting at ``pos`` (it parses, or nearly, but cannot be kept)."""
+    line = window.line_at(window.pos)
+    raw = window.text[window.pos:window.pos + RAW_LIMIT]
+    if not _skip_item(window):
+        raise DataFormatError(window.path, line, f"item {count}: {message}, and the array never "
+                                                 "goes on; the file may be truncated")
+    return RecordError(str(window.path), line, field, message, raw=raw, item=count)
 
 
 def _decode_error(text: str, start: int) -> json.JSONDecodeError:

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections import defaultdict
+
+
+def check_test_fraction(fraction: float) -> float:
+    """The share held out for testing, if it is one: at least 0 (no split) and below 1.
+
+    Raises:
+        ValueError: If it is out of range or not a number.
+    """
+    if not isinstance(fraction, (int, float)) or not math.isfinite(fraction) \
+            or not 0 <= fraction < 1:
+        raise ValueError(f"the test fraction must be at least 0 (no test split) and below 1, "
+                         f"got {fraction!r}")
+    return float(fraction)
 
 
 def hold_out(

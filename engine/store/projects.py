@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import unicodedata
 from pathlib import Path
 
 import sqlite_utils
@@ -15,16 +16,52 @@ class ProjectError(ValueError):
     """A project request that cannot be honoured (duplicate or missing name)."""
 
 
+MAX_NAME = 100
+_BIDI_CONTROLS = frozenset(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
+
+
+def check_name(name: str) -> str:
+    """A project name as stored: stripped, 1-100 printable characters.
+
+    Control, format and private characters (Unicode categories C*), line and
+    paragraph separators and the bidirectional overrides and isolates (which make
+    a listing show text in another order than it is stored) are refused.
+
+    Args:
+        name: The name as typed.
+
+    Returns:
+        The name without surrounding white space.
+
+    Raises:
+        ProjectError: Saying what is wrong with the name.
+    """
+    if not isinstance(name, str):
+        raise ProjectError("A project name must be text.")
+    name = name.strip()
+    if not name:
+        raise ProjectError("A project needs a name.")
+    if len(name) > MAX_NAME:
+        raise ProjectError(f"A project name holds at most {MAX_NAME} characters; this one has "
+                           f"{len(name)}.")
+    for position, char in enumerate(name, 1):
+        if char in _BIDI_CONTROLS or unicodedata.category(char)[0] == "C" \
+                or unicodedata.category(char) in ("Zl", "Zp"):
+            kind = "a text-direction control" if char in _BIDI_CONTROLS else "a control or " \
+                "invisible character"
+            raise ProjectError(f"A project name may hold printable characters only; character "
+                               f"{position} is {kind} (U+{ord(char):04X}).")
+    return name
+
+
 def create(db: sqlite_utils.Database, name: str, description: str = "",
            task: str = "instruction") -> int:
     """Create a project and return its id.
 
     Raises:
-        ProjectError: if the name is empty or already taken.
+        ProjectError: if the name is empty, not printable, too long or already taken.
     """
-    name = name.strip()
-    if not name:
-        raise ProjectError("A project needs a name.")
+    name = check_name(name)
     if db["projects"].count_where("name = ?", [name]):
         raise ProjectError(f"A project named '{name}' already exists.")
     with transaction(db):
@@ -32,6 +69,22 @@ def create(db: sqlite_utils.Database, name: str, description: str = "",
                                      "task": task, "created_at": audit.now()}).last_pk
         audit.record(db, "project.create", f"project:{pid}", name=name)
     return pid
+
+
+def rename(db: sqlite_utils.Database, project_id: int, name: str) -> str:
+    """Give a project a new name and return it as stored.
+
+    Raises:
+        ProjectError: if the project does not exist, or the name is refused or taken.
+    """
+    project = get(db, project_id)
+    name = check_name(name)
+    if db["projects"].count_where("name = ? AND id != ?", [name, project_id]):
+        raise ProjectError(f"A project named '{name}' already exists.")
+    with transaction(db):
+        db["projects"].update(project_id, {"name": name})
+        audit.record(db, "project.rename", f"project:{project_id}", old=project["name"], name=name)
+    return name
 
 
 def get(db: sqlite_utils.Database, project_id: int) -> dict:
