@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any, Literal
 
-from engine.models.registry import import_local
+from engine.models.registry import check_safe_files, import_local
 from engine.offline import refuse_remote_code
 
 Quantize = Literal["8bit", "4bit"]
@@ -110,8 +110,10 @@ def load_tokenizer(folder: str | Path) -> Any:
     """Load the tokenizer of a local model folder; a missing pad token becomes EOS.
 
     Raises:
+        ModelRefused: if a link in the folder leads outside it or a file is not regular.
         OSError: if the folder holds no tokenizer files.
     """
+    check_safe_files(folder)
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(folder), **refuse_remote_code({}))

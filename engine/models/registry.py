@@ -8,14 +8,15 @@ counts and dtypes are read from the safetensors headers.
 
 from __future__ import annotations
 
-import json
-import struct
+import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from engine.compress.sizes import folder_size
+from engine.models.folder_check import FolderProblem, check_files, load_json
+from engine.models.folder_check import safetensors_header as checked_header
 
 ModelKind = Literal["causal", "encoder"]
 
@@ -67,39 +68,32 @@ def read_config(folder: Path) -> dict:
     """Parse ``config.json`` of a model folder.
 
     Raises:
-        ModelRefused: if the file is missing, not JSON, or not a JSON object.
+        ModelRefused: if the file is missing, not JSON (or nested without bound), or not
+            a JSON object.
     """
     path = folder / "config.json"
     if not path.is_file():
         raise ModelRefused(folder, "config.json is missing")
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        config = load_json(path)
+    except OSError as exc:
         raise ModelRefused(folder, f"{path} cannot be read: {exc}") from exc
-    except json.JSONDecodeError as exc:
-        raise ModelRefused(folder, f"{path} line {exc.lineno}: invalid JSON ({exc.msg})") from exc
+    except FolderProblem as exc:
+        raise ModelRefused(folder, str(exc)) from exc
     if not isinstance(config, dict):
         raise ModelRefused(folder, f"{path}: expected a JSON object at the top level")
     return config
 
 
 def safetensors_header(path: Path) -> dict:
-    """The JSON header of a safetensors file (tensor names, dtypes, shapes).
+    """The JSON header of a safetensors file (tensor names, dtypes, shapes), checked
+    against the file: see :func:`engine.models.folder_check.safetensors_header`.
 
     Raises:
-        ValueError: if the file is not a valid safetensors file.
+        ValueError: if the file is not a valid safetensors file (the message names the
+            file and the entry at fault).
     """
-    with open(path, "rb") as handle:
-        raw_length = handle.read(8)
-        if len(raw_length) != 8:
-            raise ValueError(f"{path}: too short to be a safetensors file")
-        (length,) = struct.unpack("<Q", raw_length)
-        if length > 100_000_000:
-            raise ValueError(f"{path}: header length {length} is not plausible")
-        try:
-            return json.loads(handle.read(length))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path}: the header is not valid JSON ({exc})") from exc
+    return checked_header(path)
 
 
 def count_parameters(files: list[Path]) -> tuple[int, str]:
@@ -110,11 +104,9 @@ def count_parameters(files: list[Path]) -> tuple[int, str]:
         for name, entry in safetensors_header(path).items():
             if name == "__metadata__":
                 continue
-            count = 1
-            for dim in entry.get("shape", []):
-                count *= int(dim)
+            count = math.prod(entry["shape"])
             total += count
-            by_dtype[entry.get("dtype", "?")] += count
+            by_dtype[entry["dtype"]] += count
     dominant = by_dtype.most_common(1)[0][0] if by_dtype else "?"
     return total, _DTYPE_NAMES.get(dominant, dominant.lower())
 
@@ -173,8 +165,8 @@ def _check_no_remote_code(folder: Path, config: dict) -> None:
     tokenizer_config = folder / "tokenizer_config.json"
     if tokenizer_config.is_file():
         try:
-            data = json.loads(tokenizer_config.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            data = load_json(tokenizer_config)
+        except (OSError, FolderProblem) as exc:
             raise ModelRefused(folder, f"{tokenizer_config} is not valid JSON ({exc})") from exc
         if isinstance(data, dict) and "auto_map" in data:
             raise ModelRefused(folder, "tokenizer_config.json field 'auto_map' asks to run "
@@ -197,12 +189,25 @@ def _check_tokenizer(folder: Path) -> None:
                                    + ", ".join(TOKENIZER_FILES) + ")")
 
 
+def check_safe_files(folder: str | Path) -> None:
+    """Refuse a folder with links leading out of it or files that are not regular files.
+
+    Raises:
+        ModelRefused: naming the folder and the offending path.
+    """
+    try:
+        check_files(Path(folder))
+    except FolderProblem as exc:
+        raise ModelRefused(folder, str(exc)) from exc
+
+
 def import_local(folder: str | Path) -> ModelInfo:
     """Check a user's model folder and describe it.
 
     The folder must hold a parseable ``config.json`` of a known architecture
-    without ``auto_map`` (remote code), weights as ``*.safetensors`` and
-    tokenizer files. The folder is used in place, not copied.
+    without ``auto_map`` (remote code), weights as ``*.safetensors`` whose headers
+    fit their files, and tokenizer files; no link in it may lead outside it and it
+    may hold only folders and regular files. The folder is used in place, not copied.
 
     Args:
         folder: the model folder.
@@ -216,6 +221,7 @@ def import_local(folder: str | Path) -> ModelInfo:
     folder = Path(folder).expanduser().resolve()
     if not folder.is_dir():
         raise ModelRefused(folder, "not a folder")
+    check_safe_files(folder)
     config = read_config(folder)
     _check_no_remote_code(folder, config)
     _check_architecture(folder, config)
