@@ -13,7 +13,7 @@ from pathlib import Path
 
 from engine.compress.checksums import write_checksums
 from engine.compress.recipe import DTYPES, GGUF_TYPES, CompressRequestError, gguf_problem
-from engine.fsutil import write_folder_atomically
+from engine.fsutil import UnsafeTarget, check_target, write_folder_atomically
 from engine.progress import Reporter, null_reporter
 
 FORMATS = ("safetensors", "gguf")
@@ -25,8 +25,9 @@ def check_export(source: str | Path, fmt: str, out: str | Path, dtype: str = "fl
     """Check an export request before any work.
 
     Raises:
-        CompressRequestError: unknown format or dtype, existing output, a quantized
-            source, or GGUF for an unsupported model.
+        CompressRequestError: unknown format or dtype, existing output, an output under
+            /proc, /sys, /dev or in the filesystem root, a quantized source, or GGUF for an
+            unsupported model.
     """
     source, out = Path(source), Path(out)
     if fmt not in FORMATS:
@@ -36,6 +37,10 @@ def check_export(source: str | Path, fmt: str, out: str | Path, dtype: str = "fl
     if gguf_type not in GGUF_TYPES:
         raise CompressRequestError(f"gguf type '{gguf_type}' is not one of "
                                    f"{', '.join(GGUF_TYPES)}")
+    try:
+        check_target(out)
+    except UnsafeTarget as exc:
+        raise CompressRequestError(str(exc)) from None
     if out.exists():
         raise CompressRequestError(f"{out} already exists; choose a new export folder")
     if not (source / "config.json").is_file():
@@ -78,7 +83,8 @@ def export_model(source: str | Path, out: str | Path, fmt: str, *, dtype: str = 
         ``out``.
 
     Raises:
-        CompressRequestError: when the request is refused (see :func:`check_export`).
+        CompressRequestError: when the request is refused (see :func:`check_export`), or
+            when ``out`` appeared while the export was written (it is left untouched).
     """
     from engine.compress.gguf_export import export_gguf
 
@@ -96,6 +102,9 @@ def export_model(source: str | Path, out: str | Path, fmt: str, *, dtype: str = 
         (folder / CARD_FILE).write_text(card or f"# {source.name}\n", encoding="utf-8")
         write_checksums(folder)
 
-    write_folder_atomically(out, write)
+    try:
+        write_folder_atomically(out, write)
+    except UnsafeTarget as exc:
+        raise CompressRequestError(str(exc)) from None
     reporter.report(2, 2, f"Export written to {out}")
     return out

@@ -96,7 +96,8 @@ def save(folder: Path, model: Any, optimizer: Any, scheduler: Any, state: LoopSt
         payload = {"loop": state.__dict__, "rng": rng_states()}
         (temporary / STATE_FILE).write_text(json.dumps(payload))
 
-    target = write_folder_atomically(Path(folder) / f"{PREFIX}{state.step:07d}", write)
+    target = write_folder_atomically(Path(folder) / f"{PREFIX}{state.step:07d}", write,
+                                     replace=True)
     for old in complete(folder)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return target

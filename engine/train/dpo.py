@@ -166,7 +166,7 @@ def _save(trainer: Any, out_dir: Path, recipe: DpoRecipe, base_folder: Path,
              "pairs": pairs, "steps": trainer.state.global_step,
              "versions": {**_library_versions(), "trl": trl.__version__}}, indent=2))
 
-    return write_folder_atomically(out_dir, write)
+    return write_folder_atomically(out_dir, write, replace=True)
 
 
 def train_dpo(base_folder: Path, pairs: Sequence[dict], recipe: DpoRecipe, out_dir: Path,

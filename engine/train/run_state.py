@@ -159,7 +159,8 @@ class RunState:
             from safetensors.torch import save_file
 
             write_folder_atomically(self.checkpoint_dir / BEST_FOLDER, lambda folder: save_file(
-                checkpoints.trainable_state(self.model), str(folder / checkpoints.WEIGHTS_FILE)))
+                checkpoints.trainable_state(self.model), str(folder / checkpoints.WEIGHTS_FILE)),
+                replace=True)
         else:
             state.evals_without_gain += 1
         return value
@@ -194,4 +195,4 @@ class RunState:
                  "reweighting": self.reweighting,
                  "versions": _library_versions()}, indent=2))
 
-        return write_folder_atomically(out_dir, write)
+        return write_folder_atomically(out_dir, write, replace=True)
