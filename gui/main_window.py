@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         splitter.setSizes([240, 1040])
         self.setCentralWidget(splitter)
         self.refresh_projects()
+        bridge.job_finished.connect(self._on_job_finished)
         if bridge.recovered:
             self.statusBar().showMessage(
                 f"{len(bridge.recovered)} job(s) had stopped with Enclave and are marked "
@@ -144,20 +145,24 @@ class MainWindow(QMainWindow):
         except ProjectError as exc:
             QMessageBox.warning(self, "Delete project", str(exc))
             return
-        self.project_panel.project_id = None
         self.refresh_projects()
 
     def _on_current_item_changed(self, current: QListWidgetItem | None, _previous) -> None:
         self._show_project(current.data(PROJECT_ID_ROLE) if current is not None else None)
 
+    @Slot(int, dict)
+    def _on_job_finished(self, _job_id: int, _row: dict) -> None:
+        """Any job that ends may change what any panel shows: every panel reloads."""
+        for panel in self.panels():
+            panel.refresh()
+
+    def panels(self) -> list[QWidget]:
+        """The Overview and every stage panel, in tab order."""
+        return [self.project_panel, *(panel for _title, panel in self.stage_panels)]
+
     def _show_project(self, project_id: int | None) -> None:
         self.delete_button.setEnabled(project_id is not None)
-        if project_id is None:
-            self.project_panel.project_id = None
-            self.stack.setCurrentWidget(self.empty_label)
-            return
         if project_id != self.project_panel.project_id:
-            self.project_panel.open_project(project_id)
-            for _title, panel in self.stage_panels:
-                panel.open_project(project_id)
-        self.stack.setCurrentWidget(self.tabs)
+            for panel in self.panels():
+                panel.set_project(project_id)
+        self.stack.setCurrentWidget(self.tabs if project_id is not None else self.empty_label)

@@ -25,13 +25,23 @@ from engine.store import datasets, runs
 MAP_KIND = "selection-map"
 
 
-def pick_dataset(db: sqlite_utils.Database, project_id: int, name: str | None = None) -> dict:
-    """The dataset to select from: the newest version of ``name``, or by default the
-    newest version that is not itself a selection and not a test split.
+def pick_dataset(db: sqlite_utils.Database, project_id: int,
+                 name: str | int | None = None) -> dict:
+    """The dataset to select from: the version with id ``name`` (an int), the newest
+    version of ``name`` (a str), or by default the newest version that is not itself a
+    selection and not a test split.
 
     Raises:
-        RecipeError: if the project has no such dataset.
+        RecipeError: if the project has no such dataset, or it is held out for testing.
     """
+    if isinstance(name, int):
+        rows = [r for r in datasets.list_for_project(db, project_id) if r["id"] == name]
+        if not rows:
+            raise RecipeError(f"dataset: project {project_id} has no dataset {name}")
+        if rows[0]["role"] not in (datasets.TRAIN, datasets.POOL):
+            raise RecipeError(f"dataset: {rows[0]['name']} v{rows[0]['version']} is a "
+                              f"{rows[0]['role']} set; choose a training set")
+        return rows[0]
     if name is not None:
         rows = [r for r in datasets.list_for_project(db, project_id) if r["name"] == name]
         if not rows:
@@ -189,7 +199,7 @@ def select_rows(db: sqlite_utils.Database, records: list[dict], recipe: Selectio
 
 
 def run_selection(db: sqlite_utils.Database, project_id: int, recipe: SelectionRecipe, *,
-                  dataset: str | None = None, reporter: Reporter | None = None,
+                  dataset: str | int | None = None, reporter: Reporter | None = None,
                   job_id: int | None = None) -> dict:
     """Select from a project's dataset and store the subset as a new version.
 
@@ -197,7 +207,7 @@ def run_selection(db: sqlite_utils.Database, project_id: int, recipe: SelectionR
         db: the workspace store.
         project_id: the project.
         recipe: what to select.
-        dataset: dataset name (newest version); default see :func:`pick_dataset`.
+        dataset: dataset id, or name (newest version); default see :func:`pick_dataset`.
         reporter: progress and cancel.
         job_id: the job that runs this, recorded with the new version.
 
@@ -243,11 +253,13 @@ def run_selection(db: sqlite_utils.Database, project_id: int, recipe: SelectionR
 
 def run_select_job(ctx) -> dict:
     """Job entry point. Params: ``recipe`` (dict of :class:`SelectionRecipe` fields),
-    optional ``dataset`` (name)."""
+    optional ``dataset_id`` (the exact version) or ``dataset`` (name, newest version)."""
     if ctx.project_id is None:
         raise RecipeError("a selection job needs a project")
     recipe = SelectionRecipe.from_dict(ctx.params.get("recipe", {}))
-    return run_selection(ctx.db, ctx.project_id, recipe, dataset=ctx.params.get("dataset"),
+    dataset = ctx.params.get("dataset_id")
+    dataset = int(dataset) if dataset is not None else ctx.params.get("dataset")
+    return run_selection(ctx.db, ctx.project_id, recipe, dataset=dataset,
                          reporter=ctx.reporter, job_id=ctx.job_id)
 
 

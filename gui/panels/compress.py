@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 from engine import paths
 from engine.compress.recipe import CompressRecipe, CompressRequestError, gguf_problem
 from gui.widgets.run_picker import fill_run_picker
+from gui.widgets.messages import for_window
 from gui.widgets.status import show_status
 from gui.widgets.compress_views import ComparisonCharts, ComparisonTable, merge_comparisons
 
@@ -227,11 +228,26 @@ class CompressPanel(QWidget):
             editor.setVisible(visible)
             self.form.labelForField(editor).setVisible(visible)
 
-    def open_project(self, project_id: int | None) -> None:
-        """Show the runs of a project that hold a model."""
-        previous = self.selected_run() if project_id == self.project_id else None
+    def set_project(self, project_id: int | None) -> None:
+        """Show another project: clear the previous one's runs, comparison and messages,
+        then list this one's runs that hold a model."""
         self.project_id = project_id
-        fill_run_picker(self.run_combo, self.db, project_id, SOURCE_KINDS, keep=previous)
+        self.job_id = None
+        self._shown_run = None
+        for button in (self.run_button, self.export_button):
+            button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.run_combo.clear()
+        self.export_path.clear()
+        self._set_status("Choose a run and a method.")
+        self.refresh()
+
+    open_project = set_project
+
+    def refresh(self) -> None:
+        """Reload the runs that hold a model (keeping the chosen one) and the comparison."""
+        fill_run_picker(self.run_combo, self.db, self.project_id, SOURCE_KINDS,
+                        keep=self.selected_run())
         self._on_run_changed()
 
     def _on_run_changed(self) -> None:
@@ -312,7 +328,7 @@ class CompressPanel(QWidget):
             recipe = self.recipe()
             self._check_request(run_id, recipe)
         except CompressRequestError as exc:
-            self._set_status(str(exc), error=True)
+            self._set_status(for_window(str(exc)), error=True)
             return None
         params = {"run_id": run_id, "recipe": recipe.to_dict()}
         return self._start("compress", params, f"Compressing run {run_id} ({recipe.method})")
@@ -362,7 +378,8 @@ class CompressPanel(QWidget):
         self.export_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         if row["state"] != "succeeded":
-            self._set_status(f"{row['state']}: {row.get('error') or ''}", error=True)
+            self._set_status(f"{row['kind'].capitalize()} {row['state']}: "
+                             f"{for_window(row.get('error'))}", error=True)
             return
         result = row.get("result") or {}
         if isinstance(result, str):
@@ -372,4 +389,4 @@ class CompressPanel(QWidget):
         else:
             self._set_status(f"Exported to {result.get('path')} ({result.get('files')} files, "
                              f"checksums {'verified' if result.get('verified') else 'FAILED'}).")
-        self.open_project(self.project_id)
+        self.refresh()

@@ -9,6 +9,7 @@ kept), the quarantine and the redactions, from the newest clean run.
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import sqlite_utils
@@ -21,18 +22,22 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, Q
 from engine.data.clean_recipe import CleanRecipe
 from engine.data.cleaner import STEP_NAMES
 from engine.data.formats import CONTAINERS
-from engine.data.mapping import OPTIONAL_FIELDS
-from engine.data.records import TASK_FIELDS
+from engine.data.mapping import OPTIONAL_FIELDS, MappingError, check_mapping
+from engine.data.records import TASK_FIELDS, DataFormatError
 from engine.data.report import STEP_TITLES
 from engine.store import projects, runs
 from engine.data.privacy import display_redactor
 from engine.store.dataset_stream import quarantine_for_project
 from gui.widgets.data_views import (LengthHistogramPlot, RecipeForm, fill_table,
                                     read_only_table)
+from gui.widgets.messages import file_problem, for_window, read_problem
+from gui.widgets.status import show_status
 
 FORMATS = ["(detect)", *CONTAINERS, "alpaca", "sharegpt", "chat"]
 UNMAPPED = "(none)"
 QUARANTINE_ROWS = 500
+# What reading a file the user chose may raise: unreadable, binary, broken, not that format.
+READ_ERRORS = (DataFormatError, OSError, UnicodeError, ValueError, csv.Error)
 
 
 class DataPanel(QWidget):
@@ -52,6 +57,7 @@ class DataPanel(QWidget):
         self.project_id: int | None = None
         self.job_id: int | None = None
         self.preview = None
+        self._previewed: tuple | None = None
         self.mapping_combos: dict[str, QComboBox] = {}
         body = QSplitter(Qt.Horizontal)
         body.addWidget(self._build_import())
@@ -158,12 +164,42 @@ class DataPanel(QWidget):
 
     # ----- import -------------------------------------------------------------------
 
-    def open_project(self, project_id: int) -> None:
-        """Show a project's data: task, newest report, quarantine."""
+    def set_project(self, project_id: int | None) -> None:
+        """Show another project: clear everything of the previous one (file, preview,
+        mapping, report, quarantine), then load this one's task and newest report."""
         self.project_id = project_id
-        task = projects.get(self.db, project_id).get("task") or "instruction"
-        self.task_combo.setCurrentText(task)
-        self.refresh()
+        self.job_id = None
+        for button in (self.import_button, self.clean_button):
+            button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.path_edit.clear()
+        self.preview = None
+        self._clear_preview()
+        show_status(self.status_label, "Import a file, then run the cleaning recipe.")
+        self._clear_report()
+        fill_table(self.quarantine_table, [])
+        self.tabs.setTabText(1, "Quarantine")
+        if project_id is not None:
+            task = projects.get(self.db, project_id).get("task") or "instruction"
+            self.task_combo.setCurrentText(task)
+            self.refresh()
+
+    open_project = set_project
+
+    def _clear_preview(self) -> None:
+        while self.mapping_form.rowCount():
+            self.mapping_form.removeRow(0)
+        self.mapping_combos = {}
+        self.preview_table.setColumnCount(1)
+        self.preview_table.setHorizontalHeaderLabels(["(preview)"])
+        fill_table(self.preview_table, [])
+
+    def _clear_report(self) -> None:
+        self.summary_label.setText("No cleaning run yet.")
+        for table in (self.counts_table, self.clusters_table, self.examples_table,
+                      self.labels_table):
+            fill_table(table, [])
+        self.length_plot.show_lengths({}, "")
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import data")
@@ -175,22 +211,34 @@ class DataPanel(QWidget):
         text = self.format_combo.currentText()
         return None if text == FORMATS[0] else text
 
+    def _preview_key(self) -> tuple:
+        return self.path_edit.text().strip(), self.task_combo.currentText(), self._format()
+
     def show_preview(self) -> bool:
-        """Read the first rows of the file and fill the mapping; False with a message on error."""
+        """Read the first rows of the file and fill the mapping; False with a message on error
+        (and no preview: nothing of an earlier file stays)."""
         from engine.data.importer import preview_file
-        try:
-            self.preview = preview_file(Path(self.path_edit.text()), self.task_combo.currentText(),
-                                        self._format())
-        except (OSError, ValueError) as exc:
-            self.status_label.setText(f"Cannot preview: {exc}")
+
+        path, task, fmt = self._preview_key()
+        self.preview = None
+        problem = file_problem(path)
+        if problem is None:
+            try:
+                self.preview = preview_file(Path(path), task, fmt)
+            except READ_ERRORS as exc:
+                problem = read_problem(path, exc)
+        if problem is not None:
+            self._clear_preview()
+            show_status(self.status_label, problem, error=True)
             return False
+        self._previewed = (path, task, fmt)
         self._fill_mapping(self.preview)
         columns = self.preview.columns or ["(no columns)"]
         self.preview_table.setColumnCount(len(columns))
         self.preview_table.setHorizontalHeaderLabels(columns)
         self._show_preview_rows()
-        self.status_label.setText(f"{self.preview.container}, {self.preview.encoding or 'binary'}; "
-                                  "check the mapping, then Import.")
+        show_status(self.status_label, f"{self.preview.container}, "
+                    f"{self.preview.encoding or 'binary'}; check the mapping, then Import.")
         return True
 
     def _show_preview_rows(self) -> None:
@@ -223,10 +271,18 @@ class DataPanel(QWidget):
 
     def run_import(self) -> int | None:
         """Submit the import job; returns its id, or None with a message."""
-        if self.project_id is None or (self.preview is None and not self.show_preview()):
+        if self.project_id is None:
             return None
-        params = {"path": self.path_edit.text(), "task": self.task_combo.currentText(),
-                  "format": self._format(), "mapping": self.mapping()}
+        if (self.preview is None or self._previewed != self._preview_key()) \
+                and not self.show_preview():
+            return None
+        path, task, fmt = self._preview_key()
+        try:
+            check_mapping(self.mapping(), self.preview.columns, task, Path(path).name)
+        except MappingError as exc:
+            show_status(self.status_label, for_window(str(exc)), error=True)
+            return None
+        params = {"path": path, "task": task, "format": fmt, "mapping": self.mapping()}
         return self._submit("data.import", params, "Importing…")
 
     # ----- cleaning -----------------------------------------------------------------
@@ -238,13 +294,14 @@ class DataPanel(QWidget):
         try:
             recipe = CleanRecipe.from_dict(self.recipe_form.values())
         except ValueError as exc:
-            self.status_label.setText(str(exc))
+            show_status(self.status_label, f"Check the cleaning recipe: {for_window(str(exc))}",
+                        error=True)
             return None
         return self._submit("data.clean", {"recipe": recipe.to_dict()}, "Cleaning…")
 
     def _submit(self, kind: str, params: dict, message: str) -> int:
         self.job_id = self.bridge.submit(kind, params, self.project_id)
-        self.status_label.setText(message)
+        show_status(self.status_label, message)
         for button in (self.import_button, self.clean_button):
             button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -268,7 +325,9 @@ class DataPanel(QWidget):
             button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         if row.get("state") != "succeeded":
-            self.status_label.setText(f"{row.get('state')}: {row.get('error') or ''}")
+            what = "Import" if row.get("kind") == "data.import" else "Cleaning"
+            show_status(self.status_label, f"{what} {row.get('state')}: "
+                        f"{for_window(row.get('error'))}", error=True)
             return
         result = row.get("result") or {}
         if row.get("kind") == "data.import" or "quarantined" in result:
@@ -297,6 +356,8 @@ class DataPanel(QWidget):
         if cleaned:
             self.show_report(cleaned[0]["summary"])
             self.report_shown.emit(cleaned[0]["id"])
+        else:
+            self._clear_report()
 
     def show_report(self, report: dict) -> None:
         """Counts, histogram, clusters, examples and labels of one report."""

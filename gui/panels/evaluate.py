@@ -19,6 +19,7 @@ from engine.evaluate.compare import compressed_variants, side_metric_rows
 from engine.evaluate.display import shown_drift, shown_items
 from engine.evaluate.word_diff import diff_words
 from engine.store import evaluations, runs
+from gui.widgets.messages import for_window
 from gui.widgets.run_picker import fill_run_picker
 
 SIDE_COLORS = {"base": "#94a3b8", "tuned": "#2563eb"}
@@ -57,6 +58,7 @@ class EvaluatePanel(QWidget):
         self.db, self.bridge = db, bridge
         self.project_id: int | None = None
         self.job_id: int | None = None
+        self._shown_eval: int | None = None
         self._build_widgets()
         self._build_layout()
         if bridge is not None:
@@ -70,7 +72,7 @@ class EvaluatePanel(QWidget):
         self.train_combo.currentIndexChanged.connect(self._on_train_run_chosen)
         self.compressed_check = QCheckBox("with compressed variants")
         self.compressed_check.setToolTip("Also generate with every compressed variant of the "
-                                         "run (enclave compress) and show it beside tuned")
+                                         "run (made in the Compress tab) and show it beside tuned")
         self.limit_spin = QSpinBox()
         self.limit_spin.setRange(1, 5000)
         self.limit_spin.setValue(50)
@@ -136,15 +138,31 @@ class EvaluatePanel(QWidget):
 
     # ----- showing -------------------------------------------------------------------
 
-    def open_project(self, project_id: int | None) -> None:
-        """Show the project's newest evaluation and drift check."""
+    def set_project(self, project_id: int | None) -> None:
+        """Show another project: clear the previous one's runs, metrics, answers, fairness
+        and drift, then load this one's newest evaluation and drift check."""
         self.project_id = project_id
-        rows = runs.list_for_project(self.db, project_id) if project_id is not None else []
-        fill_run_picker(self.train_combo, self.db, project_id, ("train",))
+        self.job_id = None
+        self.status_label.setText("")
+        self.train_combo.clear()
+        self.run_combo.clear()
+        self._shown_eval = None
+        self.refresh()
+
+    open_project = set_project
+
+    def refresh(self) -> None:
+        """Reload the run pickers (keeping the choices) and the drift checks."""
+        fill_run_picker(self.train_combo, self.db, self.project_id, ("train",),
+                        keep=self.train_combo.currentData())
         self._on_train_run_chosen()
         self.evaluate_button.setEnabled(self.train_combo.count() > 0)
-        fill_run_picker(self.run_combo, self.db, project_id, ("evaluate",))
-        self._on_run_chosen()
+        fill_run_picker(self.run_combo, self.db, self.project_id, ("evaluate",),
+                        keep=self.run_combo.currentData())
+        if self.run_combo.currentData() != self._shown_eval or self._shown_eval is None:
+            self._on_run_chosen()
+        rows = runs.list_for_project(self.db, self.project_id) \
+            if self.project_id is not None else []
         drift_runs = [r for r in rows if r["kind"] == "drift"]
         self.show_drift(shown_drift(self.db, self.project_id, drift_runs[0]["summary"])
                         if drift_runs else None)
@@ -161,11 +179,15 @@ class EvaluatePanel(QWidget):
 
     def _on_run_chosen(self, *_args) -> None:
         run_id = self.run_combo.currentData()
+        self._shown_eval = run_id
         if run_id is None:
+            self.metrics_title.setText("Metrics: base vs tuned")
+            self.samples_title.setText(SAMPLES_TITLE)
             self.metrics_table.setRowCount(0)
             self.samples_view.setHtml("<p>No evaluation yet: choose a training run and press "
                                       "Evaluate.</p>")
             self.fairness_plot.clear()
+            self.fairness_plot.getAxis("bottom").setTicks(None)
             self.fairness_plot.setVisible(False)
             self.fairness_label.setText("")
             return
@@ -307,10 +329,12 @@ class EvaluatePanel(QWidget):
             return
         self.job_id = None
         if row.get("state") != "succeeded":
-            self.status_label.setText(f"{row.get('kind', 'job')} {row.get('state')}: "
-                                      f"{row.get('error') or ''}")
+            self.status_label.setText(f"{row.get('kind', 'job').capitalize()} "
+                                      f"{row.get('state')}: {for_window(row.get('error'))}")
             return
-        self.open_project(self.project_id)
+        self.refresh()
+        if row.get("kind") == "evaluate" and self.run_combo.count():
+            self.run_combo.setCurrentIndex(0)  # the evaluation just made
 
 
 def _number(value) -> str:

@@ -12,6 +12,7 @@ from engine.store.jobs import FAILED, SUCCEEDED
 from gui.bridge import EngineBridge
 from gui.widgets.datasets_table import DatasetsTableModel
 from gui.widgets.jobs_table import PROGRESS_COLUMN, JobsTableModel, ProgressBarDelegate
+from gui.widgets.messages import for_window
 from gui.widgets.results_view import ResultsView
 
 DEMO_KIND = "demo"
@@ -141,26 +142,42 @@ class ProjectPanel(QWidget):
 
     # public API -------------------------------------------------------------
 
-    def open_project(self, project_id: int) -> None:
-        """Show a project (raises ProjectError when it does not exist)."""
-        project = projects.get(self.db, project_id)
+    def set_project(self, project_id: int | None) -> None:
+        """Show another project (None: none); nothing of the previous one stays.
+
+        Raises:
+            ProjectError: when the project does not exist.
+        """
         self.project_id = project_id
         self._live_job_id = None
+        self.title_label.setText("")
+        self.subtitle_label.setText("")
+        self.error_label.clear()
+        self.error_label.hide()
+        self.datasets_model.set_datasets([])
+        self.jobs_model.set_jobs([])
+        self.results.clear()
+        if project_id is None:
+            self._update_buttons()
+            return
+        project = projects.get(self.db, project_id)
         self.title_label.setText(project["name"])
         details = [project.get("description") or "", f"task: {project.get('task')}",
                    f"created {str(project.get('created_at') or '')[:16].replace('T', ' ')}"]
         self.subtitle_label.setText("  ·  ".join(d for d in details if d))
-        self.error_label.hide()
         self.refresh()
-        self._load_results()
+
+    open_project = set_project
 
     def refresh(self) -> None:
-        """Reload the datasets and jobs tables from the store."""
+        """Reload the datasets and jobs tables and the results from the store."""
         if self.project_id is None:
             return
         self.datasets_model.set_datasets(datasets.list_for_project(self.db, self.project_id))
         self.jobs_model.set_jobs(jobs.list_for_project(self.db, self.project_id))
         self._update_buttons()
+        if self._live_job_id is None:
+            self._load_results()
 
     def submit(self, kind: str, params: dict | None = None) -> int:
         """Start a job of this project; returns its id."""
@@ -173,6 +190,7 @@ class ProjectPanel(QWidget):
         job_id = self.submit(DEMO_KIND, {"quick": quick})
         self._live_job_id = job_id
         self.results.clear()
+        self.results.set_headline("The demo is running: the loss curve fills in as it trains.")
         return job_id
 
     def cancel_job(self, job_id: int | None = None) -> int | None:
@@ -223,6 +241,8 @@ class ProjectPanel(QWidget):
         self.datasets_model.set_datasets(datasets.list_for_project(self.db, self.project_id))
         if row.get("state") == FAILED:
             self._show_error(row)
+        if job_id == self._live_job_id:
+            self._live_job_id = None
         if row.get("kind") == DEMO_KIND:
             self._load_results(row.get("result") if row.get("state") == SUCCEEDED else None)
         self._update_buttons()
@@ -246,7 +266,7 @@ class ProjectPanel(QWidget):
 
     def _show_error(self, job: dict) -> None:
         self.error_label.setText(f"Job {job['id']} ({job.get('kind')}) failed:\n"
-                                 f"{(job.get('error') or '').strip()}")
+                                 f"{for_window(job.get('error'))}")
         self.error_label.show()
 
     def _update_buttons(self) -> None:
@@ -256,13 +276,38 @@ class ProjectPanel(QWidget):
         self.cancel_button.setEnabled(busy)
 
     def _load_results(self, summary: dict | None = None) -> None:
-        """Show the newest training run of the project (curve and summary)."""
+        """Show the newest training run of the project (curve and summary) and a headline
+        saying what the project has."""
         train_runs = [r for r in runs.list_for_project(self.db, self.project_id)
                       if r.get("kind") == "train"]
-        if not train_runs:
-            if summary is None:
-                self.results.clear()
-            return
-        run = train_runs[0]
-        self.results.set_loss_series(runs.series(self.db, run["id"], "loss"))
-        self.results.show_summary(summary or run.get("summary") or {})
+        if train_runs:
+            run = train_runs[0]
+            self.results.set_loss_series(runs.series(self.db, run["id"], "loss"))
+            self.results.show_summary(summary or run.get("summary") or {})
+        elif summary is None:
+            self.results.clear()
+        else:
+            self.results.show_summary(summary)
+        self.results.set_headline(overview_headline(self.db, self.project_id))
+
+
+def overview_headline(db: sqlite_utils.Database, project_id: int) -> str:
+    """One line on what a project has so far, and the next step in the window."""
+    rows = runs.list_for_project(db, project_id)
+    trained = [r for r in rows if r["kind"] == "train"]
+    evaluated = [r for r in rows if r["kind"] == "evaluate"]
+    if not trained:
+        count = len(datasets.list_for_project(db, project_id))
+        if count:
+            return (f"{count} dataset version{'s' * (count != 1)}, no model yet: train one "
+                    "in the Training tab.")
+        return ("Nothing here yet: import a file in the Data tab, or run the demo to see "
+                "every stage on generated data.")
+    run, summary = trained[0], trained[0]["summary"]
+    start, end = summary.get("loss_start"), summary.get("loss_end")
+    loss = f": loss {start:.3f} → {end:.3f}" if isinstance(start, (int, float)) \
+        and isinstance(end, (int, float)) else ""
+    text = f"Newest training run {run['id']} ({run['name']}){loss}."
+    if evaluated:
+        return text + f" {len(evaluated)} evaluation(s): see the Evaluate tab."
+    return text + " Evaluate it in the Evaluate tab to compare it with the base model."

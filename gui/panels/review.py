@@ -159,11 +159,23 @@ class ReviewPanel(QWidget):
 
     # ----- runs and items ------------------------------------------------------------
 
-    def open_project(self, project_id: int | None) -> None:
-        """List the project's evaluation runs, newest first, and show the newest."""
+    def set_project(self, project_id: int | None) -> None:
+        """Show another project: clear the previous one's items, answers, ratings and
+        messages, then list this one's evaluations and show the newest."""
         self.project_id = project_id
-        fill_run_picker(self.run_combo, self.db, project_id, ("evaluate",))
-        self._on_run_chosen()
+        self.run_combo.clear()
+        self.status_label.setText("")
+        self.show_run(None)
+        self.refresh()
+
+    open_project = set_project
+
+    def refresh(self) -> None:
+        """Reload the evaluations, newest first, keeping the one under review."""
+        fill_run_picker(self.run_combo, self.db, self.project_id, ("evaluate",),
+                        keep=self.run_id)
+        if self.run_combo.currentData() != self.run_id:
+            self._on_run_chosen()
 
     def _on_run_chosen(self, *_args) -> None:
         run_id = self.run_combo.currentData()
@@ -194,6 +206,10 @@ class ReviewPanel(QWidget):
             widget.setEnabled(has_items)
         if not has_items:
             self.position_label.setText("No evaluation yet")
+            for label in (self.prompt_label, self.reference_label, self.reveal_label,
+                          *(box.answer_label for box in self.answer_boxes.values())):
+                label.setText("")
+            self.correction_edit.clear()
             return
         self.index = max(0, min(index, len(self.items) - 1))
         item = self.items[self.index]

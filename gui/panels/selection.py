@@ -19,6 +19,7 @@ from engine.data.privacy import redact_records
 from engine.select.methods import RECIPE_METHODS
 from engine.select.recipe import RecipeError, SelectionRecipe
 from engine.store import datasets, runs
+from gui.widgets.messages import for_window
 from gui.widgets.status import show_status
 from gui.widgets.selection_charts import LabelSharePlot, SelectionMapPlot
 
@@ -46,6 +47,7 @@ class SelectionPanel(QWidget):
         self.db, self.bridge = db, bridge
         self.project_id: int | None = None
         self.job_id: int | None = None
+        self.shown_id: int | None = None
         self._build_form()
         self._build_results()
         self._build_layout()
@@ -151,26 +153,47 @@ class SelectionPanel(QWidget):
 
     # ----- project and selection data -------------------------------------------------
 
-    def open_project(self, project_id: int | None) -> None:
-        """Show a project's datasets and its newest selection."""
+    def set_project(self, project_id: int | None) -> None:
+        """Show another project: clear everything of the previous one, then load."""
         self.project_id = project_id
+        self.job_id = None
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
         self.dataset_combo.clear()
-        if project_id is None:
+        self._set_status("Choose a method and a budget.")
+        self._clear_results()
+        self.refresh()
+
+    open_project = set_project
+
+    def refresh(self) -> None:
+        """Reload the datasets a selection may start from; show the newest selection."""
+        if self.project_id is None:
             return
-        rows = datasets.list_for_project(self.db, project_id)
-        names = list(dict.fromkeys(r["name"] for r in rows if r["kind"] != "selection"))
-        self.dataset_combo.addItems(names[::-1])
-        selections = [r for r in rows if r["kind"] == "selection"]
-        if selections:
+        self._fill_datasets()
+        selections = [r for r in datasets.list_for_project(self.db, self.project_id)
+                      if r["kind"] == "selection"]
+        if selections and selections[-1]["id"] != self.shown_id:
             self.show_selection(selections[-1]["id"])
-        else:
-            self._clear_results()
+
+    def _fill_datasets(self) -> None:
+        """Newest first; the first is the engine's default. Keeps the user's choice."""
+        from engine.select.stage import selectable_datasets
+
+        keep = self.dataset_combo.currentData()
+        self.dataset_combo.clear()
+        for row in selectable_datasets(self.db, self.project_id):
+            self.dataset_combo.addItem(f"{row['name']} v{row['version']} · {row['role']} · "
+                                       f"{row['record_count']:,} records", row["id"])
+        if keep is not None and self.dataset_combo.findData(keep) >= 0:
+            self.dataset_combo.setCurrentIndex(self.dataset_combo.findData(keep))
 
     def show_selection(self, dataset_id: int) -> None:
         """Put a stored selection (dataset version of kind 'selection') on screen."""
         from engine.select.stage import load_map
 
         row = datasets.get(self.db, dataset_id)
+        self.shown_id = dataset_id
         recipe = json.loads(row["recipe"] or "{}")
         metrics = recipe.get("metrics", {})
         for key, label in self.coverage_labels.items():
@@ -214,6 +237,7 @@ class SelectionPanel(QWidget):
                 self.table.setItem(row, column, QTableWidgetItem(value))
 
     def _clear_results(self) -> None:
+        self.shown_id = None
         self.map_plot.clear_map()
         self.label_plot.show_shares(None)
         self.table.setRowCount(0)
@@ -238,9 +262,14 @@ class SelectionPanel(QWidget):
         try:
             recipe = self.recipe()
         except RecipeError as exc:
-            self._set_status(str(exc), error=True)
+            self._set_status(f"Check the form: {for_window(str(exc))}", error=True)
             return None
-        params = {"recipe": recipe.to_dict(), "dataset": self.dataset_combo.currentText() or None}
+        dataset_id = self.dataset_combo.currentData()
+        if dataset_id is None:
+            self._set_status("This project has no data to select from yet: import a file in "
+                             "the Data tab first.", error=True)
+            return None
+        params = {"recipe": recipe.to_dict(), "dataset_id": dataset_id}
         self.job_id = self.bridge.submit(JOB_KIND, params, self.project_id)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -268,7 +297,8 @@ class SelectionPanel(QWidget):
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         if row.get("state") != "succeeded":
-            self._set_status(f"Selection {row.get('state')}: {row.get('error') or ''}", error=True)
+            self._set_status(f"Selection {row.get('state')}: {for_window(row.get('error'))}",
+                             error=True)
             return
         result = row.get("result") or {}
         if isinstance(result, str):

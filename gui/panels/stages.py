@@ -1,7 +1,9 @@
 """The stage panels shown as tabs beside a project's overview.
 
-Each entry is (tab title, "module:Class"). A panel class takes ``(db, bridge)``
-and has ``open_project(project_id)``; it is imported only when the window is built.
+Each entry is (tab title, "module:Class"). A panel class takes ``(db, bridge)`` and has
+``set_project(project_id)`` (clear everything of the previous project, then load; None
+shows no project) and ``refresh()`` (reload from the store, keeping the user's choices; the
+window calls it whenever a job ends). It is imported only when the window is built.
 """
 
 from __future__ import annotations

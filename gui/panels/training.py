@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView,
 from engine.store import datasets, runs
 from engine.train.recipe import DEFAULT_LEARNING_RATE, METHODS, TrainRecipe
 from gui.panels.training_dpo import DpoOptions
+from gui.widgets.messages import for_window
 from gui.widgets.recipe_form import (add_field_rows, field_widget, form_values, hinted,
                                      row_label)
 
@@ -151,14 +152,36 @@ class TrainingPanel(QWidget):
 
     # --- project and recipe -------------------------------------------------------------
 
-    def open_project(self, project_id: int) -> None:
-        """Show the datasets and training runs of a project."""
+    def set_project(self, project_id: int | None) -> None:
+        """Show another project: clear the previous one's datasets, runs, curves and
+        messages, then load this one's."""
         self.project_id = project_id
+        self.job_id = None
+        self.cancel_button.setEnabled(False)
+        self.start_button.setEnabled(True)
         self.dataset_combo.clear()
-        for row in reversed(datasets.list_for_project(self.db, project_id)):
+        self.runs_table.setRowCount(0)
+        self.points = {name: [] for name in CURVES}
+        self._redraw()
+        self.status_label.setText("No training running.")
+        self.estimate_label.setText("Memory estimate: press Estimate memory.")
+        self.dpo_options.set_project(project_id)
+        self.refresh()
+
+    open_project = set_project
+
+    def refresh(self) -> None:
+        """Reload datasets, DPO sources and the runs table, keeping what is chosen."""
+        if self.project_id is None:
+            return
+        keep = self.dataset_combo.currentData()
+        self.dataset_combo.clear()
+        for row in reversed(datasets.list_for_project(self.db, self.project_id)):
             self.dataset_combo.addItem(f"{row['name']} v{row['version']} ({row['record_count']})",
                                        row["id"])
-        self.dpo_options.open_project(project_id)
+        if keep is not None and self.dataset_combo.findData(keep) >= 0:
+            self.dataset_combo.setCurrentIndex(self.dataset_combo.findData(keep))
+        self.dpo_options.refresh()
         self.refresh_runs()
 
     def recipe(self) -> TrainRecipe:
@@ -206,7 +229,7 @@ class TrainingPanel(QWidget):
                 else self.recipe()
             guess = estimate(self._base_folder(), recipe, detect())
         except (ValueError, OSError) as exc:
-            self.estimate_label.setText(f"Cannot estimate: {exc}")
+            self.estimate_label.setText(f"Cannot estimate: {for_window(str(exc))}")
             return
         verdict = "fits" if guess.fits else "does NOT fit"
         tips = f" Try: {'; '.join(guess.suggestions)}." if guess.suggestions else ""
@@ -225,7 +248,7 @@ class TrainingPanel(QWidget):
         try:
             recipe = self.recipe()
         except ValueError as exc:
-            self.status_label.setText(f"Recipe error: {exc}")
+            self.status_label.setText(f"Check the form: {for_window(str(exc))}.")
             return
         params = {"base": self.base_combo.currentText().strip(),
                   "dataset": self.dataset_combo.currentData(), "recipe": recipe.to_dict()}
@@ -236,7 +259,7 @@ class TrainingPanel(QWidget):
         try:
             recipe = self.dpo_options.recipe()
         except ValueError as exc:
-            self.status_label.setText(f"Recipe error: {exc}")
+            self.status_label.setText(f"Check the form: {for_window(str(exc))}.")
             return
         if self.dpo_options.refresh_count() < recipe.min_pairs:
             self.status_label.setText(f"Cannot start DPO: {self.dpo_options.pairs_label.text()}")
@@ -296,9 +319,8 @@ class TrainingPanel(QWidget):
         self.cancel_button.setEnabled(False)
         self.start_button.setEnabled(True)
         state, error = row.get("state"), row.get("error") or ""
-        self.status_label.setText(f"Training job {job_id} {state}. {error}".strip())
-        self.dpo_options.open_project(self.project_id)
-        self.refresh_runs()
+        self.status_label.setText(f"Training job {job_id} {state}. {for_window(error)}".strip())
+        self.refresh()
 
     def _redraw(self) -> None:
         for name, line in self.lines.items():

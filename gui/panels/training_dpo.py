@@ -17,8 +17,8 @@ from engine.train.dpo_recipe import DpoRecipe
 from gui.widgets.recipe_form import add_field_rows, form_values, hinted, row_label
 
 REVIEWS = "reviews"
-SHORT_HOW_TO = ("Rate answers in the Review tab (choose A or B is better, or write a corrected "
-                "answer), or import a pairs file: enclave train-pairs PROJECT --import FILE.")
+SHORT_HOW_TO = ("Rate answers in the Review tab: choose A or B is better, or write a corrected "
+                "answer.")
 
 
 class DpoOptions(QWidget):
@@ -46,20 +46,32 @@ class DpoOptions(QWidget):
         self.inputs["include_corrections"].toggled.connect(self.refresh_count)
         self.inputs["min_pairs"].textChanged.connect(self.refresh_count)
 
-    def open_project(self, project_id: int | None) -> None:
-        """List the project's finished training runs and stored pairs; count the pairs."""
+    def set_project(self, project_id: int | None) -> None:
+        """Show another project's runs and pairs (nothing of the previous one stays)."""
         self.project_id = project_id
+        self.start_combo.clear()
+        self.pairs_combo.clear()
+        self.refresh()
+
+    open_project = set_project
+
+    def refresh(self) -> None:
+        """List the finished training runs and stored pairs, keeping the choices; count."""
+        keep_start, keep_pairs = self.start_combo.currentData(), self.pairs_combo.currentData()
         self.start_combo.clear()
         self.start_combo.addItem("base model, new adapter", None)
         self.pairs_combo.blockSignals(True)
         self.pairs_combo.clear()
         self.pairs_combo.addItem("expert reviews of this project", REVIEWS)
-        for row in runs.usable_runs(self.db, project_id) if project_id is not None else []:
-            self.start_combo.addItem(row["label"], row["id"])
-        if project_id is not None:
-            for row in preferences.pair_datasets(self.db, project_id):
+        if self.project_id is not None:
+            for row in runs.usable_runs(self.db, self.project_id):
+                self.start_combo.addItem(row["label"], row["id"])
+            for row in preferences.pair_datasets(self.db, self.project_id):
                 self.pairs_combo.addItem(f"{row['name']} v{row['version']} "
                                          f"({row['record_count']} pairs)", row["id"])
+        for combo, keep in ((self.start_combo, keep_start), (self.pairs_combo, keep_pairs)):
+            if keep is not None and combo.findData(keep) >= 0:
+                combo.setCurrentIndex(combo.findData(keep))
         self.pairs_combo.blockSignals(False)
         self.refresh_count()
 

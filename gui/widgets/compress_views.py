@@ -98,6 +98,7 @@ class _BarChart(pg.PlotWidget):
     def show_values(self, names: list[str], values: list[float | None]) -> None:
         self.clear()
         if not names:
+            self.getAxis("bottom").setTicks(None)
             return
         heights = [v or 0.0 for v in values]
         brushes = [BAR_COLOURS.get(n, VARIANT_COLOUR) for n in names]

@@ -45,17 +45,22 @@ def widget_value(widget: QWidget, default: object) -> object:
     """The value of an input, as the type of the field's default.
 
     Raises:
-        ValueError: when a number field holds no number.
+        ValueError: saying what to enter when a number field holds no number.
     """
     if isinstance(widget, QComboBox):
         return widget.currentText()
     if isinstance(widget, QCheckBox):
         return widget.isChecked()
     text = widget.text().strip()
-    if isinstance(default, int):
-        return int(text)
-    if isinstance(default, float):
-        return float(text)
+    try:
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+    except ValueError:
+        kind = "a whole number" if isinstance(default, int) else "a number"
+        raise ValueError(f"enter {kind}, such as {default}" +
+                         (f" (not '{text}')" if text else "")) from None
     return text
 
 
@@ -96,5 +101,5 @@ def form_values(inputs: dict[str, QWidget], recipe_class: type) -> dict[str, Any
             try:
                 values[item.name] = widget_value(inputs[item.name], item.default)
             except ValueError as exc:
-                raise ValueError(f"{item.name}: {exc}") from exc
+                raise ValueError(f"{item.name.replace('_', ' ')}: {exc}") from None
     return values

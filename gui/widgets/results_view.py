@@ -16,6 +16,7 @@ BAR_COLORS = ["#9ca3af", "#2563eb", "#60a5fa"]
 PERPLEXITY_KEYS = [("ppl_base", "Base"), ("ppl_tuned", "Tuned"), ("ppl_tuned_8bit", "Tuned 8-bit")]
 SIZE_KEYS = [("size_base_mb", "Base"), ("size_tuned_mb", "Tuned"),
              ("size_tuned_8bit_mb", "Tuned 8-bit")]
+NO_RESULTS = "No results yet: run the demo to train and evaluate a model."
 DATA_KEYS = [("records_in", "Records in"), ("records_valid", "Valid"),
              ("records_after_clean", "After cleaning"), ("train_records", "Train"),
              ("test_records", "Test"), ("selected", "Selected (coreset)")]
@@ -82,7 +83,9 @@ class ResultsView(QWidget):
                                                    in enumerate(PERPLEXITY_KEYS)]])
         self.ppl_plot.setXRange(-0.6, 2.6, padding=0)
         self.ppl_bars: pg.BarGraphItem | None = None
-        self.ppl_label = QLabel("No results yet: run the demo to train and evaluate a model.")
+        self._perplexity_text: str | None = None
+        self._headline = NO_RESULTS
+        self.ppl_label = QLabel(NO_RESULTS)
         self.ppl_label.setObjectName("headline")
         self.ppl_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.ppl_label.setWordWrap(True)
@@ -114,6 +117,12 @@ class ResultsView(QWidget):
         """Forget the shown results."""
         self.set_loss_series([])
         self.show_summary({})
+        self.set_headline(NO_RESULTS)
+
+    def set_headline(self, text: str) -> None:
+        """The line above the charts when no perplexity is shown (what the project has)."""
+        self._headline = text
+        self.ppl_label.setText(self._perplexity_text or text)
 
     def set_loss_series(self, points: list[tuple[int, float]]) -> None:
         """Show a whole loss curve (from the store)."""
@@ -143,7 +152,8 @@ class ResultsView(QWidget):
             self.ppl_bars = None
         values = [summary.get(key) for key, _ in PERPLEXITY_KEYS]
         if not all(isinstance(v, (int, float)) for v in values):
-            self.ppl_label.setText("No results yet: run the demo to train and evaluate a model.")
+            self._perplexity_text = None
+            self.ppl_label.setText(self._headline)
             return
         self.ppl_bars = pg.BarGraphItem(x=[0, 1, 2], height=values, width=0.6,
                                         brushes=BAR_COLORS, pens=[None] * 3)
@@ -151,6 +161,6 @@ class ResultsView(QWidget):
         self.ppl_plot.setYRange(0, max(values) * 1.1, padding=0)
         base, tuned, tuned8 = values
         change = 100 * (tuned - base) / base if base else 0.0
-        self.ppl_label.setText(
-            f"Perplexity {_number(base)} → {_number(tuned)} (tuned, {change:+.0f}%) "
-            f"→ {_number(tuned8)} (tuned, 8-bit)")
+        self._perplexity_text = (f"Perplexity {_number(base)} → {_number(tuned)} (tuned, "
+                                 f"{change:+.0f}%) → {_number(tuned8)} (tuned, 8-bit)")
+        self.ppl_label.setText(self._perplexity_text)

@@ -74,6 +74,7 @@ class LabelSharePlot(pg.PlotWidget):
         """Draw ``{"all": {label: share}, "subset": {...}}``; empty when None."""
         self.clear()
         if not shares:
+            self.getAxis("left").setTicks(None)
             self.setTitle("Labels: this dataset has none", size="9pt", color="#374151")
             return
         self.setTitle("Labels %: all (grey), subset (blue)", size="9pt", color="#374151")

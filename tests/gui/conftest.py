@@ -4,12 +4,18 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
 
+import sys  # noqa: E402
 import threading  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
 from engine import paths  # noqa: E402
 from engine.store import open_store  # noqa: E402
+
+# Helpers of this folder (visible_text) import by name under --import-mode=importlib.
+if str(Path(__file__).parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ def test_selection_panel_runs_a_job_and_shows_the_result(qtbot, db, tmp_path):
     panel.resize(1280, 820)
     panel.show()
     panel.open_project(project_id)
-    assert panel.dataset_combo.currentText() == "clauses"
+    assert panel.dataset_combo.currentText().startswith("clauses v1")
     panel.budget_edit.setText("0")
     assert panel.run_selection() is None
     assert "budget" in panel.status_label.text()

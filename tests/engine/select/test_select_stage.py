@@ -111,3 +111,19 @@ def test_auto_is_stratified_kmeans_for_labelled_records_and_kmeans_otherwise(pro
     assert resolve_method("auto", None) == "kmeans"
     assert resolve_method("auto", ["a", "a"]) == "kmeans"  # one label: nothing to stratify
     assert resolve_method("kcenter", ["a", "b"]) == "kcenter"
+
+
+def test_pick_dataset_takes_the_exact_version_and_refuses_a_test_set(project):
+    from engine.select.stage import pick_dataset, selectable_datasets
+
+    db, project_id = project
+    rows = datasets.records(db, 1)
+    second = datasets.add_version(db, project_id, "clauses", "import", rows[:10],
+                                  [content_hash(r, TASK) for r in rows[:10]], role="pool")
+    test = datasets.add_version(db, project_id, "held", "split", rows[:5],
+                                [content_hash(r, TASK) for r in rows[:5]], role="test")
+    assert pick_dataset(db, project_id, 1)["id"] == 1  # not the newest 'clauses'
+    assert pick_dataset(db, project_id, "clauses")["id"] == second
+    with pytest.raises(RecipeError, match="test set"):
+        pick_dataset(db, project_id, test)
+    assert [r["id"] for r in selectable_datasets(db, project_id)] == [second, 1]
