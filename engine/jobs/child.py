@@ -19,10 +19,14 @@ import traceback
 from pathlib import Path
 
 import engine  # noqa: F401  (sets the offline switches first)
-from engine import offline
-from engine.jobs.registry import JobContext, resolve
-from engine.progress import Cancelled, Progress, Reporter
-from engine.store import jobs, open_store
+from engine import netwall, offline
+
+if __name__ == "__main__":  # the walls go up before any library starts a thread
+    WALLS = netwall.seal_job_process()
+
+from engine.jobs.registry import JobContext, resolve  # noqa: E402
+from engine.progress import Cancelled, Progress, Reporter  # noqa: E402
+from engine.store import jobs, open_store  # noqa: E402
 from engine.store.channel import JobChannel
 
 HEARTBEAT_S = 2.0
@@ -138,4 +142,5 @@ def run(db_path: Path, job_id: int) -> int:
 
 
 if __name__ == "__main__":
+    print(f"network walls: {', '.join(WALLS['walls'])} ({WALLS['namespace_reason']})", flush=True)
     sys.exit(run(Path(sys.argv[1]), int(sys.argv[2])))
