@@ -18,7 +18,7 @@ BENCH = Path(__file__).parents[3] / "bench" / "bench_concurrency.py"
 
 
 def test_training_survives_an_import_and_a_clean_beside_it(tiny_llama_folder):
-    done = subprocess.run([sys.executable, str(BENCH), "--records", "30000", "--steps", "40",
+    done = subprocess.run([sys.executable, str(BENCH), "--records", "20000", "--steps", "20",
                            "--base", str(tiny_llama_folder), "--json"],
                           capture_output=True, text=True, env=os.environ.copy(), timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
