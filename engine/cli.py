@@ -36,6 +36,7 @@ COMMAND_MODULES = [
     "engine.cli_eval",
     "engine.cli_select",
     "engine.cli_doctor",
+    "engine.cli_offline",
 ]
 
 

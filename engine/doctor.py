@@ -217,22 +217,24 @@ def check_disk(folder: Path | None = None) -> list[Finding]:
 
 
 def check_network() -> list[Finding]:
-    """Run the live proof in a real job process; report which walls hold."""
-    from engine.doctor_network import PROBE_ADDRESS, prove_offline, unshare_available
+    """Run ``enclave check-offline``'s probes in a real job process; report which walls hold."""
+    from engine.netprobe import check_offline
 
-    result = prove_offline()
-    target = f"{PROBE_ADDRESS[0]}:{PROBE_ADDRESS[1]}"
-    if result.get("blocked"):
-        proof = Finding("network", "job process", f"connection to {target} refused by Enclave's "
-                        f"offline guard in job pid {result.get('pid')} before any packet left")
-    else:
-        detail = result.get("detail") or result.get("error") or result.get("state")
-        proof = Finding("network", "job process", f"not proven ({detail})",
-                        "a job process was not shown to be cut off from the network",
-                        "reinstall Enclave from its offline bundle; report this output")
-    works, reason = unshare_available()
-    namespace = Finding("network", "unshare -rn", ("available: " if works else "not available: ")
-                        + reason)
+    result = check_offline()
+    walls = result.get("walls") or {}
+    names = ", ".join(walls.get("walls") or []) or "none"
+    blocked, total = result.get("blocked", 0), result.get("total", 0)
+    proof = Finding("network", "job process", f"{blocked} of {total} attempts to reach the "
+                    f"network blocked in job pid {result.get('pid')} (walls: {names})")
+    if not result.get("ok"):
+        through = [name for name, probe in (result.get("probes") or {}).items()
+                   if probe["outcome"] == "through"]
+        proof.problem = ("a job process was not shown to be cut off from the network: "
+                         + (", ".join(through) or result.get("error") or str(result.get("state"))))
+        proof.fix = "run `enclave check-offline` for details; reinstall Enclave from its bundle"
+    namespace = Finding("network", "network namespace",
+                        ("active: " if walls.get("namespace") else "not active: ")
+                        + str(walls.get("namespace_reason", "unknown")))
     return [proof, namespace]
 
 

@@ -161,6 +161,17 @@ def run_probe(probe: Callable[[], str]) -> dict[str, str]:
         return {"outcome": judge(exc), "detail": f"{type(exc).__name__}: {exc}"}
 
 
+def probe(name: str) -> dict[str, str]:
+    """Run one probe by its name in :data:`PROBES` (a worker process can call this)."""
+    return run_probe(PROBES[name])
+
+
+def run_here() -> dict[str, Any]:
+    """Every probe and the loopback checks in this process, without a job."""
+    return {"probes": {name: run_probe(item) for name, item in PROBES.items()},
+            "loopback": loopback_checks()}
+
+
 def loopback_checks() -> dict[str, str]:
     """TCP and UDP over 127.0.0.1 and a Unix socket: each ``ok`` or the error."""
     found = {}
@@ -263,3 +274,9 @@ def check_offline(timeout_s: float = 120.0) -> dict[str, Any]:
     result["ok"] = bool(result.get("total")) and result["blocked"] == result["total"] \
         and bool(loopback) and all(value == "ok" for value in loopback.values())
     return result
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run_here()))

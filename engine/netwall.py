@@ -200,3 +200,30 @@ def active_walls() -> dict[str, Any]:
     walls += [HOOK_WALL] if _STATE["hook"] else []
     return {"walls": walls, "audit_hook": _STATE["hook"], "namespace": _STATE["namespace"],
             "namespace_reason": _STATE["namespace_reason"], "interfaces": netns.interfaces()}
+
+
+def wall_status(timeout_s: float = 60.0) -> dict[str, Any]:
+    """Which walls a job process gets on this machine.
+
+    A fresh Python process raises its walls exactly as a job process does and
+    reports them (this process is left as it is).
+
+    Returns:
+        :func:`active_walls` of that process, or ``error`` when it could not say.
+    """
+    import json
+    import subprocess
+
+    try:
+        done = subprocess.run([sys.executable, "-m", "engine.netwall"], capture_output=True,
+                              text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except (OSError, subprocess.TimeoutExpired, ValueError, IndexError) as exc:
+        return {"walls": [], "audit_hook": False, "namespace": False,
+                "namespace_reason": "unknown", "interfaces": [], "error": str(exc)}
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(seal_job_process()))

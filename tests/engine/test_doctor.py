@@ -28,8 +28,8 @@ def test_doctor_real_run_is_healthy_and_proves_jobs_are_offline(enclave_home):
     assert {f["section"] for f in report["findings"]} == SECTIONS
     assert by_label[("enclave", "Enclave")] == engine.__version__
     assert "sha256" in by_label[("models", "SmolLM2-135M-Instruct (GGUF)")]
-    assert "refused by Enclave's offline guard" in by_label[("network", "job process")]
-    assert by_label[("network", "unshare -rn")].startswith(("available", "not available"))
+    assert "12 of 12 attempts to reach the network blocked" in by_label[("network", "job process")]
+    assert by_label[("network", "network namespace")].startswith(("active", "not active"))
     assert not (enclave_home / "workspace.sqlite3").exists()  # the proof used a scratch one
 
 
