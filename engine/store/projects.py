@@ -132,7 +132,9 @@ def delete(db: sqlite_utils.Database, project_id: int) -> None:
 
     Cached vectors and scores of texts that no other project's records have are
     dropped with the rows; afterwards the project's cache files (embedding
-    arrays, selection maps) are removed. Model files and exports stay on disk.
+    arrays, selection maps) and its folder in the workspace (runs, models, the
+    demo's copy of its raw export) are removed. Nothing outside the workspace is
+    touched: exports the user wrote elsewhere stay, and links are removed, not followed.
 
     Raises:
         ProjectError: if it does not exist or still has a running job.
@@ -154,11 +156,33 @@ def delete(db: sqlite_utils.Database, project_id: int) -> None:
         audit.record(db, "project.delete", f"project:{project_id}", name=project["name"],
                      cached_rows_dropped=pruned)
     _remove_files(cache_files)
+    _remove_project_folder(project_id)
+
+
+def _inside_workspace(path: Path) -> bool:
+    from engine import paths
+
+    return path.resolve().is_relative_to(paths.home().resolve())
 
 
 def _remove_files(files: list[Path]) -> None:
     for path in files:
-        if path.is_dir():
+        if path.is_symlink():
+            path.unlink()
+        elif not _inside_workspace(path):
+            continue
+        elif path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
+
+
+def _remove_project_folder(project_id: int) -> None:
+    """Remove ``<workspace>/projects/<id>`` (a link there is unlinked, never followed)."""
+    from engine import paths
+
+    folder = paths.home() / "projects" / str(project_id)
+    if folder.is_symlink():
+        folder.unlink()
+    elif folder.is_dir():
+        shutil.rmtree(folder, ignore_errors=True)

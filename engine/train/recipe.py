@@ -77,7 +77,10 @@ class TrainRecipe:
     eval_every: int = _f(0, "Measure eval loss every N steps; 0 = at each checkpoint.")
     early_stopping_patience: int = _f(0, "Stop after N evaluations without a better eval loss; "
                                       "0 = never stop early. The best weights are kept.")
-    checkpoint_every: int = _f(50, "Save a resumable checkpoint every N steps; 0 = never.")
+    checkpoint_every: int = _f(50, "Save a resumable checkpoint every N steps; 0 = not by steps.")
+    checkpoint_minutes: float = _f(5.0, "Also save one every N minutes of training; 0 = not by "
+                                   "time. On CPU one more after the first 10 % of steps "
+                                   "(unless both are 0: never).")
     keep_checkpoints: int = _f(2, "How many recent checkpoints to keep on disk.")
     max_grad_norm: float = _f(1.0, "Clip the gradient norm to this value; 0 = no clipping.")
     logging_every: int = _f(1, "Report the loss every N steps.")
@@ -103,6 +106,7 @@ class TrainRecipe:
         _number_in(self, "weight_decay", 0, None)
         _number_in(self, "eval_fraction", 0, 0.9)
         _number_in(self, "max_grad_norm", 0, None)
+        _number_in(self, "checkpoint_minutes", 0, None)
         if not isinstance(self.max_length, int) or isinstance(self.max_length, bool) \
                 or self.max_length < 16:
             raise ValueError(f"max_length must be an integer >= 16, got {self.max_length!r}")

@@ -41,6 +41,7 @@ class RunState:
     stopped_early: bool = False
     resumed_from: int = 0
     reweighting: dict = field(default_factory=dict)
+    saved_at: float = field(default_factory=time.monotonic)  # last checkpoint, or the start
 
     @classmethod
     def prepare(cls, model_folder: Path, tokenizer: Any, records: list, eval_records: list,
@@ -133,10 +134,10 @@ class RunState:
                        "eta_s": state.seconds / state.step * (self.steps - state.step)}
             if self._evaluation_due():
                 metrics["eval_loss"] = self._evaluate()
-            if recipe.checkpoint_every and state.step % recipe.checkpoint_every == 0 \
-                    and state.step < self.steps:
+            if self._checkpoint_due():
                 checkpoints.save(self.checkpoint_dir, self.model, self.optimizer,
                                  self.scheduler, state, recipe.keep_checkpoints)
+                self.saved_at = time.monotonic()
             if state.step % recipe.logging_every == 0 or state.step == self.steps \
                     or "eval_loss" in metrics:
                 reporter.report(state.step, self.steps, f"step {state.step}/{self.steps}",
@@ -144,6 +145,20 @@ class RunState:
             if self._should_stop():
                 self.stopped_early = True
                 return
+
+    def _checkpoint_due(self) -> bool:
+        """Every ``checkpoint_every`` steps, every ``checkpoint_minutes``, and on CPU once
+        after the first 10 % of steps, so that a short run killed early need not restart."""
+        recipe, step = self.recipe, self.state.step
+        if step >= self.steps:
+            return False
+        if recipe.checkpoint_every and step % recipe.checkpoint_every == 0:
+            return True
+        if recipe.checkpoint_minutes and \
+                time.monotonic() - self.saved_at >= recipe.checkpoint_minutes * 60:
+            return True
+        enabled = recipe.checkpoint_every or recipe.checkpoint_minutes
+        return bool(enabled) and self.device.type == "cpu" and step == max(1, self.steps // 10)
 
     def _evaluation_due(self) -> bool:
         if not self.eval_examples:

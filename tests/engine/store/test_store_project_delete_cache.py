@@ -74,7 +74,7 @@ def test_a_failed_delete_keeps_the_cache_and_the_project(workspace, monkeypatch)
     assert embeddings.count(db) == 9 and projects.get(db, first)["name"] == "first"
 
 
-def test_deleting_a_project_removes_its_cache_files_not_its_results(workspace):
+def test_deleting_a_project_removes_its_cache_files_and_its_folder(workspace):
     db, first, _ = workspace
     folder = paths.project_dir(first)
     (folder / "selections").mkdir()
@@ -91,4 +91,4 @@ def test_deleting_a_project_removes_its_cache_files_not_its_results(workspace):
     runs.add_artifact(db, first, "lora-adapter", adapter)
     projects.delete(db, first)
     assert not selection_map.exists() and not vectors.exists()
-    assert (adapter / "adapter_model.safetensors").exists()
+    assert not folder.exists()  # runs in the workspace belong to the project (issue 13, point 8)
