@@ -95,6 +95,7 @@ def _through_api(db, pid, name, path, kwargs, expect, match, tally: Tally) -> No
     before = _snapshot(db)
     last_record = db.execute("SELECT COALESCE(MAX(id), 0) FROM records").fetchone()[0]
     last_quarantine = db.execute("SELECT COALESCE(MAX(id), 0) FROM quarantine").fetchone()[0]
+    old_records = _records_digest(db, last_record)
     tally.tried += 1
     try:
         summary = _guarded(lambda: import_file(db, pid, path, task="instruction", **kwargs))
@@ -118,16 +119,11 @@ def _through_api(db, pid, name, path, kwargs, expect, match, tally: Tally) -> No
     good = (expect != "refuse" and summary.quarantined and rows
             and all(file and line for file, line, _, _ in rows)
             and _matches(match, rows[0][3]) and path.name in rows[0][3]
-            and _records_digest(db, last_record) == before_records(before, db, last_record))
+            and _records_digest(db, last_record) == old_records)
     if good:
         tally.quarantined += 1
     else:
         tally.unclear.append(f"{name} (api): imported {summary.records}, quarantine {rows[:2]}")
-
-
-def before_records(before: tuple, db, last_record: int) -> str:
-    """The digest of the records that were there before (they may not change)."""
-    return _records_digest(db, last_record) if before else ""
 
 
 def _names(path: Path) -> list[str]:
