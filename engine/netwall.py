@@ -182,7 +182,9 @@ def seal_job_process() -> dict[str, Any]:
     Returns:
         :func:`active_walls`.
     """
-    if not _STATE["hook"] and not _STATE["namespace"]:
+    if _STATE["hook"]:  # a Python child of a job process: it shares its parent's namespace
+        _STATE["namespace_reason"] = "not tried here: shared with the job process that started it"
+    elif not _STATE["namespace"]:
         entered, reason = netns.enter_empty_network()
         _STATE.update(namespace=entered, namespace_reason=reason)
     install_audit_hook()
