@@ -59,13 +59,7 @@ def pick_dataset(db: sqlite_utils.Database, project_id: int,
 
 def selectable_datasets(db: sqlite_utils.Database, project_id: int) -> list[dict]:
     """Versions a selection may start from, newest first (the first is the default)."""
-    rows = [row for row in datasets.of_role(db, project_id, datasets.TRAIN, datasets.POOL)
-            if row["kind"] not in ("selection", "review")]
-    default = datasets.default_training(db, project_id, exclude_kinds=("selection", "review"))
-    rows.reverse()
-    if default is not None:
-        rows = [default] + [row for row in rows if row["id"] != default["id"]]
-    return rows
+    return datasets.learnable(db, project_id, exclude_kinds=("selection", "review"))
 
 
 def _record_hashes(db: sqlite_utils.Database, dataset_id: int) -> list[str]:

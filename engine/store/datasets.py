@@ -167,6 +167,18 @@ def default_training(db: sqlite_utils.Database, project_id: int,
     return rows[-1] if rows else None
 
 
+def learnable(db: sqlite_utils.Database, project_id: int,
+              exclude_kinds: tuple[str, ...] = ()) -> list[dict]:
+    """Versions a model may learn from (training versions, imports that were not split),
+    newest first, with :func:`default_training` first; never a test set."""
+    rows = [row for row in reversed(of_role(db, project_id, TRAIN, POOL))
+            if row["kind"] not in exclude_kinds]
+    default = default_training(db, project_id, exclude_kinds)
+    if default is not None:
+        rows = [default] + [row for row in rows if row["id"] != default["id"]]
+    return rows
+
+
 def _was_split(db: sqlite_utils.Database, dataset_id: int) -> bool:
     return bool(db.execute(f"SELECT 1 FROM datasets WHERE parent_id = ? AND role = ? AND {VISIBLE} "
                            "LIMIT 1",

@@ -176,9 +176,9 @@ class TrainingPanel(QWidget):
             return
         keep = self.dataset_combo.currentData()
         self.dataset_combo.clear()
-        for row in reversed(datasets.list_for_project(self.db, self.project_id)):
-            self.dataset_combo.addItem(f"{row['name']} v{row['version']} ({row['record_count']})",
-                                       row["id"])
+        for row in datasets.learnable(self.db, self.project_id, exclude_kinds=("preferences",)):
+            self.dataset_combo.addItem(f"{row['name']} v{row['version']} · {row['role']} · "
+                                       f"{row['record_count']} records", row["id"])
         if keep is not None and self.dataset_combo.findData(keep) >= 0:
             self.dataset_combo.setCurrentIndex(self.dataset_combo.findData(keep))
         self.dpo_options.refresh()

@@ -212,8 +212,6 @@ def test_hostile_inputs_get_a_clear_refusal_or_quarantine(tmp_path, capsys):
     assert not tally.unclear, "\n".join(tally.unclear)
 
 
-@pytest.mark.xfail(strict=False, reason="a file with no valid record still stores an empty "
-                   "dataset until the import restructuring (building versions) lands")
 def test_a_file_with_no_valid_record_stores_nothing(tmp_path):
     db = open_store(paths.workspace_db())
     pid = projects.create(db, "nothing-valid")
