@@ -11,20 +11,10 @@ import subprocess
 import sys
 import time
 
-import pytest
 
 from engine import paths
-from engine.jobs.runner import JobRunner
 from engine.store import jobs, open_store, projects
 from engine.store.channel import JobChannel
-
-
-@pytest.fixture
-def runner():
-    open_store(paths.workspace_db())
-    runner = JobRunner(paths.workspace_db())
-    yield runner
-    runner.shutdown(grace_s=1)
 
 
 def _wait(predicate, timeout: float = 60.0, what: str = "condition") -> None:

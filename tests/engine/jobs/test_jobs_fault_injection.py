@@ -18,7 +18,7 @@ import pytest
 
 from engine import paths
 from engine.jobs.runner import JobRunner
-from engine.store import jobs, open_store, projects
+from engine.store import open_store, projects
 
 pytestmark = pytest.mark.slow
 

@@ -13,15 +13,6 @@ from engine.jobs.runner import JobRunner
 from engine.store import jobs, open_store, projects
 
 
-@pytest.fixture
-def runner():
-    open_store(paths.workspace_db())
-    runner = JobRunner(paths.workspace_db())
-    yield runner
-    runner.shutdown(grace_s=1)
-    assert runner.running() == []
-
-
 def test_job_reports_progress_to_store_and_listeners(runner):
     updates = []
     runner.add_listener(updates.append)
