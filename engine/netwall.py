@@ -36,8 +36,8 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from engine import netns
-from engine.offline import NetworkBlocked
 from engine.netwall_programs import judge_program
+from engine.offline import NetworkBlocked
 
 JOB_ENV = "ENCLAVE_JOB_PROCESS"
 HOOK_WALL = "audit hook"
