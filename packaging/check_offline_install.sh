@@ -18,7 +18,7 @@ echo "== 1. Build the bundle (connected machine)"
 START=$(date +%s)
 bash packaging/build_bundle.sh --out packaging/dist | tee "$WORK/build.log"
 BUILD_S=$(( $(date +%s) - START ))
-ARCHIVE=$(ls -t packaging/dist/enclave-*.tar.gz | head -1)
+ARCHIVE=$ROOT/$(ls -t packaging/dist/enclave-*.tar.gz | head -1)
 BUNDLE_NAME=$(basename "$ARCHIVE" .tar.gz)
 
 echo "== 2. Unpack it in a fresh folder"
@@ -65,6 +65,8 @@ START=$(date +%s)
 "${JAIL[@]}" "${CLEAN_ENV[@]}" bash "$BUNDLE/install.sh" --prefix "$WORK/app" | tee "$WORK/install.log"
 INSTALL_S=$(( $(date +%s) - START ))
 ENCLAVE=$WORK/app/venv/bin/enclave
+# From here on, run from the fresh folder: nothing may come from this checkout.
+cd "$WORK"
 
 UPGRADE=$("${JAIL[@]}" "${CLEAN_ENV[@]}" "$ENCLAVE" projects | grep -c "Ward A" || true)
 BACKUP=$(ls "$WORK/home/workspace/" | grep bak-v || echo none)

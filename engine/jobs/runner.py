@@ -85,7 +85,8 @@ class JobRunner:
         log_path = log_dir / f"job-{job_id}.log"
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "engine.jobs.child", str(self.db_path), str(job_id)],
+                # -P: import the installed Enclave, never an `engine` folder in the cwd.
+                [sys.executable, "-P", "-m", "engine.jobs.child", str(self.db_path), str(job_id)],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
         thread = threading.Thread(target=self._supervise, args=(job_id, proc, log_path),
