@@ -74,7 +74,7 @@ class AboutDialog(QDialog):
         process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
         process.finished.connect(self._on_process_finished)
         self._process = process
-        process.start(sys.executable, ["-m", "engine.cli", "doctor"])
+        process.start(sys.executable, ["-P", "-m", "engine.cli", "doctor"])  # -P: never the cwd
 
     def _on_process_finished(self, code: int, _status: QProcess.ExitStatus) -> None:
         output = bytes(self._process.readAllStandardOutput()).decode("utf-8", "replace")
