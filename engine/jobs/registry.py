@@ -26,7 +26,6 @@ JOB_KINDS: dict[str, str] = {
     "selftest.crash": "engine.jobs.selftest:crash",
     "selftest.abort": "engine.jobs.selftest:abort",
     "selftest.stubborn": "engine.jobs.selftest:stubborn",
-    "selftest.network": "engine.doctor_network:network_probe_job",
     "selftest.offline": "engine.netprobe:offline_probe_job",
 }
 
