@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem
 from engine.store import projects
 from engine.store.projects import ProjectError
 from gui.bridge import EngineBridge
+from gui.widgets.compact import compact_combos
 from gui.dialogs import NewProjectDialog
 from gui.panels.project import ProjectPanel
 from gui.panels.stages import build_stage_panels
@@ -39,6 +40,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.project_panel, "Overview")
         for title, panel in self.stage_panels:
             self.tabs.addTab(panel, title)
+        compact_combos(self.tabs)
         self._build_sidebar()
         self.empty_label = QLabel("Create a project, or select one on the left.")
         self.empty_label.setObjectName("emptyState")

@@ -18,7 +18,7 @@ $E demo --project "$PROJECT"
 RUN=$($E train-runs "$PROJECT" --json | .venv/bin/python -c \
   'import json,sys; print(max(r["run"] for r in json.load(sys.stdin)["runs"]))')
 $E compress "$RUN" --method quantize-8bit
-$E eval "$RUN" --compare base,compressed --limit 12
+$E eval "$RUN" --compare base,compressed --limit 8 --max-new-tokens 32
 .venv/bin/python scripts/screenshot_tour.py review --project "$PROJECT"
 $E train "$PROJECT" --method dpo --from-run "$RUN" --max-steps 4
 .venv/bin/python scripts/screenshot_tour.py shots --project "$PROJECT" --out "$OUT"

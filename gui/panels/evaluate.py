@@ -105,12 +105,14 @@ class EvaluatePanel(QWidget):
     def _build_layout(self) -> None:
         top = QHBoxLayout()
         for widget in (QLabel("Training run"), self.train_combo, self.compressed_check,
-                       QLabel("Items"), self.limit_spin, self.evaluate_button,
-                       self.drift_button):
+                       QLabel("Items"), self.limit_spin, self.evaluate_button):
             top.addWidget(widget)
         top.addStretch(1)
-        top.addWidget(QLabel("Show"))
-        top.addWidget(self.run_combo)
+        shown = QHBoxLayout()
+        for widget in (QLabel("Show"), self.run_combo):
+            shown.addWidget(widget)
+        shown.addStretch(1)
+        shown.addWidget(self.drift_button)
         self.metrics_title = _title("Metrics: base vs tuned")
         self.samples_title = _title(SAMPLES_TITLE)
         left = QVBoxLayout()
@@ -133,6 +135,7 @@ class EvaluatePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addLayout(top)
+        layout.addLayout(shown)
         layout.addWidget(self.status_label)
         layout.addWidget(split, 1)
 
