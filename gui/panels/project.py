@@ -283,7 +283,11 @@ class ProjectPanel(QWidget):
         if train_runs:
             run = train_runs[0]
             self.results.set_loss_series(runs.series(self.db, run["id"], "loss"))
-            self.results.show_summary(summary or run.get("summary") or {})
+            # the figure tiles come from the newest run that has them (a demo run), so a
+            # later run without those figures (e.g. DPO) does not blank them
+            measured = next((r for r in train_runs if "records_in" in (r.get("summary") or {})),
+                            run)
+            self.results.show_summary(summary or measured.get("summary") or {})
         elif summary is None:
             self.results.clear()
         else:
