@@ -60,22 +60,32 @@ def review(window, app, ratings: int = 8) -> int:
     return saved
 
 
-def shots(window, app, out: Path, training_dpo: bool) -> list[Path]:
-    """One PNG per tab (and the Training tab on its DPO run when there is one)."""
+def _select_run(window, app, method: str) -> bool:
+    """Select the newest training run of ``method`` in the Training tab's runs table."""
+    panel = _panel(window, "Training")
+    table = panel.runs_table
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    column = headers.index("method")
+    for row in range(table.rowCount()):
+        if table.item(row, column) is not None and table.item(row, column).text() == method:
+            table.selectRow(row)
+            _settle(app, 0.5)
+            return True
+    return False
+
+
+def shots(window, app, out: Path) -> list[Path]:
+    """One PNG per tab; the Training tab on the LoRA run and again on the DPO run."""
     from gui.screenshot import render
 
     written = []
     for title, name in SHOTS.items():
         _show_tab(window, app, title)
+        if title == "Training":
+            _select_run(window, app, "lora")
         written.append(render(window, out / name))
-    if training_dpo:
-        panel = _panel(window, "Training")
-        combo = getattr(panel, "runs_combo", None) or getattr(panel, "run_combo", None)
-        if combo is not None:
-            dpo = next((i for i in range(combo.count()) if "dpo" in combo.itemText(i).lower()), None)
-            if dpo is not None:
-                combo.setCurrentIndex(dpo)
-        _show_tab(window, app, "Training")
+    _show_tab(window, app, "Training")
+    if _select_run(window, app, "dpo"):
         written.append(render(window, out / "training-dpo.png"))
     return written
 
@@ -104,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.step == "review":
             print(f"rated {review(window, app)} items in the Review tab")
         else:
-            for path in shots(window, app, args.out, training_dpo=True):
+            for path in shots(window, app, args.out):
                 print(path)
     finally:
         window.bridge.shutdown()
