@@ -8,7 +8,6 @@ through a plain SQLite connection, and the network proof runs in a scratch one.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import shutil
@@ -22,6 +21,7 @@ from typing import Any, Callable
 
 import engine
 from engine import paths
+from engine.fsutil import file_sha256
 
 LIBRARIES = ("torch", "transformers", "peft", "trl", "accelerate", "bitsandbytes",
              "sentence-transformers", "gguf", "safetensors", "numpy", "scikit-learn",
@@ -134,14 +134,6 @@ def check_device() -> list[Finding]:
     return found
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def check_models() -> list[Finding]:
     """The bundled models are installed; their files' SHA-256; SmolLM2's converted copy."""
     from engine.models import bundled
@@ -151,7 +143,7 @@ def check_models() -> list[Finding]:
                           ("all-MiniLM-L6-v2", lambda: bundled.minilm_folder() / "model.safetensors")):
         try:
             path = locate()
-            found.append(Finding("models", label, f"{path} sha256 {_sha256(path)}"))
+            found.append(Finding("models", label, f"{path} sha256 {file_sha256(path)}"))
         except (bundled.BundledModelMissing, OSError) as exc:
             found.append(Finding("models", label, "missing", str(exc),
                                  "reinstall Enclave from its offline bundle (install.sh)"))

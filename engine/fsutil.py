@@ -12,6 +12,7 @@ import ctypes
 import ctypes.util
 import errno
 import functools
+import hashlib
 import os
 import shutil
 import uuid
@@ -139,3 +140,12 @@ def _renameat2(source: Path, target: Path) -> int | None:
     done = renameat2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target),
                      _RENAME_NOREPLACE)
     return 0 if done == 0 else ctypes.get_errno()
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of one file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -6,20 +6,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.fsutil import file_sha256
+
 CHECKSUMS_FILE = "SHA256SUMS"
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of one file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _listed_files(folder: Path) -> list[Path]:
