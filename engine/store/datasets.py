@@ -157,26 +157,20 @@ def held_out_for(db: sqlite_utils.Database, dataset_id: int) -> dict | None:
     return None
 
 
-def default_training(db: sqlite_utils.Database, project_id: int,
-                     exclude_kinds: tuple[str, ...] = ()) -> dict | None:
-    """The newest version a model may learn from (a training version, or an import that
-    was not split), skipping ``exclude_kinds``; None when the project has none."""
-    rows = [row for row in of_role(db, project_id, TRAIN, POOL)
-            if row["kind"] not in exclude_kinds
-            and not (row["role"] == POOL and _was_split(db, row["id"]))]
-    return rows[-1] if rows else None
-
-
 def learnable(db: sqlite_utils.Database, project_id: int,
               exclude_kinds: tuple[str, ...] = ()) -> list[dict]:
-    """Versions a model may learn from (training versions, imports that were not split),
-    newest first, with :func:`default_training` first; never a test set."""
-    rows = [row for row in reversed(of_role(db, project_id, TRAIN, POOL))
-            if row["kind"] not in exclude_kinds]
-    default = default_training(db, project_id, exclude_kinds)
-    if default is not None:
-        rows = [default] + [row for row in rows if row["id"] != default["id"]]
-    return rows
+    """Versions a model may learn from, newest first: training versions and imports that
+    were not split (a split import holds its test records), skipping ``exclude_kinds``."""
+    return [row for row in reversed(of_role(db, project_id, TRAIN, POOL))
+            if row["kind"] not in exclude_kinds
+            and not (row["role"] == POOL and _was_split(db, row["id"]))]
+
+
+def default_training(db: sqlite_utils.Database, project_id: int,
+                     exclude_kinds: tuple[str, ...] = ()) -> dict | None:
+    """The newest of :func:`learnable`; None when the project has none."""
+    rows = learnable(db, project_id, exclude_kinds)
+    return rows[0] if rows else None
 
 
 def _was_split(db: sqlite_utils.Database, dataset_id: int) -> bool:
