@@ -113,12 +113,11 @@ def projects_delete(args: argparse.Namespace) -> dict:
 
 def jobs_list(args: argparse.Namespace) -> dict:
     from engine.jobs.runner import JobRunner
-    from engine.store import projects
+    from engine.store import jobs, projects
     db = open_workspace()
     JobRunner(paths.workspace_db())  # marks stale running jobs interrupted
-    where, values = ("project_id = ?", [projects.find(db, args.project)["id"]]) \
-        if args.project and projects.find(db, args.project) else (None, None)
-    rows = list(db["jobs"].rows_where(where, values, order_by="id desc"))
+    project = projects.find(db, args.project) if args.project else None
+    rows = jobs.list_for_project(db, project["id"]) if project else jobs.list_all(db)
     if not args.json:
         for r in rows:
             print(f"{r['id']:>4}  {r['kind']:<16} {r['state']:<11} {r['stage'] or '':<9} "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 
 from engine import paths
 from engine.cli_errors import CommandError
@@ -77,8 +78,8 @@ def _wait_with_ctrl_c(runner, job_id: int) -> dict:
 
     previous = signal.signal(signal.SIGINT, on_ctrl_c)
     try:
-        while runner.running() and job_id in runner.running():
-            runner.wait(job_id, timeout=0.2)
+        while job_id in runner.running():
+            time.sleep(0.1)  # interruptible: Ctrl-C runs on_ctrl_c here
         return runner.wait(job_id)
     finally:
         signal.signal(signal.SIGINT, previous)

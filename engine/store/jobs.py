@@ -109,9 +109,9 @@ def list_for_project(db: sqlite_utils.Database, project_id: int) -> list[dict]:
                                                      order_by="id desc")))
 
 
-def list_recent(db: sqlite_utils.Database, limit: int = 50) -> list[dict]:
-    """The newest jobs of the workspace (running ones with their live progress)."""
-    return _with_live(db, list(db["jobs"].rows_where(order_by="id desc", limit=limit)))
+def list_all(db: sqlite_utils.Database) -> list[dict]:
+    """Every job of the workspace, newest first (running ones with their live progress)."""
+    return _with_live(db, list(db["jobs"].rows_where(order_by="id desc")))
 
 
 def _is_job_process(pid: int | None, job_id: int) -> bool:
