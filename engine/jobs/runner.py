@@ -152,28 +152,36 @@ class JobRunner:
                 proc.kill()
             time.sleep(POLL_S)
         self._relay(channel, job_id, last)
-        channel.close()
         db = self._db()
-        self._settle(db, job_id, proc.returncode, log_path)
+        try:
+            progress = channel.live([job_id]).get(job_id)
+        except sqlite3.Error:
+            progress = None
+        self._settle(db, job_id, proc.returncode, log_path, progress)
         row = jobs.get(db, job_id)
         if row["state"] != jobs.SUCCEEDED:
             datasets.discard_job(db, job_id)
+        try:
+            channel.forget(job_id)
+        except sqlite3.Error:
+            pass  # left for the file to carry; nothing reads a finished job's events
+        channel.close()
         self._emit(JobUpdate(job_id, "finished", row))
 
-    def _settle(self, db, job_id: int, code: int, log_path: Path) -> None:
-        if jobs.get(db, job_id)["state"] in jobs.FINAL_STATES:
-            return
+    def _settle(self, db, job_id: int, code: int, log_path: Path,
+                progress: dict | None) -> None:
+        """Settle a job its child left without a final state (finish() keeps a final one)."""
         if job_id in self._kill_at and code != 0:
-            jobs.finish(db, job_id, jobs.CANCELLED,
+            jobs.finish(db, job_id, jobs.CANCELLED, progress=progress,
                         error="Cancelled by the user (stopped after the grace period).")
             return
         if code < 0:
-            jobs.finish(db, job_id, jobs.INTERRUPTED,
+            jobs.finish(db, job_id, jobs.INTERRUPTED, progress=progress,
                         error=f"The job process was stopped by signal {-code}; start it "
                               "again to resume.")
             return
         tail = _log_tail(log_path)
-        jobs.finish(db, job_id, jobs.FAILED,
+        jobs.finish(db, job_id, jobs.FAILED, progress=progress,
                     error=f"The job process ended unexpectedly (exit code {code}). "
                           f"Last output:\n{tail}" if tail else
                           f"The job process ended unexpectedly (exit code {code}).")

@@ -102,6 +102,11 @@ class JobChannel:
                                 [job_id]).fetchone()
         return bool(row and row[0])
 
+    def forget(self, job_id: int) -> None:
+        """Drop a finished job's traffic (its final progress is on the workspace row)."""
+        self.conn.execute("DELETE FROM events WHERE job_id = ?", [job_id])
+        self.conn.execute("DELETE FROM live WHERE job_id = ?", [job_id])
+
     def live(self, job_ids: list[int]) -> dict[int, dict]:
         """The live rows (pid, heartbeat, stage, step, total, message) of some jobs."""
         if not job_ids:
