@@ -1,4 +1,4 @@
-"""Embedding throughput: engine.select.embed.embed_texts vs plain sentence-transformers.
+"""Embedding throughput: engine.models.encoder.embed_texts vs plain sentence-transformers.
 
 Both embed the same generated sentences with the bundled all-MiniLM-L6-v2 in
 the same process. Prints sentences/s of each and the ratio (ours / baseline).
@@ -16,7 +16,7 @@ import numpy as np
 
 import engine  # noqa: F401  (offline switches)
 from engine.models.bundled import minilm_folder
-from engine.select.embed import embed_texts
+from engine.models.encoder import embed_texts
 
 SUBJECTS = ["The patient", "The tenant", "Our client", "The radiology report", "The court",
             "The nurse on duty", "The second defendant", "A follow-up scan"]

@@ -3,7 +3,7 @@
 Both sides run in the same process on the bundled SmolLM2-135M-Instruct and the same held-out
 clinical records:
 
-- perplexity: ``engine.evaluate.perplexity`` (batches of records sorted by length) against a
+- perplexity: ``engine.metrics.perplexity`` (batches of records sorted by length) against a
   plain loop that encodes and scores one record per forward pass (how a per-example
   ``evaluate``-style loop does it). The two must give the same mean NLL.
 - generation: ``engine.evaluate.generation.generate_answers`` (length-sorted, left-padded
@@ -25,7 +25,7 @@ import engine  # noqa: F401  (offline switches)
 from engine.data.demo_clinical import write_clinical
 from engine.data.readers import read_jsonl
 from engine.evaluate.generation import generate_answers, prompt_messages
-from engine.evaluate.perplexity import perplexity
+from engine.metrics.perplexity import perplexity
 from engine.models.bundled import smollm2_folder
 from engine.models.loading import load_causal_lm, load_tokenizer
 from engine.train.format import collate, encode_record, token_nll

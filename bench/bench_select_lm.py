@@ -45,7 +45,7 @@ def tuned_perplexity(folder: Path, records: list[dict], test: list[dict], steps:
                      seed: int) -> float:
     from peft import PeftModel
 
-    from engine.evaluate.perplexity import perplexity
+    from engine.metrics.perplexity import perplexity
     from engine.models.loading import load_causal_lm, load_tokenizer
     from engine.train.lora import train_lora
     from engine.train.lora_recipe import LoraRecipe
@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="also train on all records")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
-    from engine.evaluate.perplexity import perplexity
+    from engine.metrics.perplexity import perplexity
     from engine.models.bundled import smollm2_folder
     from engine.models.loading import load_causal_lm, load_tokenizer
     from engine.select.cache import embed_cached, record_text

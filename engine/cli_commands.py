@@ -49,7 +49,7 @@ def gui(args: argparse.Namespace) -> int:
 
 def demo(args: argparse.Namespace) -> dict | int:
     from engine.cli_jobs import run_job
-    from engine.pipeline import ensure_project
+    from engine.demo.pipeline import ensure_project
     from engine.store import projects
 
     db = open_workspace()

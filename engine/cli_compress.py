@@ -67,8 +67,9 @@ def _run_job(kind: str, params: dict, project_id: int) -> dict:
 
 def compress(args: argparse.Namespace) -> dict:
     from engine.cli_commands import open_workspace
-    from engine.compress.jobs import prepare_request
+    from engine.compress.job import prepare_request
     from engine.compress.recipe import CompressRecipe, CompressRequestError
+    from engine.models.run_models import RunModelError
 
     db = open_workspace()
     if args.student_layers is not None and args.student_layers < 1:
@@ -77,7 +78,7 @@ def compress(args: argparse.Namespace) -> dict:
     try:
         recipe = CompressRecipe.from_dict(_recipe_values(args))
         source = prepare_request(db, args.run, recipe)
-    except CompressRequestError as exc:
+    except (CompressRequestError, RunModelError) as exc:
         raise CommandError(str(exc)) from exc
     result = _run_job("compress", {"run_id": args.run, "recipe": recipe.to_dict()},
                       source.run["project_id"])
@@ -110,7 +111,7 @@ def export(args: argparse.Namespace) -> dict:
     from engine.cli_commands import open_workspace
     from engine.compress.export import check_export
     from engine.compress.recipe import CompressRequestError
-    from engine.compress.sources import run_source
+    from engine.models.run_models import RunModelError, run_source
 
     db = open_workspace()
     out = Path(args.out).expanduser().resolve()
@@ -118,7 +119,7 @@ def export(args: argparse.Namespace) -> dict:
         source = run_source(db, args.run)
         check_export(source.model or source.base, args.format, out, args.dtype,
                      args.gguf_type)
-    except CompressRequestError as exc:
+    except (CompressRequestError, RunModelError) as exc:
         raise CommandError(str(exc)) from exc
     params = {"run_id": args.run, "format": args.format, "out": str(out),
               "dtype": args.dtype, "gguf_type": args.gguf_type}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from engine.evaluate.corrections import export_corrections
 from engine.cli_jobs import run_job
 from engine.cli_errors import CommandError
 
@@ -44,7 +45,7 @@ def _run_job(kind: str, params: dict, project_id: int, quiet: bool) -> tuple[int
 
 def _project_of_run(run_id: int) -> int:
     from engine.cli_commands import open_workspace
-    from engine.evaluate.sources import get_run
+    from engine.models.run_models import get_run
     try:
         return get_run(open_workspace(), run_id)["project_id"]
     except ValueError as exc:
@@ -130,11 +131,10 @@ def report(args: argparse.Namespace) -> dict:
 
 def review_export(args: argparse.Namespace) -> dict:
     from engine.cli_commands import open_workspace
-    from engine.store import evaluations
 
     db = open_workspace()
     try:
-        dataset_id = evaluations.export_corrections(db, _project_of_run(args.run), args.run,
+        dataset_id = export_corrections(db, _project_of_run(args.run), args.run,
                                                     args.name)
     except ValueError as exc:
         raise CommandError(str(exc)) from exc

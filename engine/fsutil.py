@@ -1,4 +1,5 @@
-"""Atomic writes of model folders: a folder counts only once complete.
+"""Files and folders: atomic writes of model folders (a folder counts only once complete),
+and the size of a folder.
 
 A new folder is written beside its target under a temporary name and renamed into
 place without replacing anything: where the target appeared meanwhile (a folder the
@@ -149,3 +150,17 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def folder_size(folder: str | os.PathLike) -> int:
+    """Total size in bytes of the regular files under ``folder``.
+
+    Raises:
+        FileNotFoundError: if ``folder`` does not exist.
+    """
+    root = Path(folder)
+    if not root.exists():
+        raise FileNotFoundError(f"{root} does not exist")
+    if root.is_file():
+        return root.stat().st_size
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())

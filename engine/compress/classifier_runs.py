@@ -18,7 +18,8 @@ from typing import Any
 import sqlite_utils
 
 from engine.compress.recipe import CompressRecipe, CompressRequestError, check_request
-from engine.compress.sources import RunSource, adapter_base, project_records
+from engine.compress.sources import project_records
+from engine.models.run_models import RunSource, adapter_base
 from engine.progress import Reporter, null_reporter
 
 MB = 1024 * 1024
@@ -204,8 +205,9 @@ def measure_classifier(name: str, path: Path, records: list[dict], speed_records
     """
     from engine.compress.distill_classifier import load_classifier
     from engine.compress.peak_memory import PeakMemory, model_on_cuda
-    from engine.compress.sizes import folder_size, model_footprint
-    from engine.evaluate.classification import classification_scores
+    from engine.compress.sizes import model_footprint
+    from engine.fsutil import folder_size
+    from engine.metrics.classification import classification_scores
     from engine.models.loading import load_tokenizer
 
     with PeakMemory() as meter:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.compress.peak_memory import PeakMemory, model_on_cuda
-from engine.compress.sizes import folder_size, model_footprint
+from engine.compress.sizes import model_footprint
+from engine.fsutil import folder_size
 from engine.progress import Reporter, null_reporter
 
 MB = 1024 * 1024
@@ -119,7 +120,7 @@ def measure_variant(name: str, path: str | Path, records: list[dict], *,
     Raises:
         Cancelled: when the reporter was asked to stop.
     """
-    from engine.evaluate.perplexity import perplexity
+    from engine.metrics.perplexity import perplexity
 
     reporter = reporter or null_reporter()
     with PeakMemory() as meter:

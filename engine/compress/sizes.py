@@ -2,23 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
-
-
-def folder_size(folder: str | os.PathLike) -> int:
-    """Total size in bytes of the regular files under ``folder``.
-
-    Raises:
-        FileNotFoundError: if ``folder`` does not exist.
-    """
-    root = Path(folder)
-    if not root.exists():
-        raise FileNotFoundError(f"{root} does not exist")
-    if root.is_file():
-        return root.stat().st_size
-    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())
 
 
 def model_footprint(model: Any) -> int:

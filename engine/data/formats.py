@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -20,29 +19,12 @@ from engine.data.encodings import (decode_error, detect_encoding, open_regular, 
                                    text_lines)
 from engine.data.json_array import iter_json_array
 from engine.data.json_limits import RECORD, parse_failure, value_problem
-from engine.data.records import DataFormatError, RecordError
+from engine.data.records import DataFormatError, RawRow, RecordError
 
 CONTAINERS = ("jsonl", "json", "csv", "tsv", "text", "text-files", "parquet")
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv",
              ".tsv": "tsv", ".tab": "tsv", ".txt": "text", ".md": "text", ".parquet": "parquet"}
 csv.field_size_limit(64 * 1024 * 1024)
-
-
-@dataclass
-class RawRow:
-    """One row as the file holds it.
-
-    Attributes:
-        line: Where it starts: a line (text files, JSON arrays) or a row (Parquet), 1-based.
-        value: The row: a dict for JSON, CSV and Parquet; ``{"text": ...}`` for plain text.
-        unit: What ``line`` counts.
-        item: Its number in a JSON array (several items may share a line), else None.
-    """
-
-    line: int
-    value: Any
-    unit: str = "line"
-    item: int | None = None
 
 
 Row = RawRow | RecordError

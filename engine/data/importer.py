@@ -19,9 +19,9 @@ from pathlib import Path
 import sqlite_utils
 
 from engine.data.encodings import detect_encoding
-from engine.data.formats import CONTAINERS, RawRow, detect_container, iter_rows
+from engine.data.formats import CONTAINERS, detect_container, iter_rows
 from engine.data.mapping import check_mapping, guess_mapping, map_row
-from engine.data.records import DataFormatError, RecordError, content_hash, task_fields
+from engine.data.records import DataFormatError, RawRow, RecordError, content_hash, task_fields
 from engine.data.dedup import duplicate_groups
 from engine.data.split import check_test_fraction, held_out_positions
 from engine.data.text_fix import record_text

@@ -19,14 +19,12 @@ import codecs
 import json
 import re
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Iterator
+from typing import IO, Iterator
 
 from engine.data.encodings import decode_error, detect_encoding, open_regular
 from engine.data.json_limits import RECORD, parse_failure, value_problem
-from engine.data.records import DataFormatError, RecordError
+from engine.data.records import DataFormatError, RawRow, RecordError
 
-if TYPE_CHECKING:
-    from engine.data.formats import RawRow
 
 CHUNK_BYTES = 1 << 20
 RAW_LIMIT = 4000
@@ -106,7 +104,7 @@ class _Window:
         return DataFormatError(self.path, self.line_at(index), message)
 
 
-def iter_json_array(path: Path, encoding: str | None = None) -> Iterator["RawRow | RecordError"]:
+def iter_json_array(path: Path, encoding: str | None = None) -> Iterator[RawRow | RecordError]:
     """The items of a top-level JSON array, each with the line it starts on and its number.
 
     Args:
@@ -114,7 +112,7 @@ def iter_json_array(path: Path, encoding: str | None = None) -> Iterator["RawRow
         encoding: A codec name, or None to detect it.
 
     Yields:
-        A :class:`~engine.data.formats.RawRow` per item, or a RecordError for an item
+        A :class:`~engine.data.records.RawRow` per item, or a RecordError for an item
         that is not valid JSON (its brackets balance, so reading goes on after it).
 
     Raises:
@@ -128,7 +126,7 @@ def iter_json_array(path: Path, encoding: str | None = None) -> Iterator["RawRow
         yield from _items(window)
 
 
-def _items(window: _Window) -> Iterator["RawRow | RecordError"]:
+def _items(window: _Window) -> Iterator[RawRow | RecordError]:
     first = window.peek()
     if first == "\ufeff":
         window.pos += 1
@@ -165,8 +163,7 @@ def _items(window: _Window) -> Iterator["RawRow | RecordError"]:
         raise window.fail(window.pos, "text after the end of the array; a JSON file holds one array")
 
 
-def _item(window: _Window, count: int) -> "RawRow | RecordError":
-    from engine.data.formats import RawRow  # formats imports this module
+def _item(window: _Window, count: int) -> RawRow | RecordError:
 
     while True:
         start = window.pos

@@ -11,6 +11,7 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 TASK_FIELDS: dict[str, tuple[str, ...]] = {
     "instruction": ("prompt", "response"),
@@ -18,6 +19,23 @@ TASK_FIELDS: dict[str, tuple[str, ...]] = {
     "text": ("text",),
 }
 LABEL_FIELDS = frozenset({"label"})
+
+
+@dataclass
+class RawRow:
+    """One row as the file holds it.
+
+    Attributes:
+        line: Where it starts: a line (text files, JSON arrays) or a row (Parquet), 1-based.
+        value: The row: a dict for JSON, CSV and Parquet; ``{"text": ...}`` for plain text.
+        unit: What ``line`` counts.
+        item: Its number in a JSON array (several items may share a line), else None.
+    """
+
+    line: int
+    value: Any
+    unit: str = "line"
+    item: int | None = None
 
 
 @dataclass(frozen=True)

@@ -149,7 +149,7 @@ def detect_drift(reference: list[dict], new: list[dict], *, label_field: str | N
     reference, new = _sample(reference, max_records, seed), _sample(new, max_records, seed + 1)
     ref_texts, new_texts = [record_text(r) for r in reference], [record_text(r) for r in new]
     if embed is None:
-        from engine.select.embed import embed_texts
+        from engine.models.encoder import embed_texts
 
         def embed(texts):
             return embed_texts(texts, reporter=reporter.for_stage("embed"))

@@ -8,24 +8,7 @@ text: the per-item scores (ROUGE-L, exact match) averaged per group, and the lar
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
-
-
-def record_groups(records: Sequence[dict], attribute: str | Callable[[dict], Any]) -> list[str]:
-    """The group of each record: the value of a field, or of a function of the record.
-
-    Raises:
-        ValueError: naming the record when the field is missing.
-    """
-    if callable(attribute):
-        return [str(attribute(record)) for record in records]
-    groups = []
-    for index, record in enumerate(records):
-        if attribute not in record:
-            raise ValueError(f"record {index} (line {record.get('_line', '?')}): "
-                             f"field '{attribute}' is missing; it names the group")
-        groups.append(str(record[attribute]))
-    return groups
+from typing import Any, Sequence
 
 
 def classifier_fairness(y_true: Sequence[Any], y_pred: Sequence[Any], groups: Sequence[str],

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from engine.evaluate import sources
+from engine.models.run_models import get_run
 from engine.evaluate.compare import side_metric_rows, side_order
 from engine.evaluate.display import shown_drift, shown_items
 from engine.evaluate.word_diff import diff_html
@@ -26,7 +26,7 @@ def report_data(db: sqlite_utils.Database, eval_run_id: int, samples: int = 8) -
     Raises:
         ValueError: when the run is not an evaluation run.
     """
-    run = sources.get_run(db, eval_run_id)
+    run = get_run(db, eval_run_id)
     if run["kind"] != "evaluate":
         raise ValueError(f"run {eval_run_id} is a '{run['kind']}' run, not an evaluation")
     drift = next((r for r in runs.list_for_project(db, run["project_id"])

@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlite_utils
 
 from engine.store import datasets, lineage
+from engine.models.run_models import get_run
 
 
 @dataclass
@@ -21,21 +22,6 @@ class ModelSide:
     adapter: Path | None = None
     dtype: str | None = None
     compress_run: int | None = None
-
-
-def get_run(db: sqlite_utils.Database, run_id: int) -> dict:
-    """A run row with recipe and summary decoded.
-
-    Raises:
-        ValueError: when no such run exists.
-    """
-    rows = list(db["runs"].rows_where("id = ?", [run_id]))
-    if not rows:
-        raise ValueError(f"run {run_id} does not exist")
-    row = rows[0]
-    row["recipe"] = json.loads(row["recipe"] or "{}")
-    row["summary"] = json.loads(row["summary"] or "{}")
-    return row
 
 
 def _run_artifacts(db: sqlite_utils.Database, run_id: int) -> dict[str, Path]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from engine.compress.sizes import folder_size
+from engine.fsutil import folder_size
 from engine.models.folder_check import FolderProblem, check_files, load_json
 from engine.models.folder_check import safetensors_header as checked_header
 

@@ -59,7 +59,7 @@ def _compute(texts: list[str], embedding: str, llm_folder: Path | None, batch_si
         from engine.select.embed_llm import embed_with_llm
 
         return embed_with_llm(texts, Path(llm_folder), batch_size=batch_size, reporter=reporter)
-    from engine.select.embed import embed_texts
+    from engine.models.encoder import embed_texts
 
     return embed_texts(texts, batch_size=batch_size, reporter=reporter, precision=precision)
 

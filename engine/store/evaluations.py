@@ -13,7 +13,7 @@ from typing import Sequence
 
 import sqlite_utils
 
-from engine.store import audit, datasets
+from engine.store import audit
 from engine.store.transactions import transaction
 
 
@@ -142,26 +142,6 @@ def preference_pairs(db: sqlite_utils.Database, run_id: int) -> list[dict]:
                 "prompt": entry["prompt"], "chosen": entry["outputs"][row["side"]],
                 "rejected": entry["outputs"][others[0]]}
     return list(pairs.values())
-
-
-def export_corrections(db: sqlite_utils.Database, project_id: int, run_id: int,
-                       name: str = "expert-corrections") -> int:
-    """Store the corrected answers as a new version of dataset ``name`` (kind "review").
-
-    Returns:
-        The new dataset id.
-
-    Raises:
-        ValueError: when the run has no correction yet.
-    """
-    from engine.data.records import content_hash
-
-    records = corrected_records(db, run_id)
-    if not records:
-        raise ValueError(f"evaluation run {run_id} has no corrected answer to export")
-    hashes = [content_hash(record, "instruction") for record in records]
-    return datasets.add_version(db, project_id, name, "review", records, hashes, role=datasets.TRAIN,
-                                recipe={"source": "expert review", "eval_run": run_id})
 
 
 def correction_pairs(db: sqlite_utils.Database, run_id: int) -> list[dict]:

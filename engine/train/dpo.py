@@ -25,6 +25,7 @@ from typing import Any, Sequence
 from engine.fsutil import write_folder_atomically
 from engine.progress import Reporter, null_reporter
 from engine.train.dpo_recipe import DpoRecipe
+from engine.versions import library_versions
 from engine.train.loop import RECIPE_FILE, TrainingOutOfMemory, is_out_of_memory, oom_message
 
 # trl log keys → the metric names Enclave stores per step.
@@ -152,7 +153,6 @@ def _trainer(base_folder: Path, pairs: Sequence[dict], recipe: DpoRecipe, work_d
 
 def _save(trainer: Any, out_dir: Path, recipe: DpoRecipe, base_folder: Path,
           init_adapter: Path | None, pairs: int) -> Path:
-    from engine.train.lora import _library_versions
 
     def write(folder: Path) -> None:
         import trl
@@ -164,7 +164,7 @@ def _save(trainer: Any, out_dir: Path, recipe: DpoRecipe, base_folder: Path,
             {"method": "dpo", "task": "instruction", "recipe": recipe.to_dict(),
              "base_model": str(base_folder), "init_adapter": str(init_adapter or ""),
              "pairs": pairs, "steps": trainer.state.global_step,
-             "versions": {**_library_versions(), "trl": trl.__version__}}, indent=2))
+             "versions": {**library_versions(), "trl": trl.__version__}}, indent=2))
 
     return write_folder_atomically(out_dir, write, replace=True)
 

@@ -48,7 +48,7 @@ def start_point(db: sqlite_utils.Database, project_id: int, base: str | None,
     if from_run is None:
         name = base or "smollm2"
         return StartPoint(name, resolve_base(name))
-    from engine.compress.sources import run_source
+    from engine.models.run_models import run_source
 
     rows = list(db["runs"].rows_where("id = ? AND project_id = ? AND kind = 'train'",
                                       [from_run, project_id]))

@@ -19,21 +19,15 @@ so a resumed run recomputes the same ones. Eval loss stays unweighted.
 from __future__ import annotations
 
 import json
-import math
 import random
 import shutil
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from engine.progress import Reporter, null_reporter
-from engine.train.format import length_sorted_batches
+from engine.train.schedule import RECIPE_FILE, checkpoint_folder
 from engine.train.recipe import TrainRecipe
-
-RECIPE_FILE = "enclave_recipe.json"
-BEST_FOLDER = "best"
-
 
 class TrainingOutOfMemory(RuntimeError):
     """The device ran out of memory; the message says what to lower."""
@@ -54,33 +48,6 @@ class TrainResult:
     best_step: int = 0
     stopped_early: bool = False
     resumed_from: int = 0
-
-
-def checkpoint_folder(out_dir: Path) -> Path:
-    """Where the checkpoints of the run writing ``out_dir`` live."""
-    out_dir = Path(out_dir)
-    return out_dir.parent / f"{out_dir.name}.checkpoints"
-
-
-def total_steps(example_count: int, recipe: Any) -> int:
-    """Optimizer steps of a run: ``max_steps`` if set, else epochs × steps per epoch."""
-    batches = math.ceil(example_count / recipe.batch_size)
-    return recipe.max_steps or recipe.epochs * math.ceil(batches / recipe.grad_accum)
-
-
-def step_groups(examples: list, recipe: Any, steps: int,
-                skip: int = 0) -> Iterator[list[list[Any]]]:
-    """Micro-batches per optimizer step, reshuffled each epoch; the first ``skip`` left out."""
-    produced, epoch = 0, 0
-    while True:
-        batches = length_sorted_batches(examples, recipe.batch_size, recipe.seed + epoch)
-        for begin in range(0, len(batches), recipe.grad_accum):
-            if produced == steps:
-                return
-            produced += 1
-            if produced > skip:
-                yield batches[begin:begin + recipe.grad_accum]
-        epoch += 1
 
 
 def split_records(records: list[dict], fraction: float, seed: int) -> tuple[list, list]:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from engine.progress import Reporter
 from engine.train.lora_recipe import LoraRecipe
-from engine.train.loop import RECIPE_FILE, TrainResult, total_steps, train
+from engine.train.loop import TrainResult, train
+from engine.train.schedule import RECIPE_FILE, total_steps
 from engine.train.recipe import TrainRecipe
 
 __all__ = ["RECIPE_FILE", "TrainResult", "total_steps", "train_lora", "as_train_recipe"]
@@ -47,11 +48,3 @@ def train_lora(model_folder: Path, records: list[dict], recipe: LoraRecipe | Tra
     """
     return train(Path(model_folder), records, as_train_recipe(recipe), Path(out_dir), reporter)
 
-
-def _library_versions() -> dict[str, str]:
-    import peft
-    import torch
-    import transformers
-
-    return {"torch": torch.__version__, "transformers": transformers.__version__,
-            "peft": peft.__version__}

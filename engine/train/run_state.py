@@ -17,10 +17,11 @@ from engine.fsutil import write_folder_atomically
 from engine.progress import Reporter
 from engine.train import checkpoints
 from engine.train.build import autocast, build_model, build_optimizer
-from engine.train.loop import BEST_FOLDER, RECIPE_FILE, step_groups, total_steps
+from engine.train.schedule import BEST_FOLDER, RECIPE_FILE, step_groups, total_steps
 from engine.train.recipe import TrainRecipe
 from engine.train.tasks import collate_task, encode_task, loss_count, summed_loss
 from engine.train.weights import example_weights, weight_table
+from engine.versions import library_versions
 
 
 @dataclass
@@ -198,7 +199,6 @@ class RunState:
         """Write the adapter or model (the best one when evaluated) atomically."""
         self._restore_best()
         recipe = self.recipe
-        from engine.train.lora import _library_versions
 
         def write(folder: Path) -> None:
             self.model.save_pretrained(str(folder), safe_serialization=True)
@@ -208,6 +208,6 @@ class RunState:
                  "base_model": str(model_folder), "label_names": self.label_names,
                  "best_step": self.state.best_step, "steps": self.state.step,
                  "reweighting": self.reweighting,
-                 "versions": _library_versions()}, indent=2))
+                 "versions": library_versions()}, indent=2))
 
         return write_folder_atomically(out_dir, write, replace=True)

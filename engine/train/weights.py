@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
+from engine.data.groups import record_groups as data_groups
+
 
 def check_group_field(records: Sequence[dict], field: str) -> None:
     """Check that every record has a value in the group field.
@@ -43,10 +45,8 @@ def record_groups(records: Sequence[dict], field: str) -> list[str]:
     Raises:
         ValueError: naming the record when the field is missing or empty.
     """
-    from engine.evaluate.fairness import record_groups as fairness_groups
-
     check_group_field(records, field)
-    return fairness_groups(records, field)
+    return data_groups(records, field)
 
 
 def normalise_mean_one(weights: Sequence[float]) -> list[float]:

@@ -264,7 +264,7 @@ class CompressPanel(QWidget):
 
     def _is_classifier(self, run_id: int) -> bool:
         from engine.compress.classifier_runs import is_classifier_source
-        from engine.compress.sources import run_source
+        from engine.models.run_models import run_source
 
         try:
             return is_classifier_source(run_source(self.db, run_id))
@@ -307,7 +307,7 @@ class CompressPanel(QWidget):
             CompressRequestError: saying what is wrong.
         """
         from engine.compress.classifier_runs import check_classifier_request, is_classifier_source
-        from engine.compress.sources import run_source
+        from engine.models.run_models import run_source
 
         source = run_source(self.db, run_id)
         if is_classifier_source(source):

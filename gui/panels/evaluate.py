@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
 from engine.evaluate.compare import compressed_variants, side_metric_rows
 from engine.evaluate.display import shown_drift, shown_items
 from engine.evaluate.word_diff import diff_words
-from engine.store import evaluations, runs
+from engine.store import runs
 from gui.widgets.messages import for_window
 from gui.widgets.run_picker import fill_run_picker
 

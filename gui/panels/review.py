@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QGridLayout, 
                                QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QRadioButton,
                                QVBoxLayout, QWidget)
 
+from engine.evaluate.corrections import export_corrections
 from engine.evaluate.display import shown_items
 from engine.store import evaluations
 from gui.widgets.run_picker import fill_run_picker
@@ -266,7 +267,7 @@ class ReviewPanel(QWidget):
         if self.run_id is None or self.project_id is None:
             return None
         try:
-            dataset_id = evaluations.export_corrections(self.db, self.project_id, self.run_id)
+            dataset_id = export_corrections(self.db, self.project_id, self.run_id)
         except ValueError as exc:
             self.status_label.setText(str(exc))
             return None

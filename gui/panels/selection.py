@@ -24,7 +24,7 @@ from gui.widgets.status import show_status
 from gui.widgets.selection_charts import LabelSharePlot, SelectionMapPlot
 
 JOB_KIND = "select"
-MAP_KIND = "selection-map"  # engine.select.stage.MAP_KIND, without importing numpy-heavy code
+MAP_KIND = "selection-map"  # engine.select.job.MAP_KIND, without importing numpy-heavy code
 COVERAGE_ROWS = [("kcenter_radius", "k-center radius", "farthest any sample is from the subset"),
                  ("clusters_hit", "Clusters hit", "share of reference clusters with a pick"),
                  ("quantisation_error", "Quantisation error",
@@ -178,7 +178,7 @@ class SelectionPanel(QWidget):
 
     def _fill_datasets(self) -> None:
         """Newest first; the first is the engine's default. Keeps the user's choice."""
-        from engine.select.stage import selectable_datasets
+        from engine.select.job import selectable_datasets
 
         keep = self.dataset_combo.currentData()
         self.dataset_combo.clear()
@@ -190,7 +190,7 @@ class SelectionPanel(QWidget):
 
     def show_selection(self, dataset_id: int) -> None:
         """Put a stored selection (dataset version of kind 'selection') on screen."""
-        from engine.select.stage import load_map
+        from engine.select.job import load_map
 
         row = datasets.get(self.db, dataset_id)
         self.shown_id = dataset_id

@@ -186,7 +186,6 @@ def cli(capsys, *argv: str) -> str:
 
 @pytest.mark.slow
 def test_no_planted_identifier_on_any_surface(tmp_path, capsys, qtbot):
-    from engine.data.importer import import_file
     from engine.jobs.registry import JobContext
     from engine.store import evaluations, open_store, projects, runs
     from engine.train.job import run_train_job

@@ -10,8 +10,8 @@ def _modules_after(statement: str) -> set[str]:
 
 
 def test_engine_never_loads_qt():
-    loaded = _modules_after("import engine, engine.cli, engine.pipeline, engine.jobs.runner, "
-                            "engine.store, engine.stages.data_stages, engine.stages.model_stages")
+    loaded = _modules_after("import engine, engine.cli, engine.demo.pipeline, engine.jobs.runner, "
+                            "engine.store, engine.demo.stages.data_stages, engine.demo.stages.model_stages")
     assert not any(m.startswith(("PySide6", "shiboken6", "gui")) for m in loaded)
 
 

@@ -8,7 +8,7 @@ from engine import paths
 from engine.data.demo_clinical import clinical_record
 from engine.data.records import content_hash
 from engine.evaluate.fairness import score_fairness
-from engine.evaluate.run_eval import corpus_scores, item_scores
+from engine.evaluate.job import corpus_scores, item_scores
 from engine.store import datasets, evaluations, projects, runs
 from gui.bridge import EngineBridge
 from gui.panels.evaluate import EvaluatePanel

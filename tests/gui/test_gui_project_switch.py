@@ -12,7 +12,7 @@ from engine.data.clean_recipe import CleanRecipe
 from engine.data.clean_run import run_clean
 from engine.data.importer import import_file
 from engine.evaluate.fairness import score_fairness
-from engine.evaluate.run_eval import corpus_scores, item_scores
+from engine.evaluate.job import corpus_scores, item_scores
 from engine.store import datasets, evaluations, jobs, projects, runs
 
 MARKS = ("zebra", "quokka")  # every name and text of the first project holds one

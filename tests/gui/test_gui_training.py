@@ -1,6 +1,5 @@
 """Training panel: form from the recipe's fields, live curves from progress events, runs table."""
 
-import json
 import math
 
 from engine.store import datasets, projects, runs

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from engine.data.phi.name_rules import CAP, extend_names, find_names, trim_possessive
 from engine.data.phi.names import TITLES

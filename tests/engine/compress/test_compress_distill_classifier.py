@@ -17,9 +17,9 @@ from engine.compress.distill_classifier import (build_classifier_student,
                                                 classifier_distillation_loss,
                                                 distill_classifier_to_folder, load_classifier)
 from engine.compress.checksums import verify_export
-from engine.compress.jobs import prepare_request, run_compress, run_export
+from engine.compress.job import prepare_request, run_compress, run_export
 from engine.compress.recipe import CompressRecipe, CompressRequestError
-from engine.compress.sizes import folder_size
+from engine.fsutil import folder_size
 from engine.progress import Reporter
 from engine.store import runs
 

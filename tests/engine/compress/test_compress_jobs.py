@@ -2,9 +2,10 @@ import json
 
 import pytest
 
+from engine.models.run_models import RunModelError
 from engine.cli import main
 from engine.compress.checksums import verify_export
-from engine.compress.jobs import run_compress, run_export
+from engine.compress.job import run_compress, run_export
 from engine.compress.recipe import CompressRecipe, CompressRequestError
 from engine.progress import Reporter
 from engine.store import audit, runs
@@ -51,7 +52,7 @@ def test_export_writes_card_and_verified_checksums(workspace, tmp_path):
 
 def test_missing_run_is_named(workspace):
     db, _ = workspace
-    with pytest.raises(CompressRequestError, match="run 99 does not exist"):
+    with pytest.raises(RunModelError, match="run 99 does not exist"):
         run_compress(db, 99, CompressRecipe(), Reporter())
 
 

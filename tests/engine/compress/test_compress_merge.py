@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from engine.compress.merge import merge_adapter
-from engine.compress.sizes import folder_size, model_footprint
+from engine.compress.sizes import model_footprint
+from engine.fsutil import folder_size
 from engine.models.bundled import minilm_folder
 from engine.models.loading import load_causal_lm, load_tokenizer
 from engine.models.registry import import_local

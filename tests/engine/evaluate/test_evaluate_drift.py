@@ -23,7 +23,7 @@ def _clinical(count: int, seed: int, only: str | None = None) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def embed():
-    from engine.select.embed import embed_texts
+    from engine.models.encoder import embed_texts
 
     cache: dict[str, np.ndarray] = {}
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from engine.evaluate.fairness import classifier_fairness, record_groups, score_fairness
+from engine.data.groups import record_groups
+from engine.evaluate.fairness import classifier_fairness, score_fairness
 
 Y_TRUE = [1, 1, 0, 0, 1, 1, 0, 0]
 Y_PRED = [1, 0, 0, 1, 1, 1, 1, 1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.evaluate.classification import (classification_scores,
+from engine.metrics.classification import (classification_scores,
                                             expected_calibration_error,
                                             label_likelihood_predict)
 from engine.evaluate.exact_match import exact_match, normalise_answer

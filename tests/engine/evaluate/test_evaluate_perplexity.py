@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from engine.evaluate.perplexity import perplexity
+from engine.metrics.perplexity import perplexity
 from engine.progress import Cancelled, Reporter
 from engine.train.format import encode_records
 

@@ -16,10 +16,10 @@ import pytest
 from engine.data.clean_recipe import CleanRecipe
 from engine.data.clean_run import run_clean
 from engine.data.importer import import_file
-from engine.evaluate.run_eval import EvalRecipe, run_evaluation
+from engine.evaluate.job import EvalRecipe, run_evaluation
 from engine.progress import Reporter
 from engine.select.recipe import SelectionRecipe
-from engine.select.stage import run_selection
+from engine.select.job import run_selection
 from engine.store import datasets, open_store, projects, runs
 
 WORDS = ("fever cough rash ankle wrist insulin dosage ward triage discharge sutures wound "

@@ -8,7 +8,7 @@ import pytest
 
 from engine.evaluate import sources
 from engine.evaluate.generation import generate_answers
-from engine.evaluate.run_eval import EvalRecipe, run_evaluation
+from engine.evaluate.job import EvalRecipe, run_evaluation
 from engine.progress import Reporter
 from engine.store import evaluations
 
@@ -80,7 +80,7 @@ def test_bad_test_file_names_the_line(trained_project, tmp_path):
 
 
 def test_drift_run_adds_model_drift_after_an_evaluation(trained_project, tmp_path):
-    from engine.evaluate.drift_run import run_drift
+    from engine.evaluate.drift_job import run_drift
 
     db, project_id = trained_project["db"], trained_project["project_id"]
     run_evaluation(db, project_id, EvalRecipe(run_id=trained_project["run_id"], compare=None,

@@ -3,7 +3,8 @@ import math
 import pytest
 import torch
 
-from engine.compress.sizes import folder_size, model_footprint
+from engine.compress.sizes import model_footprint
+from engine.fsutil import folder_size
 from engine.models.loading import load_causal_lm, load_tokenizer
 from engine.offline import RemoteCodeRefused, refuse_remote_code
 

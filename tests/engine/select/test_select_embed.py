@@ -3,7 +3,7 @@ import pytest
 
 from engine.models.bundled import minilm_folder
 from engine.progress import Cancelled, Reporter
-from engine.select.embed import embed_texts
+from engine.models.encoder import embed_texts
 
 TEXTS = [
     "The patient was discharged home after three days.",

@@ -10,7 +10,7 @@ from engine.data.records import content_hash
 from engine.progress import Cancelled, Reporter
 from engine.select.cache import record_text
 from engine.select.recipe import RecipeError, SelectionRecipe
-from engine.select.stage import load_map, run_selection
+from engine.select.job import load_map, run_selection
 from engine.store import datasets, embeddings, open_store, projects
 
 TASK = "classification"
@@ -114,7 +114,7 @@ def test_auto_is_stratified_kmeans_for_labelled_records_and_kmeans_otherwise(pro
 
 
 def test_pick_dataset_takes_the_exact_version_and_refuses_a_test_set(project):
-    from engine.select.stage import pick_dataset, selectable_datasets
+    from engine.select.job import pick_dataset, selectable_datasets
 
     db, project_id = project
     rows = datasets.records(db, 1)

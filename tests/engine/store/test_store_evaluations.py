@@ -2,6 +2,7 @@
 
 import pytest
 
+from engine.evaluate.corrections import export_corrections
 from engine.store import datasets, evaluations, open_store, projects, runs
 from engine.store.schema import MIGRATIONS, migrate, version
 
@@ -44,7 +45,7 @@ def test_reviews_store_reviewer_and_corrections_become_a_dataset(evaluated):
 
     assert evaluations.preference_pairs(db, run_id) == [
         {"prompt": "q1", "chosen": "base1", "rejected": "tuned1"}]
-    dataset_id = evaluations.export_corrections(db, project_id, run_id)
+    dataset_id = export_corrections(db, project_id, run_id)
     assert datasets.get(db, dataset_id)["kind"] == "review"
     assert [{k: r[k] for k in ("prompt", "response")} for r in datasets.records(db, dataset_id)] \
         == [{"prompt": "q0", "response": "better answer 0"}]

@@ -7,12 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from engine.train import checkpoints
-from engine.train.loop import checkpoint_folder, train
+from engine.train.loop import train
+from engine.train.schedule import checkpoint_folder
 from engine.train.recipe import TrainRecipe
 
 RECIPE = TrainRecipe(rank=4, alpha=8, dropout=0.1, learning_rate=5e-3, max_steps=10,

@@ -2,7 +2,7 @@
 
 generate → import (:func:`engine.data.importer.import_file`: validation,
 quarantine, held-out test split) → clean (:func:`engine.data.clean_run.run_clean`
-with a demo recipe) → select (:func:`engine.select.stage.run_selection`: MiniLM
+with a demo recipe) → select (:func:`engine.select.job.run_selection`: MiniLM
 embeddings through the workspace cache, k-means nearest-to-centroid coreset).
 Each stage writes its dataset versions itself; this module only chains them.
 """
@@ -84,11 +84,11 @@ def select_coreset(db: sqlite_utils.Database, project_id: int, dataset_id: int, 
     records embeds nothing.
 
     Returns:
-        The summary of :func:`engine.select.stage.run_selection` (``dataset_id`` of the
+        The summary of :func:`engine.select.job.run_selection` (``dataset_id`` of the
         coreset, ``budget``, ``embedded`` and ``cached`` counts, ...).
     """
     from engine.select.recipe import SelectionRecipe
-    from engine.select.stage import run_selection
+    from engine.select.job import run_selection
 
     source = datasets.get(db, dataset_id)
     selection = SelectionRecipe(method="kmeans", budget=str(min(recipe.budget, source["record_count"])),

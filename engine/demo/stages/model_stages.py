@@ -36,7 +36,7 @@ def train(db, project_id: int, run_id: int, base: Path, coreset: list[dict], rec
 def _score(folder: Path, test: list[dict], recipe, reporter: Reporter,
            quantize: str | None = None) -> tuple[float, int]:
     from engine.compress.sizes import model_footprint
-    from engine.evaluate.perplexity import perplexity
+    from engine.metrics.perplexity import perplexity
     from engine.models.loading import load_causal_lm, load_tokenizer
 
     model = load_causal_lm(folder, quantize=quantize)

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import sqlite_utils
 
 from engine import paths
 from engine.jobs.registry import JobContext
 from engine.progress import Reporter
-from engine.stages import data_stages, model_stages
+from engine.demo.stages import data_stages, model_stages
 from engine.store import projects, runs
 
 

@@ -20,6 +20,7 @@ import sqlite_utils
 
 from engine.data.privacy import display_redactor, redact_records
 from engine.evaluate import sources
+from engine.models.run_models import get_run
 from engine.jobs.registry import JobContext
 from engine.progress import Reporter
 from engine.store import evaluations, runs
@@ -94,7 +95,7 @@ def evaluate_side(side: sources.ModelSide, records: list[dict], recipe: EvalReci
     ``shown`` (the project's redactor) is applied to the answers before they are scored
     and returned."""
     from engine.evaluate.generation import generate_answers, prompt_messages, reference_answer
-    from engine.evaluate.perplexity import perplexity
+    from engine.metrics.perplexity import perplexity
 
     model, tokenizer = load_side(side)
     metrics: dict = {}
@@ -190,5 +191,5 @@ def evaluate_job(ctx: JobContext) -> dict:
     recipe = EvalRecipe(**ctx.params)
     project_id = ctx.project_id
     if project_id is None:
-        project_id = sources.get_run(ctx.db, recipe.run_id)["project_id"]
+        project_id = get_run(ctx.db, recipe.run_id)["project_id"]
     return run_evaluation(ctx.db, project_id, recipe, ctx.reporter, ctx.job_id)

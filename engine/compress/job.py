@@ -14,7 +14,8 @@ import sqlite_utils
 
 from engine import paths
 from engine.compress.recipe import CompressRecipe, CompressRequestError, check_request
-from engine.compress.sources import RunSource, project_records, run_source
+from engine.compress.sources import project_records
+from engine.models.run_models import RunSource, run_source
 from engine.jobs.registry import JobContext
 from engine.progress import Reporter
 from engine.store import audit, runs

@@ -18,6 +18,7 @@ import numpy as np
 import sqlite_utils
 
 from engine import paths
+from engine.versions import SELECT_PACKAGES, library_versions
 from engine.progress import Reporter, null_reporter
 from engine.select.recipe import RecipeError, SelectionRecipe, resolve_budget
 from engine.store import datasets, runs
@@ -111,17 +112,6 @@ def _embed(db, texts: list[str], recipe: SelectionRecipe, reporter: Reporter):
     return embed_cached(db, texts, embedding=recipe.embedding, llm_folder=folder,
                         reporter=reporter.for_stage("embed"), precision=recipe.precision)
 
-
-def _library_versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {}
-    for package in ("numpy", "scikit-learn", "scipy", "torch", "transformers"):
-        try:
-            found[package] = version(package)
-        except PackageNotFoundError:
-            continue
-    return found
 
 
 def _save_map(project_id: int, dataset_id: int, coords, clusters, selected) -> Path:
@@ -225,7 +215,7 @@ def run_selection(db: sqlite_utils.Database, project_id: int, recipe: SelectionR
                   "budget_rows": result["budget"],
                   "embedding_model": result["embedding"], "parent_rows": len(records),
                   "parent_positions": indices.tolist(), "metrics": result["metrics"],
-                  "dedup_kept": result["dedup_kept"], "versions": _library_versions(),
+                  "dedup_kept": result["dedup_kept"], "versions": library_versions(SELECT_PACKAGES),
                   "parent_content_hash": parent["content_hash"]}
     new_id = datasets.add_version(db, project_id, f"{parent['name']}-coreset", "selection",
                                   [records[i] for i in indices], [hashes[i] for i in indices],

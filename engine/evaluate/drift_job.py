@@ -39,8 +39,8 @@ def _last_tuned_perplexity(db: sqlite_utils.Database, project_id: int,
 def _model_drift(db, project_id: int, train_run_id: int, records: list[dict],
                  reporter: Reporter) -> dict | None:
     from engine.evaluate.drift import model_drift
-    from engine.evaluate.perplexity import perplexity
-    from engine.evaluate.run_eval import load_side
+    from engine.metrics.perplexity import perplexity
+    from engine.evaluate.job import load_side
 
     previous = _last_tuned_perplexity(db, project_id, train_run_id)
     if previous is None:

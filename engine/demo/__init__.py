@@ -1,0 +1,1 @@
+"""The demo pipeline: a recipe → every stage's job, in order, on the bundled models."""

@@ -1,0 +1,1 @@
+"""Scores shared by compression and evaluation: perplexity, classification metrics."""
