@@ -1,5 +1,5 @@
-"""Files and folders: atomic writes of model folders (a folder counts only once complete),
-and the size of a folder.
+"""Files and folders: owner-only permissions, atomic writes of model folders (a folder
+counts only once complete), and the size of a folder.
 
 A new folder is written beside its target under a temporary name and renamed into
 place without replacing anything: where the target appeared meanwhile (a folder the
@@ -141,6 +141,15 @@ def _renameat2(source: Path, target: Path) -> int | None:
     done = renameat2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target),
                      _RENAME_NOREPLACE)
     return 0 if done == 0 else ctypes.get_errno()
+
+
+OWNER_ONLY_UMASK = 0o077
+
+
+def owner_only() -> None:
+    """From now on, folders this process (and its job processes) creates are 0700 and
+    files 0600: the workspace, its WAL and backups, model folders, exports, logs."""
+    os.umask(OWNER_ONLY_UMASK)
 
 
 def file_sha256(path: Path) -> str:

@@ -7,12 +7,16 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
+from engine import fsutil
+
 
 def home() -> Path:
-    """The workspace folder, created on first use."""
+    """The workspace folder, created on first use, owner-only (0700), like everything
+    Enclave creates from then on."""
+    fsutil.owner_only()
     root = os.environ.get("ENCLAVE_HOME") or user_data_dir("enclave", appauthor=False)
     path = Path(root).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 

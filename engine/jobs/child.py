@@ -1,4 +1,7 @@
-"""Entry point of a job's child process: ``python -m engine.jobs.child DB JOB_ID``.
+"""Entry point of a job's child process: ``python -m engine.jobs.child DB JOB_ID [--key-on-stdin]``.
+
+With ``--key-on-stdin`` the workspace is encrypted and its key (hex) is the first line
+of the standard input, written by the parent through a pipe.
 
 The child marks its row running, keeps a heartbeat, sends progress events and polls
 the cancel flag on the job channel (:mod:`engine.store.channel`, which no data write
@@ -26,7 +29,8 @@ if __name__ == "__main__":  # the walls go up before any library starts a thread
 
 from engine.jobs.registry import JobContext, resolve  # noqa: E402
 from engine.progress import Cancelled, Progress, Reporter  # noqa: E402
-from engine.store import jobs, open_store  # noqa: E402
+from engine.store import jobs, keys, open_store  # noqa: E402
+from engine.store.connection import OperationalError  # noqa: E402
 from engine.store.channel import JobChannel
 
 HEARTBEAT_S = 2.0
@@ -95,7 +99,7 @@ def _settle(db, channel: JobChannel, job_id: int, state: str, **outcome) -> None
         try:
             jobs.finish(db, job_id, state, progress=progress, **outcome)
             return
-        except sqlite3.OperationalError:
+        except OperationalError:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
@@ -141,6 +145,14 @@ def run(db_path: Path, job_id: int) -> int:
         stop.set()
 
 
+def _read_key(db_path: Path) -> None:
+    """Take the workspace key from the first line of stdin (the parent's pipe)."""
+    keys.remember(db_path, bytes.fromhex(sys.stdin.readline().strip()))
+    sys.stdin.close()
+
+
 if __name__ == "__main__":
+    if "--key-on-stdin" in sys.argv[3:]:
+        _read_key(Path(sys.argv[1]))
     print(f"network walls: {', '.join(WALLS['walls'])} ({WALLS['namespace_reason']})", flush=True)
     sys.exit(run(Path(sys.argv[1]), int(sys.argv[2])))

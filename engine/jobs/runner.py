@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Callable
 
 from engine import paths
-from engine.store import datasets, jobs, open_store
+from engine.store import datasets, jobs, keys, open_store
 from engine.store.channel import JobChannel
 
 POLL_S = 0.2
+KEY_ON_STDIN = "--key-on-stdin"
 DEFAULT_GRACE_S = 10.0
 
 
@@ -83,12 +84,18 @@ class JobRunner:
         log_dir = paths.home() / "logs"
         log_dir.mkdir(exist_ok=True)
         log_path = log_dir / f"job-{job_id}.log"
+        key = keys.key_for(self.db_path)
+        command = [sys.executable, "-P", "-m", "engine.jobs.child", str(self.db_path), str(job_id)]
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(
                 # -P: import the installed Enclave, never an `engine` folder in the cwd.
-                [sys.executable, "-P", "-m", "engine.jobs.child", str(self.db_path), str(job_id)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                command + ([KEY_ON_STDIN] if key else []),
+                stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.PIPE if key else subprocess.DEVNULL,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        if key:  # the key goes through a pipe, never on the command line or in the environment
+            proc.stdin.write(key.hex().encode("ascii") + b"\n")
+            proc.stdin.close()
         thread = threading.Thread(target=self._supervise, args=(job_id, proc, log_path),
                                   name=f"job-{job_id}", daemon=True)
         with self._lock:

@@ -1,7 +1,9 @@
 """The one place that opens the workspace database.
 
-Everything else receives a :class:`sqlite_utils.Database`. Swapping in an
-encrypted SQLite (SQLCipher) means changing :func:`_raw_connection` only.
+Everything else receives a :class:`sqlite_utils.Database`. A plain workspace opens
+with the standard sqlite3 module; an encrypted one (see :mod:`engine.store.keys`)
+opens with SQLCipher 4 and the key this process holds for it. Both raise errors
+that :data:`OperationalError` and :data:`DatabaseError` catch.
 """
 
 from __future__ import annotations
@@ -9,9 +11,19 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import sqlcipher3.dbapi2 as sqlcipher
 import sqlite_utils
 
-from engine.store import schema
+from engine import fsutil
+from engine.store import keys, schema
+from engine.store.keys import PassphraseRequired, WrongPassphrase
+
+# Errors of either driver (sqlcipher3 has its own exception classes).
+OperationalError = (sqlite3.OperationalError, sqlcipher.OperationalError)
+DatabaseError = (sqlite3.DatabaseError, sqlcipher.DatabaseError)
+
+__all__ = ["DatabaseError", "OperationalError", "PassphraseRequired", "StoreCorrupted",
+           "WrongPassphrase", "open_store"]
 
 
 class StoreCorrupted(RuntimeError):
@@ -28,16 +40,47 @@ class StoreCorrupted(RuntimeError):
 
 
 def _raw_connection(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False,
-                           isolation_level=None)
+    encrypted = keys.is_encrypted(path)
+    key = keys.key_for(path) if encrypted else None
+    if encrypted and key is None:
+        raise PassphraseRequired(path)
+    if key is None:
+        conn = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False,
+                               isolation_level=None)
+    else:
+        conn = cipher_connection(path, key)
     conn.execute("PRAGMA busy_timeout = 30000")
+    return conn
+
+
+def cipher_connection(path: Path, key: bytes, salt: bytes | None = None) -> sqlcipher.Connection:
+    """An SQLCipher connection to ``path``.
+
+    Args:
+        path: An encrypted file, or a file to create (then ``salt`` is the one ``key``
+            was derived with; SQLCipher writes it at the start of the file).
+        key: The 32-byte key.
+        salt: Only when creating.
+
+    Raises:
+        WrongPassphrase: if the key does not open an existing file.
+    """
+    conn = sqlcipher.connect(str(path), timeout=30.0, check_same_thread=False,
+                             isolation_level=None)
+    conn.execute("PRAGMA cipher_log_level = NONE")  # a wrong key is our error to explain
+    conn.execute(f"PRAGMA key = {keys.pragma_value(key, salt)}")
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher.DatabaseError as exc:
+        conn.close()
+        raise WrongPassphrase(path) from exc
     return conn
 
 
 def _check_integrity(conn: sqlite3.Connection, path: Path) -> None:
     try:
         rows = conn.execute("PRAGMA quick_check").fetchall()
-    except sqlite3.DatabaseError as exc:
+    except DatabaseError as exc:
         raise StoreCorrupted(path, str(exc)) from exc
     problems = [row[0] for row in rows if row[0] != "ok"]
     if problems:
@@ -57,8 +100,11 @@ def open_store(path: Path, *, migrate: bool = True, check: bool = True) -> sqlit
 
     Raises:
         StoreCorrupted: if the file is not a database or fails its integrity check.
+        PassphraseRequired: if the file is encrypted and no key is held for it.
+        WrongPassphrase: if the key held for it does not open it.
     """
     path = Path(path)
+    fsutil.owner_only()
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = _raw_connection(path)
     try:
@@ -67,7 +113,8 @@ def open_store(path: Path, *, migrate: bool = True, check: bool = True) -> sqlit
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")
-    except sqlite3.DatabaseError as exc:
+        conn.execute("PRAGMA secure_delete = ON")  # deleted rows are overwritten, not left
+    except DatabaseError as exc:
         conn.close()
         raise StoreCorrupted(path, str(exc)) from exc
     except StoreCorrupted:

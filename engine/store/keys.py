@@ -1,0 +1,119 @@
+"""Workspace keys: a passphrase becomes a 256-bit SQLCipher key, held in this process only.
+
+The key is derived with scrypt from the passphrase and a 16-byte salt. SQLCipher keeps
+that salt in the first 16 bytes of the encrypted file, so nothing else is stored beside
+the workspace. The derived (raw) key is what the store uses and what job processes
+receive through a pipe; the passphrase itself is never kept or passed on.
+
+A file is encrypted when it exists, is not empty and does not start with the plain
+SQLite header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+SALT_BYTES = 16
+KEY_BYTES = 32
+# scrypt cost: about 0.1 s and 16 MiB on a workstation, once per process and unlock.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
+
+_keys: dict[str, bytes] = {}
+_lock = threading.Lock()
+
+
+class PassphraseRequired(RuntimeError):
+    """The workspace is encrypted and this process holds no key for it."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"The workspace {path} is encrypted: give its passphrase "
+                         "(the window asks for it; on the command line use "
+                         "--passphrase-file FILE or answer the prompt).")
+        self.path = path
+
+
+class WrongPassphrase(ValueError):
+    """The passphrase does not open the workspace; nothing was changed."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"The passphrase does not open the workspace {path}. "
+                         "Nothing was changed; try again.")
+        self.path = path
+
+
+def _name(path: Path) -> str:
+    return str(Path(path).resolve())
+
+
+def is_encrypted(path: Path) -> bool:
+    """Whether ``path`` is an encrypted (SQLCipher) workspace file."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(SQLITE_HEADER))
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+    return bool(head) and head != SQLITE_HEADER
+
+
+def file_salt(path: Path) -> bytes:
+    """The salt SQLCipher stored at the start of an encrypted file."""
+    with open(path, "rb") as handle:
+        return handle.read(SALT_BYTES)
+
+
+def new_salt() -> bytes:
+    """A fresh random salt for a new encrypted file."""
+    return os.urandom(SALT_BYTES)
+
+
+def derive(passphrase: str, salt: bytes) -> bytes:
+    """The 256-bit key of a passphrase (scrypt)."""
+    if not passphrase:
+        raise ValueError("The passphrase is empty.")
+    return hashlib.scrypt(passphrase.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R,
+                          p=SCRYPT_P, maxmem=64 * 1024 * 1024, dklen=KEY_BYTES)
+
+
+def pragma_value(key: bytes, salt: bytes | None = None) -> str:
+    """The ``PRAGMA key`` value of a raw key (with the salt of a file to be created)."""
+    return f"\"x'{key.hex()}{salt.hex() if salt else ''}'\""
+
+
+def remember(path: Path, key: bytes) -> None:
+    """Hold the key of a workspace for this process (job processes get it from a pipe)."""
+    if len(key) != KEY_BYTES:
+        raise ValueError("A workspace key has 32 bytes.")
+    with _lock:
+        _keys[_name(path)] = bytes(key)
+
+
+def forget(path: Path) -> None:
+    """Drop the key of a workspace (the window's lock does this)."""
+    with _lock:
+        _keys.pop(_name(path), None)
+
+
+def key_for(path: Path) -> bytes | None:
+    """The key this process holds for a workspace, if any."""
+    with _lock:
+        return _keys.get(_name(path))
+
+
+def read_passphrase_file(path: Path) -> str:
+    """A passphrase from the first line of a file (trailing newline removed).
+
+    Raises:
+        ValueError: if the file is missing or its first line is empty.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the passphrase file ({exc.strerror}).") from exc
+    line = text.splitlines()[0] if text else ""
+    if not line:
+        raise ValueError(f"{path}, line 1: the passphrase file is empty.")
+    return line

@@ -1,0 +1,113 @@
+"""The encrypted workspace: real SQLCipher files, read back byte by byte."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from engine import paths
+from engine.jobs.runner import JobRunner
+from engine.store import encryption, jobs, keys, open_store, projects
+from engine.store.keys import PassphraseRequired, WrongPassphrase
+
+MRN = "MRN-5550123"
+
+
+def _workspace_bytes(path) -> bytes:
+    return b"".join(item.read_bytes() for item in path.parent.glob(path.name + "*"))
+
+
+def _plant(path) -> None:
+    db = open_store(path)
+    projects.create(db, "Ward 7", f"patient {MRN}")
+    db.conn.close()
+
+
+def test_new_encrypted_workspace_is_unreadable_without_the_passphrase():
+    path = paths.workspace_db()
+    encryption.create(path, "correct horse battery staple")
+    _plant(path)
+    assert not path.read_bytes().startswith(b"SQLite format 3")
+    assert MRN.encode() not in _workspace_bytes(path)
+    with pytest.raises(sqlite3.DatabaseError):
+        sqlite3.connect(path).execute("SELECT * FROM projects").fetchall()
+    keys.forget(path)
+    with pytest.raises(PassphraseRequired):
+        open_store(path)
+    encryption.unlock(path, "correct horse battery staple")
+    assert projects.find(open_store(path), "Ward 7")["description"] == f"patient {MRN}"
+
+
+def test_encrypt_converts_in_place_and_leaves_no_plain_copy():
+    path = paths.workspace_db()
+    _plant(path)
+    assert MRN.encode() in _workspace_bytes(path)  # before: in clear
+    result = encryption.encrypt(path, "a long passphrase")
+    assert result["rows"] > 0
+    assert MRN.encode() not in b"".join(p.read_bytes() for p in path.parent.iterdir()
+                                        if p.is_file())
+    assert sorted(p.name for p in path.parent.iterdir() if p.is_file()) == [path.name]
+    keys.forget(path)
+    encryption.unlock(path, "a long passphrase")
+    assert projects.find(open_store(path), "Ward 7") is not None
+
+
+def test_wrong_passphrase_is_a_clear_error_and_changes_nothing():
+    path = paths.workspace_db()
+    encryption.create(path, "right one")
+    _plant(path)
+    keys.forget(path)
+    before = path.read_bytes()
+    with pytest.raises(WrongPassphrase, match="does not open the workspace"):
+        encryption.unlock(path, "wrong one")
+    with pytest.raises(WrongPassphrase):
+        encryption.rekey(path, "wrong one", "new one")
+    assert path.read_bytes() == before and keys.key_for(path) is None
+
+
+def test_rekey_changes_the_passphrase():
+    path = paths.workspace_db()
+    encryption.create(path, "old phrase")
+    _plant(path)
+    encryption.rekey(path, "old phrase", "new phrase")
+    keys.forget(path)
+    with pytest.raises(WrongPassphrase):
+        encryption.unlock(path, "old phrase")
+    encryption.unlock(path, "new phrase")
+    assert projects.find(open_store(path), "Ward 7") is not None
+
+
+def test_migration_backups_are_encrypted_too():
+    path = paths.workspace_db()
+    _plant(path)
+    backup = path.with_name(path.name + ".bak-v5")
+    open_store(path).execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    backup.write_bytes(path.read_bytes())
+    encryption.encrypt(path, "phrase")
+    assert keys.is_encrypted(backup) and MRN.encode() not in backup.read_bytes()
+
+
+def test_job_process_gets_the_key_through_a_pipe():
+    path = paths.workspace_db()
+    encryption.create(path, "phrase for jobs")
+    open_store(path)
+    runner = JobRunner(path)
+    job = runner.submit("selftest.count", {"n": 3, "delay": 0.01})
+    row = runner.wait(job, timeout=60)
+    assert row["state"] == jobs.SUCCEEDED, row["error"]
+    log = (paths.home() / "logs" / f"job-{job}.log").read_text()
+    assert keys.key_for(path).hex() not in log
+
+
+def test_files_and_folders_are_owner_only():
+    path = paths.workspace_db()
+    _plant(path)
+    mode = lambda p: stat.S_IMODE(os.stat(p).st_mode)  # noqa: E731
+    assert mode(path.parent) == 0o700
+    for item in path.parent.glob(path.name + "*"):
+        assert mode(item) == 0o600, item
+    (paths.project_dir(1) / "weights").mkdir()
+    assert mode(paths.project_dir(1) / "weights") == 0o700
