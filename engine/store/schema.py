@@ -146,9 +146,33 @@ def _v6_building_versions(db: sqlite_utils.Database) -> None:
     db["datasets"].create_index(["state"])
 
 
+def _v7_record_search(db: sqlite_utils.Database) -> None:
+    """Full-text search over records (FTS5, external content: the text lives once, in
+    ``records``), kept in step by triggers when versions are written or discarded. Only the
+    text values are indexed (no JSON keys, no chat roles); an index on (dataset_id, line)
+    finds a cleaned record's source record."""
+    text = ("(SELECT group_concat(value, ' ') FROM json_tree({row}.data) "
+            "WHERE type = 'text' AND key IS NOT 'role')")
+    db.execute("CREATE VIRTUAL TABLE records_fts USING fts5(data, content='records', "
+               "content_rowid='id', tokenize='unicode61 remove_diacritics 2')")
+    db.execute("CREATE TRIGGER records_fts_insert AFTER INSERT ON records BEGIN "
+               "INSERT INTO records_fts (rowid, data) VALUES (new.id, "
+               f"{text.format(row='new')}); END")
+    db.execute("CREATE TRIGGER records_fts_delete AFTER DELETE ON records BEGIN "
+               "INSERT INTO records_fts (records_fts, rowid, data) VALUES ('delete', old.id, "
+               f"{text.format(row='old')}); END")
+    db.execute("CREATE TRIGGER records_fts_update AFTER UPDATE OF data ON records BEGIN "
+               "INSERT INTO records_fts (records_fts, rowid, data) VALUES ('delete', old.id, "
+               f"{text.format(row='old')}); INSERT INTO records_fts (rowid, data) VALUES "
+               f"(new.id, {text.format(row='new')}); END")
+    db.execute(f"INSERT INTO records_fts (rowid, data) SELECT id, {text.format(row='records')} "
+               "FROM records")
+    db["records"].create_index(["dataset_id", "line"])
+
+
 MIGRATIONS: list[Migration] = [_v1_core_tables, _v2_indexes_and_append_only_audit,
                                _v3_embeddings, _v4_evaluation, _v5_dataset_roles,
-                               _v6_building_versions]
+                               _v6_building_versions, _v7_record_search]
 LATEST = len(MIGRATIONS)
 
 
