@@ -5,8 +5,9 @@ that salt in the first 16 bytes of the encrypted file, so nothing else is stored
 the workspace. The derived (raw) key is what the store uses and what job processes
 receive through a pipe; the passphrase itself is never kept or passed on.
 
-A file is encrypted when it exists, is not empty and does not start with the plain
-SQLite header.
+A file is taken for encrypted when it does not start with the plain SQLite header and
+is made of whole pages (SQLCipher writes pages of 512 bytes or a multiple); any other
+file is left to SQLite, which reports it as damaged.
 """
 
 from __future__ import annotations
@@ -52,11 +53,12 @@ def _name(path: Path) -> str:
 def is_encrypted(path: Path) -> bool:
     """Whether ``path`` is an encrypted (SQLCipher) workspace file."""
     try:
+        size = os.path.getsize(path)
         with open(path, "rb") as handle:
             head = handle.read(len(SQLITE_HEADER))
     except (FileNotFoundError, IsADirectoryError):
         return False
-    return bool(head) and head != SQLITE_HEADER
+    return size >= 512 and size % 512 == 0 and head != SQLITE_HEADER
 
 
 def file_salt(path: Path) -> bytes:
