@@ -40,3 +40,35 @@ def test_damaged_workspace_is_reported_with_exit_code_2(capsys, enclave_home):
     (enclave_home / "workspace.sqlite3").write_bytes(b"not a database" * 500)
     code, out = _json(capsys, "projects")
     assert code == 2 and "cannot be opened safely" in out["error"]
+
+
+def test_a_project_named_like_a_command_word_is_a_project(capsys):
+    """One spelling per command: `train resume` used to mean "resume run"; now the first
+    word after `train` is always a project, and resuming is `train-resume RUN`."""
+    assert _json(capsys, "create-project", "resume")[0] == 0
+    code, out = _json(capsys, "train", "resume")
+    assert code == 1 and "--base MODEL" in out["error"] and "run id" not in out["error"]
+    code, out = _json(capsys, "train-resume", "999")
+    assert code == 1 and out["error"] == "No training run 999."
+
+
+def test_every_project_lookup_says_the_same_thing(capsys):
+    for argv in (["jobs", "--project", "Nowhere"], ["train-runs", "Nowhere"],
+                 ["data", "quarantine", "Nowhere"], ["select", "Nowhere"],
+                 ["delete-project", "Nowhere"]):
+        code, out = _json(capsys, *argv)
+        assert code == 1 and out["error"].startswith("No project named 'Nowhere'."), argv
+
+
+def test_choices_come_from_the_recipes():
+    from engine.cli.parser import build_parser
+    from engine.select.recipe import SelectionRecipe
+    from engine.train.recipe import METHODS
+
+    parser = build_parser()
+    train = parser._subparsers._group_actions[0].choices["train"]
+    method = next(a for a in train._actions if a.dest == "method")
+    assert method.choices == [*METHODS, "dpo"]
+    select = parser._subparsers._group_actions[0].choices["select"]
+    embedding = next(a for a in select._actions if a.dest == "embedding")
+    assert embedding.default == SelectionRecipe.embedding

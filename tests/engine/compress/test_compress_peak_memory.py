@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.cli_compress import format_comparison
+from engine.cli.compress import format_comparison
 from engine.compress.classifier_runs import format_classifier_comparison, measure_classifier
 from engine.compress.measure import measure_variant
 from engine.compress.peak_memory import PeakMemory

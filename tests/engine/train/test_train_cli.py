@@ -75,14 +75,14 @@ def test_train_runs_as_a_job_and_lands_in_the_store(capsys, project, tiny_llama_
     assert out["eval_loss"] is not None
     code, listed = _json(capsys, "train-runs", project)
     assert [run["run"] for run in listed["runs"]] == [out["run_id"]]
-    code, again = _json(capsys, "train", "resume", str(out["run_id"]))
+    code, again = _json(capsys, "train-resume", str(out["run_id"]))
     assert code == 1 and "already finished" in again["error"]
 
 
 def test_train_search_refuses_a_bad_space_before_any_trial(capsys, project, tmp_path):
     space = tmp_path / "space.toml"
     space.write_text('[search]\nstrategy = "bayes"\n[search.space]\nrank = [4]\n')
-    code, out = _json(capsys, "train", "search", project, "--space", str(space))
+    code, out = _json(capsys, "train-search", project, "--space", str(space))
     assert code == 1 and "strategy must be grid or random" in out["error"]
     assert _json(capsys, "jobs")[1]["jobs"] == []
 

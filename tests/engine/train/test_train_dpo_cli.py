@@ -91,5 +91,5 @@ def test_dpo_runs_as_a_job_and_is_listed_with_the_training_runs(capsys, project,
     code, listed = _json(capsys, "train-runs", project)
     assert [(r["run"], r["method"], r["beta"]) for r in listed["runs"]] == [
         (out["run_id"], "dpo", 0.1)]
-    code, again = _json(capsys, "train", "resume", str(out["run_id"]))
+    code, again = _json(capsys, "train-resume", str(out["run_id"]))
     assert code == 1 and "is a DPO run" in again["error"]

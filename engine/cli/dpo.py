@@ -14,7 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli_errors import CommandError
+from engine.cli.errors import CommandError
+from engine.cli.workspace import find_project, open_workspace
+from engine.cli.jobs import job_outcome
+from engine.cli.parser import add_command as add
+from engine.cli.preflight import preflight_or_error
 
 # Flags of `enclave train` that are DPO recipe fields too.
 _SHARED_FLAGS = ("learning_rate", "epochs", "max_steps", "batch_size", "grad_accum",
@@ -24,8 +28,6 @@ _SFT_ONLY_FLAGS = ("optimizer", "eval_fraction", "checkpoint_every", "task")
 
 def register(sub) -> None:
     """The `train-pairs` command (DPO runs start from `enclave train --method dpo`)."""
-    from engine.cli import add_command as add
-
     add(sub, "train-pairs", "preference pairs for DPO: count them, export them as JSONL, or "
         "import a JSONL pairs file (prompt, chosen, rejected) as a dataset version",
         train_pairs, (("project",), {"help": "project name or id"}),
@@ -110,7 +112,6 @@ def _pairs_dataset(db, project_id: int, pairs: str | None, recipe: Any,
 
 def train_dpo(args: argparse.Namespace, project_id: int, db) -> dict:
     """`enclave train PROJECT --method dpo [--from-run RUN | --base MODEL] [--pairs FILE]`."""
-    from engine.cli_train import _preflight, _run_job
     from engine.train.dpo_job import start_point
 
     recipe, extra = dpo_recipe_from_args(args)
@@ -122,7 +123,7 @@ def train_dpo(args: argparse.Namespace, project_id: int, db) -> dict:
         start = start_point(db, project_id, base, from_run)
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
-    report = _preflight(str(start.base_folder), recipe.as_train_recipe())
+    report = preflight_or_error(str(start.base_folder), recipe.as_train_recipe())
     dataset_id, count = _pairs_dataset(db, project_id, args.pairs or extra.get("pairs"), recipe,
                                        store=not args.check)
     for warning in report.warnings:
@@ -134,7 +135,7 @@ def train_dpo(args: argparse.Namespace, project_id: int, db) -> dict:
         print(f"{count} preference pairs; memory: {report.estimate.summary()}", file=sys.stderr)
     params = {"recipe": recipe.to_dict(), "base": start.base, "from_run": start.from_run,
               "pairs_dataset": dataset_id}
-    result = _run_job(params, project_id, kind="train.dpo")
+    result = job_outcome(params, project_id, kind="train.dpo")
     if result["state"] != "succeeded":
         raise CommandError(f"DPO job {result['job_id']} {result['state']}: "
                            f"{result.get('error') or ''}".strip())
@@ -148,12 +149,10 @@ def train_dpo(args: argparse.Namespace, project_id: int, db) -> dict:
 
 def train_pairs(args: argparse.Namespace) -> dict:
     """`enclave train-pairs PROJECT [--export FILE] [--import FILE] [--no-corrections]`."""
-    from engine.cli_commands import open_workspace
-    from engine.cli_train import _project_id
     from engine.train import preferences
 
     db = open_workspace()
-    project_id = _project_id(db, args.project)
+    project_id = find_project(db, args.project)["id"]
     out: dict[str, Any] = {"ok": True, "project_id": project_id}
     if args.import_file:
         try:

@@ -9,13 +9,14 @@ SIGINT handler is restored afterwards.
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import threading
 import time
 
 from engine import paths
-from engine.cli_errors import CommandError
+from engine.cli.errors import CommandError
 
 CANCEL_GRACE_S = 1.0
 EXIT_CANCELLED = 130
@@ -83,3 +84,13 @@ def _wait_with_ctrl_c(runner, job_id: int) -> dict:
         return runner.wait(job_id)
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def job_outcome(params: dict, project_id: int | None, kind: str = "train") -> dict:
+    """Run a job to its end and return ``{job_id, state, error, **result}`` whatever its
+    state (the caller says what a failure means)."""
+    row = run_job_row(kind, params, project_id)
+    result = row.get("result") or {}
+    if isinstance(result, str):
+        result = json.loads(result or "{}")
+    return {"job_id": row["id"], "state": row["state"], "error": row.get("error"), **result}

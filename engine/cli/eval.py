@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 
 from engine.evaluate.corrections import export_corrections
-from engine.cli_jobs import run_job
-from engine.cli_errors import CommandError
+from engine.cli.jobs import run_job
+from engine.cli.errors import CommandError
+from engine.cli.workspace import find_project, open_workspace
+from engine.cli.parser import add_command as add
 
 
 def register(sub) -> None:
     """Add the evaluation commands."""
-    from engine.cli import add_command as add
-
     add(sub, "eval", "evaluate a training run's tuned model (beside its base and compressed "
         "variants) on test prompts",
         evaluate, (("run",), {"type": int, "help": "training run id"}),
@@ -44,7 +44,6 @@ def _run_job(kind: str, params: dict, project_id: int, quiet: bool) -> tuple[int
 
 
 def _project_of_run(run_id: int) -> int:
-    from engine.cli_commands import open_workspace
     from engine.models.run_models import get_run
     try:
         return get_run(open_workspace(), run_id)["project_id"]
@@ -53,7 +52,6 @@ def _project_of_run(run_id: int) -> int:
 
 
 def evaluate(args: argparse.Namespace) -> dict:
-    from engine.cli_commands import open_workspace
     from engine.evaluate.compare import check_compare
 
     project_id = _project_of_run(args.run)
@@ -88,13 +86,8 @@ def _print_eval(s: dict) -> None:
 
 
 def drift(args: argparse.Namespace) -> dict:
-    from engine.cli_commands import open_workspace
     from engine.evaluate.display import shown_drift
-    from engine.store import projects
-
-    project = projects.find(open_workspace(), args.project)
-    if project is None:
-        raise CommandError(f"No project named '{args.project}'.")
+    project = find_project(open_workspace(), args.project)
     params = {"file": args.file, "label_field": args.label_field, "run_id": args.run}
     job_id, summary = _run_job("drift", params, project["id"], args.json)
     summary = shown_drift(open_workspace(), project["id"], summary)
@@ -109,7 +102,6 @@ def drift(args: argparse.Namespace) -> dict:
 
 
 def report(args: argparse.Namespace) -> dict:
-    from engine.cli_commands import open_workspace
     from engine.evaluate.report import write_html
     from engine.evaluate.report_pdf import write_pdf
 
@@ -130,8 +122,6 @@ def report(args: argparse.Namespace) -> dict:
 
 
 def review_export(args: argparse.Namespace) -> dict:
-    from engine.cli_commands import open_workspace
-
     db = open_workspace()
     try:
         dataset_id = export_corrections(db, _project_of_run(args.run), args.run,

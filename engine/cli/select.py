@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cli_errors import CommandError
+from engine.cli.errors import CommandError
+from engine.cli.workspace import find_project, open_workspace
+from engine.cli.jobs import run_job
+from engine.cli.parser import add_command as add
+from engine.cli.parser import recipe_option
 
 
 def register(sub) -> None:
     """Add ``select`` and ``select-methods``."""
-    from engine.cli import add_command as add
     from engine.select.methods import AUTO_DESCRIPTION, RECIPE_METHODS
+    from engine.select.recipe import SelectionRecipe as R
 
     add(sub, "select", "select a coreset of a project's dataset (a new dataset version)",
         select, (("project",), {"help": "project name"}),
@@ -21,14 +25,12 @@ def register(sub) -> None:
         (("--seed",), {"type": int, "default": 0}),
         (("--dataset",), {"help": "dataset name (default: newest non-test, non-selection)"}),
         (("--k",), {"type": int, "help": "clusters (default: one per selected row)"}),
-        (("--allocation",), {"default": "proportional", "choices": ["proportional", "equal"]}),
-        (("--embedding",), {"default": "minilm", "choices": ["minilm", "llm"]}),
-        (("--precision",), {"default": "float32", "choices": ["float32", "bfloat16"],
-                            "help": "MiniLM precision (bfloat16: faster on CPUs with BF16)"}),
+        (("--allocation",), recipe_option(R, "allocation")),
+        (("--embedding",), recipe_option(R, "embedding")),
+        (("--precision",), recipe_option(R, "precision")),
         (("--dedup",), {"type": float, "default": 0.0,
                         "help": "drop near duplicates at this cosine first (0 = off)"}),
-        (("--quality-score",), {"default": "auto",
-                                "choices": ["auto", "ifd", "label-margin", "length"]}))
+        (("--quality-score",), recipe_option(R, "quality_score")))
     add(sub, "select-methods", "list the coreset selection methods", methods_list)
 
 
@@ -44,14 +46,8 @@ def _recipe(args: argparse.Namespace):
 
 
 def select(args: argparse.Namespace) -> dict:
-    from engine.cli_commands import open_workspace
-    from engine.cli_jobs import run_job
-    from engine.store import projects
-
     recipe = _recipe(args)
-    project = projects.find(open_workspace(), args.project)
-    if project is None:
-        raise CommandError(f"No project named '{args.project}'.")
+    project = find_project(open_workspace(), args.project)
     params = {"recipe": recipe.to_dict(), "dataset": args.dataset}
     job_id, summary = run_job("select", params, project["id"], quiet=args.json)
     if not args.json:

@@ -12,8 +12,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli_jobs import run_job_row
-from engine.cli_errors import CommandError
+from engine.cli.jobs import job_outcome
+from engine.cli.preflight import preflight_or_error
+from engine.cli.errors import CommandError
+from engine.cli.workspace import find_project, open_workspace
+from engine.cli.parser import add_command as add
+from engine.train.multi_gpu import PRECISIONS as GPU_PRECISIONS
+from engine.train.multi_gpu import STRATEGIES
+from engine.train.recipe import METHODS, TASKS
 
 _OVERRIDES = ("learning_rate", "epochs", "max_steps", "batch_size", "grad_accum", "max_length",
               "rank", "optimizer", "scheduler", "seed", "eval_fraction", "checkpoint_every",
@@ -22,26 +28,21 @@ _OVERRIDES = ("learning_rate", "epochs", "max_steps", "batch_size", "grad_accum"
 
 def register(sub) -> None:
     """Training commands."""
-    from engine.cli import add_command as add
-
     recipe_flags = [((f"--{name.replace('_', '-')}",), {"dest": name, "default": None,
                                                          "help": f"recipe field {name}"})
                     for name in _OVERRIDES]
     add(sub, "train", "fine-tune a model on a project's dataset (LoRA, QLoRA or full), or "
         "preference-tune it on expert preference pairs (DPO)", train,
-        (("project",), {"help": "project name or id (or: resume RUN, search PROJECT --space F)"}),
-        (("target",), {"nargs": "?", "help": "the run of 'train resume', the project of "
-                                              "'train search'"}),
-        (("--space",), {"help": "search space TOML file (train search)"}),
+        (("project",), {"help": "project name or id"}),
         (("--recipe",), {"help": "recipe TOML file ([train] table; base, dataset keys)"}),
         (("--base",), {"help": "base model: smollm2, minilm or a local model folder"}),
-        (("--method",), {"choices": ["lora", "qlora", "full", "dpo"]}),
+        (("--method",), {"choices": [*METHODS, "dpo"]}),
         (("--from-run",), {"type": int, "help": "dpo: the training run whose tuned model to "
                                                 "start from (instead of --base)"}),
         (("--pairs",), {"help": "dpo: a JSONL file of prompt/chosen/rejected pairs, or a stored "
                                 "pairs dataset (default: the pairs of the project's reviews)"}),
         (("--beta",), {"default": None, "help": "dpo: recipe field beta"}),
-        (("--task",), {"choices": ["instruction", "text", "classification"]}),
+        (("--task",), {"choices": list(TASKS)}),
         (("--dataset",), {"help": "dataset name or id (default: the newest)"}),
         (("--set",), {"action": "append", "default": [], "metavar": "FIELD=VALUE",
                       "help": "any other recipe field, e.g. --set use_dora=true"}),
@@ -56,19 +57,8 @@ def register(sub) -> None:
     add(sub, "train-accelerate-config", "write an accelerate launch config for several GPUs",
         accelerate_config, (("out",), {"help": "YAML file to write"}),
         (("--gpus",), {"type": int, "default": 2}),
-        (("--strategy",), {"choices": ["ddp", "fsdp"], "default": "ddp"}),
-        (("--precision",), {"choices": ["no", "bf16", "fp16"], "default": "bf16"}))
-
-
-def _project_id(db, name: str) -> int:
-    from engine.store import projects
-
-    row = projects.find(db, name)
-    if row is None and name.isdigit():
-        row = next((p for p in projects.list_all(db) if p["id"] == int(name)), None)
-    if row is None:
-        raise CommandError(f"No project named '{name}'.")
-    return int(row["id"])
+        (("--strategy",), {"choices": list(STRATEGIES), "default": "ddp"}),
+        (("--precision",), {"choices": list(GPU_PRECISIONS), "default": "bf16"}))
 
 
 def _parse_value(text: str) -> Any:
@@ -118,42 +108,17 @@ def recipe_from_args(args: argparse.Namespace) -> tuple[Any, str, str | None]:
     return recipe, str(base), args.dataset or extra.get("dataset")
 
 
-def _preflight(base: str, recipe: Any) -> Any:
-    from engine.models.registry import ModelRefused
-    from engine.train import preflight
-    from engine.train.job import resolve_base
-
-    try:
-        return preflight.check(resolve_base(base), recipe)
-    except (ValueError, ModelRefused) as exc:
-        raise CommandError(str(exc)) from exc
-
-
-
-def _run_job(params: dict, project_id: int | None, kind: str = "train") -> dict:
-    row = run_job_row(kind, params, project_id)
-    result = row.get("result") or {}
-    if isinstance(result, str):
-        result = json.loads(result or "{}")
-    return {"job_id": row["id"], "state": row["state"], "error": row.get("error"), **result}
-
-
 def train(args: argparse.Namespace) -> dict:
-    from engine.cli_commands import open_workspace
     from engine.train.job import find_dataset
 
-    if args.project in ("resume", "search") and args.target:
-        return _train_subcommand(args)
-    if args.target:
-        raise CommandError(f"unexpected argument {args.target!r}")
     db = open_workspace()
-    project_id = _project_id(db, args.project)
+    project_id = find_project(db, args.project)["id"]
     if args.method == "dpo":
-        from engine.cli_train_dpo import train_dpo
+        from engine.cli.dpo import train_dpo
 
         return train_dpo(args, project_id, db)
     recipe, base, dataset = recipe_from_args(args)
-    report = _preflight(base, recipe)
+    report = preflight_or_error(base, recipe)
     try:
         dataset_row = find_dataset(db, project_id, dataset)
     except ValueError as exc:
@@ -166,20 +131,7 @@ def train(args: argparse.Namespace) -> dict:
     if not args.json:
         print(f"memory: {report.estimate.summary()}", file=sys.stderr)
     params = {"base": base, "dataset": dataset_row["id"], "recipe": recipe.to_dict()}
-    return _finish(_run_job(params, project_id), args)
-
-
-def _train_subcommand(args: argparse.Namespace) -> dict:
-    """`train resume RUN` and `train search PROJECT --space FILE`."""
-    if args.project == "resume":
-        if not args.target.isdigit():
-            raise CommandError(f"train resume: RUN must be a run id, got {args.target!r}")
-        args.run = int(args.target)
-        return train_resume(args)
-    if not args.space:
-        raise CommandError("train search: give --space FILE")
-    args.project = args.target
-    return train_search(args)
+    return _finish(job_outcome(params, project_id), args)
 
 
 def _finish(result: dict, args: argparse.Namespace) -> dict:
@@ -194,8 +146,6 @@ def _finish(result: dict, args: argparse.Namespace) -> dict:
 
 
 def train_resume(args: argparse.Namespace) -> dict:
-    from engine.cli_commands import open_workspace
-
     db = open_workspace()
     rows = list(db["runs"].rows_where("id = ? AND kind = 'train'", [args.run]))
     if not rows:
@@ -206,30 +156,29 @@ def train_resume(args: argparse.Namespace) -> dict:
     if json.loads(rows[0]["summary"] or "{}").get("output"):
         raise CommandError(f"Run {args.run} already finished; start a new run with "
                            "init_adapter set to its output to train it further.")
-    return _finish(_run_job({"run_id": args.run}, rows[0]["project_id"]), args)
+    return _finish(job_outcome({"run_id": args.run}, rows[0]["project_id"]), args)
 
 
 def train_search(args: argparse.Namespace) -> dict:
-    from engine.cli_commands import open_workspace
     from engine.train.job import find_dataset
     from engine.train.search import load_space, rank_trials, trial_overrides
 
     db = open_workspace()
-    project_id = _project_id(db, args.project)
+    project_id = find_project(db, args.project)["id"]
     try:
         space = load_space(args.space)
         dataset_row = find_dataset(db, project_id, space.dataset)
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
     for recipe in space.recipes:
-        _preflight(space.base, recipe)
+        preflight_or_error(space.base, recipe)
     results = []
     for index, (recipe, overrides) in enumerate(zip(space.recipes, trial_overrides(space))):
         print(f"trial {index + 1}/{len(space.recipes)}: {overrides} (Ctrl-C cancels this trial)",
               file=sys.stderr)
         params = {"base": space.base, "dataset": dataset_row["id"], "recipe": recipe.to_dict(),
                   "name": f"search trial {index + 1}"}
-        outcome = _run_job(params, project_id)
+        outcome = job_outcome(params, project_id)
         results.append({"trial": index + 1, **overrides, **outcome})
     ranked = rank_trials(results, space.metric)
     if not args.json:
@@ -249,11 +198,10 @@ def _print_ranking(ranked: list[dict], names: list[str], metric: str) -> None:
 
 
 def train_runs(args: argparse.Namespace) -> dict:
-    from engine.cli_commands import open_workspace
     from engine.store import runs
 
     db = open_workspace()
-    rows = [r for r in runs.list_for_project(db, _project_id(db, args.project))
+    rows = [r for r in runs.list_for_project(db, find_project(db, args.project)["id"])
             if r["kind"] == "train"]
     table = [{"run": r["id"], "name": r["name"], **json.loads(r["recipe"]).get("train", {}),
               **r["summary"]} for r in rows]

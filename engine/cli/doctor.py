@@ -6,12 +6,11 @@ import argparse
 import json
 
 from engine.doctor import CHECKS, Report
+from engine.cli.parser import add_command as add
 
 
 def register(sub) -> None:
     """Add `doctor`."""
-    from engine.cli import add_command as add
-
     add(sub, "doctor", "self-check for a support ticket: versions, device, models, "
         "workspace, disk and a live proof that jobs cannot reach the network", doctor,
         (("--skip",), {"action": "append", "default": [], "choices": sorted(CHECKS),

@@ -7,14 +7,15 @@ import json
 import sys
 from pathlib import Path
 
-from engine.cli_errors import CommandError
-from engine.cli_jobs import run_job
+from engine.cli.errors import CommandError
+from engine.cli.workspace import find_project, open_workspace
+from engine.cli.parser import add_command as add
+from engine.cli.jobs import run_job
+from engine.data.records import TASK_FIELDS
 
 
 def register(sub) -> None:
     """Add the ``data`` command group with its own subcommands."""
-    from engine.cli import add_command as add
-
     group = sub.add_parser("data", help="import and clean a project's data",
                            description="Import, clean and report on a project's data.")
     leaves = group.add_subparsers(dest="data_command", required=True, metavar="SUBCOMMAND")
@@ -23,7 +24,7 @@ def register(sub) -> None:
         data_import, where, (("file",), {"help": "the file, or a folder of .txt files"}),
         (("--format",), {"help": "jsonl, json, csv, tsv, text, text-files, parquet, alpaca, "
                                  "sharegpt, chat (default: detected)"}),
-        (("--task",), {"choices": ["instruction", "classification", "text"],
+        (("--task",), {"choices": list(TASK_FIELDS),
                        "help": "default: the project's task"}),
         (("--map",), {"action": "append", "default": [], "metavar": "FIELD=COLUMN",
                       "help": "map a task field to a column (repeatable; COLUMN may join "
@@ -51,14 +52,6 @@ def _fraction(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _project(db, name: str) -> dict:
-    from engine.store import projects
-    project = projects.find(db, name)
-    if project is None:
-        raise CommandError(f"No project named '{name}'. Create it with 'enclave create-project'.")
-    return project
-
-
 def _mapping(pairs: list[str]) -> dict[str, str] | None:
     mapping = {}
     for pair in pairs:
@@ -70,14 +63,13 @@ def _mapping(pairs: list[str]) -> dict[str, str] | None:
 
 
 def data_import(args: argparse.Namespace) -> dict:
-    from engine.cli_commands import open_workspace
     from engine.data.importer import ImportSummary, preview_file
     from engine.data.mapping import MappingError
     from engine.data.privacy import display_redactor, redact_value
     from engine.data.records import DataFormatError
 
     db = open_workspace()
-    project = _project(db, args.project)
+    project = find_project(db, args.project)
     task = args.task or project["task"] or "instruction"
     try:
         if args.preview:
@@ -148,10 +140,8 @@ def _parse_value(raw: str) -> object:
 
 
 def data_clean(args: argparse.Namespace) -> dict:
-    from engine.cli_commands import open_workspace
-
     db = open_workspace()
-    project = _project(db, args.project)
+    project = find_project(db, args.project)
     params = {"recipe": _recipe(args), "dataset_id": args.dataset}
     job_id, result = run_job("data.clean", params, project["id"], quiet=args.json,
                              what="cleaning")
@@ -163,12 +153,11 @@ def data_clean(args: argparse.Namespace) -> dict:
 
 
 def data_report(args: argparse.Namespace) -> dict:
-    from engine.cli_commands import open_workspace
     from engine.data.report import write_html
     from engine.store import runs
 
     db = open_workspace()
-    project = _project(db, args.project)
+    project = find_project(db, args.project)
     cleaned = [r for r in runs.list_for_project(db, project["id"]) if r["kind"] == "data.clean"]
     if not cleaned:
         raise CommandError(f"project '{args.project}' has no clean run yet; run 'enclave data clean'")
@@ -180,12 +169,11 @@ def data_report(args: argparse.Namespace) -> dict:
 
 
 def data_quarantine(args: argparse.Namespace) -> dict:
-    from engine.cli_commands import open_workspace
     from engine.data.privacy import display_redactor
     from engine.store.dataset_stream import quarantine_for_project
 
     db = open_workspace()
-    project_id = _project(db, args.project)["id"]
+    project_id = find_project(db, args.project)["id"]
     shown = display_redactor(db, project_id)
     rows = [{**row, "reason": shown(row["reason"]), "raw": shown(row["raw"])}
             for row in quarantine_for_project(db, project_id)]

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.cli_errors import CommandError
-from engine.cli_jobs import run_job
+from engine.cli.errors import CommandError
+from engine.cli.workspace import open_workspace
+from engine.cli.parser import add_command as add
+from engine.cli.jobs import run_job
+from engine.compress.export import FORMATS
 
 _RECIPE_FLAGS = {
     "quant_type": (("--quant-type",), {"help": "4-bit type: nf4 or fp4"}),
@@ -28,7 +31,6 @@ _RECIPE_FLAGS = {
 
 def register(sub) -> None:
     """Add `compress` and `export`."""
-    from engine.cli import add_command as add
     from engine.compress.recipe import METHODS
 
     add(sub, "compress", "compress a run's model and compare size, speed and quality",
@@ -39,7 +41,7 @@ def register(sub) -> None:
         *_RECIPE_FLAGS.values())
     add(sub, "export", "export a run's model with tokenizer, model card and checksums",
         export, (("run",), {"type": int}), (("out",), {"help": "export folder to create"}),
-        (("--format",), {"required": True, "choices": ["safetensors", "gguf"]}),
+        (("--format",), {"required": True, "choices": list(FORMATS)}),
         (("--dtype",), {"default": "float32", "help": "safetensors dtype"}),
         (("--gguf-type",), {"default": "f16", "help": "gguf tensor type: f32, f16, q8_0"}))
     add(sub, "verify-export", "check an export folder against its SHA256SUMS", verify,
@@ -66,7 +68,6 @@ def _run_job(kind: str, params: dict, project_id: int) -> dict:
 
 
 def compress(args: argparse.Namespace) -> dict:
-    from engine.cli_commands import open_workspace
     from engine.compress.job import prepare_request
     from engine.compress.recipe import CompressRecipe, CompressRequestError
     from engine.models.run_models import RunModelError
@@ -108,7 +109,6 @@ def format_comparison(rows: list[dict]) -> str:
 
 
 def export(args: argparse.Namespace) -> dict:
-    from engine.cli_commands import open_workspace
     from engine.compress.export import check_export
     from engine.compress.recipe import CompressRequestError
     from engine.models.run_models import RunModelError, run_source

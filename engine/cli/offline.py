@@ -8,12 +8,11 @@ from __future__ import annotations
 import argparse
 import json
 from typing import Any
+from engine.cli.parser import add_command as add
 
 
 def register(sub) -> None:
     """Add `check-offline`."""
-    from engine.cli import add_command as add
-
     add(sub, "check-offline", "prove that a job process cannot reach the network: say which "
         "walls hold and try twelve ways out inside a real job", check_offline)
 

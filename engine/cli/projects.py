@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import sys
 from pathlib import Path
 
 from engine import paths
-from engine.cli_errors import CommandError
+from engine.cli.errors import CommandError
+from engine.cli.workspace import find_project, open_workspace
+from engine.cli.parser import add_command as add
+from engine.data.records import TASK_FIELDS
 
 
 def register(sub) -> None:
     """The foundation's commands: window, demo, projects, jobs, models, demo data."""
-    from engine.cli import add_command as add
-
     add(sub, "gui", "open the desktop window", gui)
     add(sub, "demo", "run the whole pipeline on the bundled models and demo data", demo,
         (("--quick",), {"action": "store_true", "help": "tiny run (about two minutes)"}),
@@ -20,7 +23,7 @@ def register(sub) -> None:
     add(sub, "projects", "list projects", projects_list)
     add(sub, "create-project", "create a project", projects_create, (("name",), {}),
         (("--task",), {"default": "instruction",
-                       "choices": ["instruction", "classification", "text"]}))
+                       "choices": list(TASK_FIELDS)}))
     add(sub, "delete-project", "delete a project and everything it owns", projects_delete,
         (("name",), {}))
     add(sub, "jobs", "list jobs with state and progress", jobs_list,
@@ -32,23 +35,19 @@ def register(sub) -> None:
         generate_demo_data, (("folder",), {}), (("--seed",), {"type": int, "default": 0}))
 
 
-def open_workspace():
-    """The workspace store, or a CommandError that says why it cannot be opened."""
-    from engine.store import StoreCorrupted, open_store
-    try:
-        return open_store(paths.workspace_db())
-    except StoreCorrupted as exc:
-        raise CommandError(str(exc), exit_code=2) from exc
-
-
 def gui(args: argparse.Namespace) -> int:
-    """Listed for --help; the `enclave` launcher (gui/launcher.py) opens the window
-    itself, so that the engine never imports the front end."""
-    raise CommandError("Open the window with the `enclave gui` command or `python -m gui.app`.")
+    """Open the window. The front end is looked up by name only when asked for, so that the
+    engine never depends on it (and runs where PySide6 is not installed)."""
+    try:
+        window = importlib.import_module("gui.app")
+    except ImportError as exc:
+        raise CommandError(f"The desktop window cannot start: {exc}. Reinstall Enclave "
+                           "with its window (PySide6).") from exc
+    return window.main(sys.argv[:1])
 
 
 def demo(args: argparse.Namespace) -> dict | int:
-    from engine.cli_jobs import run_job
+    from engine.cli.jobs import run_job
     from engine.demo.pipeline import ensure_project
     from engine.store import projects
 
@@ -99,9 +98,7 @@ def projects_create(args: argparse.Namespace) -> dict:
 def projects_delete(args: argparse.Namespace) -> dict:
     from engine.store import projects
     db = open_workspace()
-    project = projects.find(db, args.name)
-    if project is None:
-        raise CommandError(f"No project named '{args.name}'.")
+    project = find_project(db, args.name)
     try:
         projects.delete(db, project["id"])
     except projects.ProjectError as exc:
@@ -113,10 +110,10 @@ def projects_delete(args: argparse.Namespace) -> dict:
 
 def jobs_list(args: argparse.Namespace) -> dict:
     from engine.jobs.runner import JobRunner
-    from engine.store import jobs, projects
+    from engine.store import jobs
     db = open_workspace()
     JobRunner(paths.workspace_db())  # marks stale running jobs interrupted
-    project = projects.find(db, args.project) if args.project else None
+    project = find_project(db, args.project) if args.project else None
     rows = jobs.list_for_project(db, project["id"]) if project else jobs.list_all(db)
     if not args.json:
         for r in rows:
