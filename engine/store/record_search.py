@@ -145,7 +145,8 @@ def page(db: sqlite_utils.Database, dataset_id: int, flt: RecordFilter = RecordF
     columns = "r.id, r.position, r.line, r.data, r.content_hash"
     query = fts_query(flt.text)
     if query is None:
-        sql = (f"SELECT {columns} FROM records r WHERE {' AND '.join(where)} AND r.id > ? "
+        sql = (f"SELECT {columns} FROM records r WHERE {' AND '.join(where)} AND r.position > "
+               "coalesce((SELECT position FROM records WHERE id = ?), -1) "
                "ORDER BY r.position LIMIT ?")
         return _rows(db.execute(sql, [*args, after_id, limit]).fetchall())
     span = id_range(db, dataset_id)
