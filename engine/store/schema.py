@@ -14,6 +14,7 @@ from typing import Callable
 
 import sqlite_utils
 
+from engine.store import audit
 from engine.store.transactions import transaction
 
 Migration = Callable[[sqlite_utils.Database], None]
@@ -170,9 +171,34 @@ def _v7_record_search(db: sqlite_utils.Database) -> None:
     db["records"].create_index(["dataset_id", "line"])
 
 
+def _v8_audit_chain(db: sqlite_utils.Database) -> None:
+    """Tamper-evident audit: each row gets the machine, the hash of the row before it and
+    its own hash (rows already there are chained in id order), and ``audit_head`` keeps
+    the newest row's id and hash."""
+    for column in ("host", "prev_hash", "row_hash"):
+        db.execute(f"ALTER TABLE audit_log ADD COLUMN {column} TEXT")
+    db.execute("CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), "
+               "last_id INTEGER NOT NULL, last_hash TEXT NOT NULL)")
+    db.execute("DROP TRIGGER audit_log_no_update")
+    prev, last_id = audit.GENESIS, 0
+    for row in list(db["audit_log"].rows_where(order_by="id")):
+        row["host"] = row.get("host") or audit.host()
+        digest = audit.row_hash(row, prev)
+        db.execute("UPDATE audit_log SET host = ?, prev_hash = ?, row_hash = ? WHERE id = ?",
+                   [row["host"], prev, digest, row["id"]])
+        prev, last_id = digest, row["id"]
+    if last_id:
+        db.execute("INSERT INTO audit_head (id, last_id, last_hash) VALUES (1, ?, ?)",
+                   [last_id, prev])
+    db.execute("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+               "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
+    db.execute("CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head "
+               "BEGIN SELECT RAISE(ABORT, 'audit_head is kept'); END")
+
+
 MIGRATIONS: list[Migration] = [_v1_core_tables, _v2_indexes_and_append_only_audit,
                                _v3_embeddings, _v4_evaluation, _v5_dataset_roles,
-                               _v6_building_versions, _v7_record_search]
+                               _v6_building_versions, _v7_record_search, _v8_audit_chain]
 LATEST = len(MIGRATIONS)
 
 
