@@ -12,6 +12,7 @@ import sqlite_utils
 from engine.progress import Reporter
 
 JOB_KINDS: dict[str, str] = {
+    "chat": "engine.evaluate.chat_job:chat_job",
     "compress": "engine.compress.job:compress_job",
     "data.clean": "engine.data.job:clean_job",
     "data.import": "engine.data.job:import_job",
