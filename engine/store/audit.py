@@ -79,7 +79,7 @@ def entries(db: sqlite_utils.Database, limit: int = 200, *, project: str | None 
     """The newest audit rows first, optionally only one project's, user's or action's.
 
     Args:
-        project: a project id; rows whose object or detail names it.
+        project: a project id; rows about it or about one of its datasets, jobs or runs.
         user: an OS user name.
         action: an action, or its prefix (``dataset`` matches ``dataset.create``).
     """
@@ -91,10 +91,18 @@ def entries(db: sqlite_utils.Database, limit: int = 200, *, project: str | None 
         where.append("(action = ? OR action LIKE ?)")
         args += [action, action + ".%"]
     if project:
-        where.append("(object = ? OR json_extract(detail, '$.project_id') = ?)")
-        args += [f"project:{project}", int(project) if str(project).isdigit() else project]
+        where.append(_PROJECT_ROWS)
+        args += [int(project)] * 5
     return list(db["audit_log"].rows_where(" AND ".join(where) or None, args,
                                            order_by="id desc", limit=limit))
+
+
+_PROJECT_ROWS = (
+    "(object = 'project:' || ? "
+    "OR object IN (SELECT 'dataset:' || id FROM datasets WHERE project_id = ?) "
+    "OR object IN (SELECT 'job:' || id FROM jobs WHERE project_id = ?) "
+    "OR object IN (SELECT 'run:' || id FROM runs WHERE project_id = ?) "
+    "OR json_extract(detail, '$.project_id') = ?)")
 
 
 @dataclass(frozen=True)
