@@ -12,18 +12,24 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Iterator
 
+from engine.data.csv_dialect import choose_dialect
 from engine.data.encodings import (decode_error, detect_encoding, open_regular, open_text,
                                    text_lines)
+from engine.data.documents import iter_documents
+from engine.data.header_guess import first_row_is_data, numbered
 from engine.data.json_array import iter_json_array
 from engine.data.json_limits import RECORD, parse_failure, value_problem
 from engine.data.records import DataFormatError, RawRow, RecordError
+from engine.data.sheets import iter_xlsx
 
-CONTAINERS = ("jsonl", "json", "csv", "tsv", "text", "text-files", "parquet")
+CONTAINERS = ("jsonl", "json", "csv", "tsv", "xlsx", "text", "text-files", "parquet")
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv",
-             ".tsv": "tsv", ".tab": "tsv", ".txt": "text", ".md": "text", ".parquet": "parquet"}
+             ".tsv": "tsv", ".tab": "tsv", ".txt": "text", ".md": "text", ".parquet": "parquet",
+             ".xlsx": "xlsx", ".xlsm": "xlsx"}
 csv.field_size_limit(64 * 1024 * 1024)
 
 
@@ -56,24 +62,34 @@ def detect_container(path: Path) -> str:
     return by_suffix
 
 
-def iter_rows(path: Path, container: str, encoding: str | None = None) -> Iterator[Row]:
+def iter_rows(path: Path, container: str, encoding: str | None = None,
+              header: bool | None = None, sheet: str | None = None) -> Iterator[Row]:
     """Stream the rows of a file in a container format.
 
     Args:
         path: The file (a folder for "text-files").
         container: One of ``CONTAINERS``.
         encoding: A codec name, or None to detect it.
+        header: For tables (CSV, TSV, Excel): True if the first row names the columns,
+            False if it is data (columns are then numbered "1", "2", ...), None to tell.
+        sheet: For Excel: the sheet to read (default: the first).
 
     Raises:
         ValueError: If the container is unknown.
         DataFormatError: If the file cannot be read at all.
     """
-    readers = {"jsonl": iter_jsonl, "json": iter_json_array, "csv": iter_csv,
-               "tsv": lambda p, e: iter_csv(p, e, delimiter="\t"), "text": iter_text_blocks,
-               "text-files": iter_text_files, "parquet": lambda p, e: iter_parquet(p)}
+    readers = {"jsonl": iter_jsonl, "json": iter_json_array,
+               "csv": lambda p, e: iter_csv(p, e, header=header),
+               "tsv": lambda p, e: iter_csv(p, e, delimiter="\t", header=header),
+               "xlsx": lambda p, e: iter_xlsx(p, sheet, header),
+               "text": iter_text_blocks, "text-files": iter_documents,
+               "parquet": lambda p, e: iter_parquet(p)}
     if container not in readers:
         raise ValueError(f"unknown format {container!r}; expected one of {', '.join(CONTAINERS)}")
     return readers[container](Path(path), encoding)
+
+
+TABLES = ("csv", "tsv", "xlsx")
 
 
 def iter_jsonl(path: Path, encoding: str | None = None) -> Iterator[Row]:
@@ -100,29 +116,43 @@ def iter_jsonl(path: Path, encoding: str | None = None) -> Iterator[Row]:
         yield RawRow(number, value)
 
 
-def iter_csv(path: Path, encoding: str | None = None, delimiter: str | None = None) -> Iterator[Row]:
-    """Rows of a CSV/TSV file with a header; quoted fields may span lines.
+def iter_csv(path: Path, encoding: str | None = None, delimiter: str | None = None,
+             header: bool | None = None) -> Iterator[Row]:
+    """Rows of a CSV/TSV file; quoted fields may span lines.
 
-    The delimiter is sniffed from the first 64 KiB unless given. A row with more
-    or fewer cells than the header is a RecordError naming its line. NUL characters
-    on any line, more than ``MAX_COLUMNS`` columns and a quoted field that is never
-    closed refuse the file, naming the line.
+    The dialect is chosen on the first 64 KiB (:mod:`engine.data.csv_dialect`: RFC 4180
+    with the delimiter whose rows agree in cell count) unless a delimiter is given.
+    The first row names the columns unless it looks like data (or ``header`` says so):
+    then columns are numbered "1", "2", ... A row with more or fewer cells than the
+    header is a RecordError naming its line; one empty cell left by a trailing delimiter
+    does not count. NUL characters on any line, more than ``MAX_COLUMNS`` columns and a
+    quoted field that is never closed refuse the file, naming the line.
+
+    Args:
+        path: The file.
+        encoding: A codec name, or None to detect it.
+        delimiter: The delimiter, or None to choose it.
+        header: True if the first row names the columns, False if it is data, None to tell.
     """
     encoding = encoding or detect_encoding(path)
     with open_text(path, encoding) as stream:
         try:
-            sample = stream.read(64 * 1024)
+            sample = stream.read(SAMPLE_CHARS)
+            truncated = bool(stream.read(1))
             stream.seek(0)
         except UnicodeDecodeError as exc:
             raise decode_error(path, 1, encoding, exc) from None
         if "\x00" in sample:
             raise DataFormatError(path, 1, "the file holds NUL characters (binary data)")
-        dialect = _sniff(sample, delimiter)
+        dialect = choose_dialect(sample, delimiter, truncated)
         lines = _CsvLines(stream, path)
-        yield from _csv_records(path, csv.reader(lines, dialect), lines)
+        yield from _csv_records(path, _PhysicalRows(csv.reader(lines, dialect), lines, path),
+                                header)
 
 
 MAX_COLUMNS = 2000
+SAMPLE_CHARS = 64 * 1024
+LOOKAHEAD = 50
 
 
 class _CsvLines:
@@ -146,43 +176,71 @@ class _CsvLines:
         self.ended = True
 
 
-def _sniff(sample: str, delimiter: str | None) -> Any:
-    if delimiter:
-        class Given(csv.excel):
-            pass
-        Given.delimiter = delimiter
-        return Given
-    try:
-        return csv.Sniffer().sniff(sample[:16384], ",\t;|")
-    except csv.Error:
-        return csv.excel
+class _PhysicalRows:
+    """``(first line, cells)`` of each row read, refusing a quote that never closes.
+
+    Attributes:
+        start: The line the row being read starts on (for an error while reading it).
+    """
+
+    def __init__(self, reader, lines: _CsvLines, path: Path) -> None:
+        self.reader, self.lines, self.path, self.start = reader, lines, path, 1
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        for cells in self.reader:
+            line, self.start = self.start, self.reader.line_num + 1
+            _check_closed(self.path, self.lines, line)
+            yield line, cells
 
 
-def _csv_records(path: Path, reader, lines: _CsvLines) -> Iterator[Row]:
-    start = 1
+def _csv_records(path: Path, rows: _PhysicalRows, header: bool | None) -> Iterator[Row]:
     try:
-        header = next(reader, None)
-        if header is None:
+        stream = iter(rows)
+        first = next(stream, None)
+        if first is None:
             return
-        _check_closed(path, lines, 1)
-        header = [name.lstrip("\ufeff").strip() for name in header]
-        _check_header(path, header)
-        start = reader.line_num + 1
-        for cells in reader:
-            line, start = start, reader.line_num + 1
-            _check_closed(path, lines, line)
-            if not cells or cells == [""]:
-                continue
-            if len(cells) != len(header):
-                yield RecordError(str(path), line, None, f"row has {len(cells)} cells, the header "
-                                                         f"has {len(header)} ({', '.join(header)})"[:1000],
-                                  raw=json.dumps(cells[:MAX_COLUMNS], ensure_ascii=False)[:4000])
-                continue
-            yield RawRow(line, dict(zip(header, cells)))
+        cells = first[1]
+        if cells:
+            cells[0] = cells[0].lstrip("\ufeff")
+        ahead = list(islice(stream, LOOKAHEAD))
+        if header is None:
+            header = not first_row_is_data(cells, [c for _, c in ahead])
+        names = _header_names(path, cells) if header else numbered(_width(cells))
+        pending = chain(ahead, stream) if header else chain([first], ahead, stream)
+        for line, cells in pending:
+            row = _row(path, line, cells, names, header)
+            if row is not None:
+                yield row
     except UnicodeDecodeError as exc:
-        raise _exact_decode_error(path, lines, exc) from None
+        raise _exact_decode_error(path, rows.lines, exc) from None
     except csv.Error as exc:
-        raise DataFormatError(path, start, f"broken CSV: {exc}") from None
+        raise DataFormatError(path, rows.start, f"broken CSV: {exc}") from None
+
+
+def _width(cells: list[str]) -> int:
+    """Cells in a row, not counting one empty cell left by a trailing delimiter."""
+    return len(cells) - 1 if len(cells) > 1 and cells[-1] == "" else len(cells)
+
+
+def _header_names(path: Path, cells: list[str]) -> list[str]:
+    names = [name.strip() for name in cells]
+    if len(names) > 1 and not names[-1]:
+        names.pop()  # a trailing delimiter on every row
+    _check_header(path, names)
+    return names
+
+
+def _row(path: Path, line: int, cells: list[str], names: list[str], header: bool) -> Row | None:
+    if not cells or cells == [""]:
+        return None
+    if len(cells) == len(names) + 1 and cells[-1] == "":
+        cells = cells[:-1]
+    if len(cells) != len(names):
+        first = f"the header has {len(names)} ({', '.join(names)})" if header \
+            else f"the first row has {len(names)}"
+        return RecordError(str(path), line, None, f"row has {len(cells)} cells, {first}"[:1000],
+                           raw=json.dumps(cells[:MAX_COLUMNS], ensure_ascii=False)[:4000])
+    return RawRow(line, dict(zip(names, cells)))
 
 
 def _exact_decode_error(path: Path, lines: _CsvLines, exc: UnicodeDecodeError) -> DataFormatError:
@@ -231,16 +289,6 @@ def iter_text_blocks(path: Path, encoding: str | None = None) -> Iterator[Row]:
             block, first = [], 0
     if block:
         yield RawRow(first, {"text": "\n".join(block)})
-
-
-def iter_text_files(folder: Path, encoding: str | None = None) -> Iterator[Row]:
-    """A folder of .txt/.md files: one document per file (files in name order)."""
-    files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in (".txt", ".md"))
-    if not files:
-        raise DataFormatError(folder, 1, "the folder holds no .txt or .md files")
-    for path in files:
-        text = "".join(line for _, line in text_lines(path, encoding) if line is not None)
-        yield RawRow(1, {"text": text.strip(), "source": path.name})
 
 
 def iter_parquet(path: Path, batch_size: int = 1024) -> Iterator[Row]:

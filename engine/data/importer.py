@@ -19,8 +19,9 @@ from pathlib import Path
 import sqlite_utils
 
 from engine.data.encodings import detect_encoding
-from engine.data.formats import CONTAINERS, detect_container, iter_rows
-from engine.data.mapping import check_mapping, guess_mapping, map_row
+from engine.data.formats import CONTAINERS, TABLES, detect_container, iter_rows
+from engine.data.header_guess import NO_HEADER_NOTE, numbered
+from engine.data.mapping import check_mapping, guess_mapping, map_row, resolve_positions
 from engine.data.records import DataFormatError, RawRow, RecordError, content_hash, task_fields
 from engine.data.dedup import duplicate_groups
 from engine.data.split import check_test_fraction, held_out_positions
@@ -30,6 +31,7 @@ from engine.store import dataset_stream, datasets
 from engine.store.transactions import transaction
 
 FORMAT_ALIASES = {"alpaca": "json", "sharegpt": "json", "chat": "jsonl", "txt": "text",
+                  "excel": "xlsx", "documents": "text-files",
                   "ndjson": "jsonl"}
 BATCH = 5000
 RAW_LIMIT = 4000
@@ -47,6 +49,8 @@ class Preview:
         mapping: Suggested (or given) ``{field: column}``.
         task: The task the mapping is for.
         errors: Problems found in the previewed rows.
+        header: False when the table's first row is data (columns are numbered from 1).
+        note: What the reader decided that the user should know ("" when nothing).
     """
 
     container: str
@@ -56,6 +60,8 @@ class Preview:
     mapping: dict[str, str]
     task: str
     errors: list[str] = field(default_factory=list)
+    header: bool = True
+    note: str = ""
 
 
 @dataclass
@@ -98,7 +104,8 @@ def resolve_container(path: Path, fmt: str | None) -> str:
 
 
 def preview_file(path: Path, task: str, fmt: str | None = None, rows: int = 5,
-                 mapping: dict[str, str] | None = None, scan: int = 50) -> Preview:
+                 mapping: dict[str, str] | None = None, scan: int = 50,
+                 header: bool | None = None, sheet: str | None = None) -> Preview:
     """Read the first rows of a file and suggest a mapping.
 
     Args:
@@ -106,8 +113,12 @@ def preview_file(path: Path, task: str, fmt: str | None = None, rows: int = 5,
         task: "instruction", "classification" or "text".
         fmt: Format name or None to detect.
         rows: Rows to return.
-        mapping: Fields to map differently from the guess.
+        mapping: Fields to map differently from the guess; a column may be given by its
+            1-based position ("5").
         scan: Rows scanned for column names.
+        header: For tables: True if the first row names the columns, False if it is
+            data, None to tell from the rows.
+        sheet: For Excel: the sheet (default: the first).
 
     Raises:
         FileNotFoundError, DataFormatError: If the file cannot be read.
@@ -117,16 +128,19 @@ def preview_file(path: Path, task: str, fmt: str | None = None, rows: int = 5,
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
     container = resolve_container(path, fmt)
-    encoding = "" if container in ("parquet", "text-files") else detect_encoding(path)
-    seen = list(islice(iter_rows(path, container, encoding or None), scan))
+    encoding = "" if container in ("parquet", "text-files", "xlsx") else detect_encoding(path)
+    seen = list(islice(iter_rows(path, container, encoding or None, header, sheet), scan))
     good = [r.value for r in seen if isinstance(r, RawRow)]
     columns: list[str] = []
     for value in good:
         if isinstance(value, dict):
             columns += [k for k in value if k not in columns]
+    found = not (container in TABLES and columns and columns == numbered(len(columns)))
+    given = resolve_positions(mapping, columns) if mapping else None
     return Preview(container, encoding, columns, [v for v in good[:rows]],
-                   merge_mapping(guess_mapping(columns, task), mapping), task,
-                   [str(r) for r in seen if isinstance(r, RecordError)])
+                   merge_mapping(guess_mapping(columns, task), given), task,
+                   [str(r) for r in seen if isinstance(r, RecordError)], found,
+                   "" if found else NO_HEADER_NOTE)
 
 
 def merge_mapping(guess: dict[str, str], given: dict[str, str] | None) -> dict[str, str]:
@@ -144,7 +158,8 @@ def merge_mapping(guess: dict[str, str], given: dict[str, str] | None) -> dict[s
 def import_file(db: sqlite_utils.Database, project_id: int, path: Path, *, task: str,
                 fmt: str | None = None, mapping: dict[str, str] | None = None,
                 test_fraction: float = 0.1, seed: int = 0, name: str | None = None,
-                reporter: Reporter | None = None, job_id: int | None = None) -> ImportSummary:
+                reporter: Reporter | None = None, job_id: int | None = None,
+                header: bool | None = None, sheet: str | None = None) -> ImportSummary:
     """Import a file as a new dataset with its quarantine and a held-out test split.
 
     Args:
@@ -153,13 +168,16 @@ def import_file(db: sqlite_utils.Database, project_id: int, path: Path, *, task:
         path: The file or folder.
         task: "instruction", "classification" or "text".
         fmt: Format (``CONTAINERS`` or an alias such as "alpaca"), or None to detect.
-        mapping: ``{field: column}``; None takes the suggested one.
+        mapping: ``{field: column}`` (a column by name or 1-based position); None takes
+            the suggested one.
         test_fraction: Share held out for testing (0 for none); stratified by label
             for classification.
         seed: Seed of the split.
         name: Dataset name (default: the file name without suffix).
         reporter: Progress sink.
         job_id: The job doing the import, if any.
+        header: For tables: whether the first row names the columns (None: tell).
+        sheet: For Excel: the sheet to import (default: the first).
 
     Returns:
         What was imported.
@@ -170,18 +188,18 @@ def import_file(db: sqlite_utils.Database, project_id: int, path: Path, *, task:
     """
     check_test_fraction(test_fraction)
     path, reporter = Path(path), reporter or Reporter()
-    preview = preview_file(path, task, fmt, mapping=mapping)
+    preview = preview_file(path, task, fmt, mapping=mapping, header=header, sheet=sheet)
     if not preview.rows and not preview.errors:
         raise DataFormatError(path, 1, "the file holds no records (it is empty)")
     check_mapping(preview.mapping, preview.columns, task, path.name)
     name = name or path.stem
     recipe = {"file": str(path), "format": preview.container, "encoding": preview.encoding,
-              "task": task, "mapping": preview.mapping}
+              "task": task, "mapping": preview.mapping, "header": preview.header, "sheet": sheet}
     writer = dataset_stream.VersionWriter(db, project_id, name, "import", role=datasets.POOL,
                                           recipe=recipe, job_id=job_id)
     made = [writer.dataset_id]
     try:
-        quarantined = _stream_into(db, path, preview, writer, reporter)
+        quarantined = _stream_into(db, path, preview, writer, reporter, sheet)
         if writer.count == 0:
             raise _nothing_valid(db, path, writer.dataset_id, quarantined)
         dataset_id = writer.finish(name=name, quarantined=quarantined)
@@ -212,10 +230,11 @@ def _nothing_valid(db, path: Path, dataset_id: int, quarantined: int) -> DataFor
                            f"were refused; the first: {first[2]}")
 
 
-def _stream_into(db, path: Path, preview: Preview, writer, reporter: Reporter) -> int:
+def _stream_into(db, path: Path, preview: Preview, writer, reporter: Reporter,
+                 sheet: str | None) -> int:
     records, hashes, bad = [], [], []
     quarantined = 0
-    for row in iter_rows(path, preview.container, preview.encoding or None):
+    for row in iter_rows(path, preview.container, preview.encoding or None, preview.header, sheet):
         if isinstance(row, RecordError):
             bad.append(_quarantine_row(row, None))
             continue

@@ -71,6 +71,41 @@ def guess_mapping(columns: list[str], task: str) -> dict[str, str]:
     return mapping
 
 
+def resolve_positions(mapping: dict[str, str], columns: list[str]) -> dict[str, str]:
+    """A mapping with columns given by 1-based position ("5") replaced by their names.
+
+    A name the file has wins over a position (a header may name a column "3"); a
+    position beyond the last column is left as it is, for :func:`check_mapping` to refuse.
+
+    Args:
+        mapping: ``{field: column}``; columns may be joined with ``+``.
+        columns: The file's column names in order.
+    """
+    def name(column: str) -> str:
+        column = column.strip()
+        if column in columns or not column.isdigit() or not 1 <= int(column) <= len(columns):
+            return column
+        return columns[int(column) - 1]
+
+    return {field: "+".join(name(c) for c in spec.split("+")) for field, spec in mapping.items()}
+
+
+def column_heading(position: int, name: str, first_value: str = "", width: int = 32) -> str:
+    """How a column is shown in a mapping: ``"5: HISTORY OF PRESENT ILLNESS…"``.
+
+    Args:
+        position: 1-based position.
+        name: The column's name ("5" when the file has no header).
+        first_value: The first row's value, shown instead of a numbered name.
+        width: Characters kept before an ellipsis.
+    """
+    shown = first_value if name == str(position) and first_value else name
+    shown = " ".join(str(shown).split())
+    if len(shown) > width:
+        shown = shown[:width - 1].rstrip() + "\u2026"
+    return f"{position}: {shown}" if shown != str(position) else str(position)
+
+
 def check_mapping(mapping: dict[str, str], columns: list[str], task: str, file: str) -> None:
     """Refuse a mapping that misses a required field or names a column the file lacks.
 
@@ -86,7 +121,8 @@ def check_mapping(mapping: dict[str, str], columns: list[str], task: str, file: 
         for column in spec.split("+"):
             if column not in columns:
                 raise MappingError(f"{file}: the mapping {field}={spec} names column '{column}', "
-                                   f"which the file does not have; columns are: {', '.join(columns)}")
+                                   f"which the file does not have; columns are: {', '.join(columns)} "
+                                   f"(or give a column's position, 1 to {len(columns)})")
 
 
 def map_row(value: Any, mapping: dict[str, str], task: str, file: str, line: int,

@@ -178,7 +178,7 @@ def missing_file(folder):
     return folder / "missing.jsonl", {}
 
 
-@case("refuse", r"no \.txt or \.md files")
+@case("refuse", r"no documents \(\.txt, \.md, \.docx or \.pdf")
 def text_folder_without_text(folder):
     target = folder / "empty-notes"
     target.mkdir()
