@@ -70,10 +70,11 @@ def document_text(path: Path, encoding: str | None = None) -> str:
 
 def _docx_text(path: Path) -> str:
     import docx
+    from docx.opc.exceptions import OpcError
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except (OpcError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise _Unreadable(f"not a readable Word document ({type(exc).__name__}); "
                           "save it again as .docx") from None
     parts = [p.text for p in document.paragraphs if p.text.strip()]

@@ -243,6 +243,8 @@ def _stream_into(db, path: Path, preview: Preview, writer, reporter: Reporter,
         if record is None:
             bad.extend(_quarantine_row(e, row.value) for e in errors[:1])
             continue
+        if row.unit == "file":
+            record["_source"] = row.value.get("source")  # which document, within the folder
         records.append(record)
         hashes.append(content_hash(record, preview.task))
         if len(records) >= BATCH:
