@@ -49,8 +49,9 @@ def load_base(model_folder: Path, recipe: TrainRecipe, label_names: list[str]) -
         label2id={name: i for i, name in enumerate(label_names)}, **kwargs)
 
 
-def build_model(model_folder: Path, recipe: TrainRecipe, label_names: list[str]) -> Any:
-    """The trainable model on the training device, in train mode.
+def build_model(model_folder: Path, recipe: TrainRecipe, label_names: list[str],
+                device: Any = None) -> Any:
+    """The trainable model on ``device`` (default: the training device), in train mode.
 
     Raises:
         ValueError: for an architecture without default LoRA targets.
@@ -58,7 +59,7 @@ def build_model(model_folder: Path, recipe: TrainRecipe, label_names: list[str])
     from engine.train import torch_setup
 
     base = load_base(Path(model_folder), recipe, label_names)
-    device = torch_setup.training_device()[0]
+    device = device if device is not None else torch_setup.training_device()[0]
     if recipe.method != "qlora":
         base = base.to(device)
     if recipe.method == "full":

@@ -81,8 +81,11 @@ def trainable_state(model: Any) -> dict[str, Any]:
 
 
 def save(folder: Path, model: Any, optimizer: Any, scheduler: Any, state: LoopState,
-         keep: int) -> Path:
+         keep: int, weights: dict[str, Any] | None = None) -> Path:
     """Write the checkpoint of ``state.step`` atomically; keep the ``keep`` newest ones.
+
+    ``weights`` (trainable tensors by name) replaces the model's own, e.g. when they were
+    gathered from several processes.
 
     Returns:
         The checkpoint folder.
@@ -90,7 +93,8 @@ def save(folder: Path, model: Any, optimizer: Any, scheduler: Any, state: LoopSt
     from safetensors.torch import save_file
 
     def write(temporary: Path) -> None:
-        save_file(trainable_state(model), str(temporary / WEIGHTS_FILE))
+        save_file(weights if weights is not None else trainable_state(model),
+                  str(temporary / WEIGHTS_FILE))
         torch.save(optimizer.state_dict(), temporary / OPTIMIZER_FILE)
         torch.save(scheduler.state_dict(), temporary / SCHEDULER_FILE)
         payload = {"loop": state.__dict__, "rng": rng_states()}

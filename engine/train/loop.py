@@ -108,7 +108,8 @@ def is_out_of_memory(exc: BaseException) -> bool:
 
 def train(model_folder: Path, records: list[dict], recipe: TrainRecipe, out_dir: Path,
           reporter: Reporter | None = None, *, eval_records: list[dict] | None = None,
-          checkpoint_dir: Path | None = None, resume: bool = True) -> TrainResult:
+          checkpoint_dir: Path | None = None, resume: bool = True,
+          ranks: Any = None) -> TrainResult:
     """Train a model on records with the recipe and save the result to ``out_dir``.
 
     Args:
@@ -120,6 +121,8 @@ def train(model_folder: Path, records: list[dict], recipe: TrainRecipe, out_dir:
         eval_records: held-out records; by default ``recipe.eval_fraction`` of ``records``.
         checkpoint_dir: where checkpoints go (default: ``<out_dir>.checkpoints``).
         resume: continue from the newest complete checkpoint there, if one exists.
+        ranks: the processes of a launched multi-process run
+            (:func:`engine.train.distributed.from_environment`); one process by default.
 
     Returns:
         The output folder, per-step losses and eval losses, steps, seconds and tokens.
@@ -143,7 +146,7 @@ def train(model_folder: Path, records: list[dict], recipe: TrainRecipe, out_dir:
         records, eval_records = split_records(records, recipe.eval_fraction, recipe.seed)
     run = RunState.prepare(model_folder, tokenizer, records, eval_records, recipe,
                            checkpoint_dir or checkpoint_folder(out_dir), _label_names(
-                               recipe, list(records) + list(eval_records)))
+                               recipe, list(records) + list(eval_records)), ranks)
     if resume:
         run.resume_from_newest()
     try:
@@ -154,7 +157,8 @@ def train(model_folder: Path, records: list[dict], recipe: TrainRecipe, out_dir:
         raise
     reporter.check_cancel()
     output = run.save_output(out_dir, model_folder)
-    shutil.rmtree(run.checkpoint_dir, ignore_errors=True)
+    if run.ranks.is_main:
+        shutil.rmtree(run.checkpoint_dir, ignore_errors=True)
     state = run.state
     return TrainResult(output, [tuple(x) for x in state.losses], state.losses[0][1],
                        state.losses[-1][1], state.step, state.seconds, state.tokens,
