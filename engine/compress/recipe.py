@@ -11,9 +11,11 @@ message before a model is loaded.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from engine.config import Recipe, RecipeError, closest
 
 METHODS = ("quantize-8bit", "quantize-4bit", "merge", "prune", "distill", "gguf")
 QUANT_TYPES = ("nf4", "fp4")
@@ -22,17 +24,20 @@ DTYPES = ("float32", "float16", "bfloat16")
 GGUF_MODEL_TYPES = frozenset({"llama"})
 
 
-class CompressRequestError(ValueError):
+class CompressRequestError(RecipeError):
     """A compression request that cannot be run; the message says why."""
 
 
 @dataclass
-class CompressRecipe:
+class CompressRecipe(Recipe):
     """A compression method and its options.
 
     Raises:
         CompressRequestError: on an unknown method or an option out of range.
     """
+
+    SECTION = "compress"
+    error = CompressRequestError
 
     method: str = field(default="quantize-8bit", metadata={
         "help": "quantize-8bit, quantize-4bit, merge, prune, distill or gguf",
@@ -65,7 +70,7 @@ class CompressRecipe:
                 "(0: skip quality)"})
     seed: int = field(default=0, metadata={"help": "seed of every random choice"})
 
-    def __post_init__(self) -> None:
+    def check(self) -> None:
         self._check_choice("method", METHODS)
         self._check_choice("quant_type", QUANT_TYPES)
         self._check_choice("gguf_type", GGUF_TYPES)
@@ -93,10 +98,6 @@ class CompressRecipe:
             raise CompressRequestError(
                 f"field '{name}': '{value}' is not one of {', '.join(choices)}")
 
-    def to_dict(self) -> dict[str, Any]:
-        """The recipe as plain JSON values."""
-        return asdict(self)
-
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "CompressRecipe":
         """Build a recipe; unknown keys are refused by name, values are cast to the
@@ -108,7 +109,8 @@ class CompressRecipe:
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(values) - set(known))
         if unknown:
-            raise CompressRequestError(f"unknown option(s): {', '.join(unknown)}; known: "
+            raise CompressRequestError(f"unknown option(s): {', '.join(unknown)}"
+                                       f"{closest(unknown[0], list(known))}; known: "
                                        f"{', '.join(known)}")
         cast: dict[str, Any] = {}
         for name, value in values.items():

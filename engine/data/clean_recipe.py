@@ -2,26 +2,25 @@
 
 Every field carries ``help`` (and for choices, ``choices``) in its metadata;
 the Data panel builds its form from them and the command line reads the same
-recipe from TOML. Unknown keys in a file are dropped with a warning.
+recipe from TOML. Unknown keys are refused with the closest known name.
 """
 
 from __future__ import annotations
 
-import tomllib
-import warnings
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import dataclass
+
+from engine.config import Recipe, option
 
 REDACTION_MODES = ("off", "placeholder", "pseudonym", "flag")
 EMPTY_POLICIES = ("drop", "fill")
 
 
-def _f(default, help_text: str, **extra):
-    return field(default=default, metadata={"help": help_text, **extra})
+def _f(default, help_text: str, *, minimum=None, maximum=None, choices=None):
+    return option(default, help_text, choices=choices, min=minimum, max=maximum)
 
 
 @dataclass
-class CleanRecipe:
+class CleanRecipe(Recipe):
     """Steps of a cleaning run, in the order they apply to each training record.
 
     normalise → empty fields → language → length → redaction → exact duplicates →
@@ -29,8 +28,10 @@ class CleanRecipe:
     The held-out test split gets normalisation and redaction only.
 
     Raises:
-        ValueError: In ``__post_init__`` when a value is out of range.
+        RecipeError: On construction when a value is out of range, naming the field.
     """
+
+    SECTION = "clean"
 
     fix_mojibake: bool = _f(True, "Repair mis-decoded text (mojibake such as 'cafÃ©') with ftfy.")
     normalise_unicode: bool = _f(True, "Unicode NFC, control characters removed, runs of spaces "
@@ -68,53 +69,7 @@ class CleanRecipe:
                                          "the mislabel check.", minimum=20)
     seed: int = _f(0, "Seed for every random choice.")
 
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value, meta = getattr(self, f.name), f.metadata
-            if "choices" in meta and value not in meta["choices"]:
-                raise ValueError(f"{f.name} must be one of {', '.join(meta['choices'])}, got {value!r}")
-            if "minimum" in meta and value < meta["minimum"]:
-                raise ValueError(f"{f.name} must be at least {meta['minimum']}, got {value}")
-            if "maximum" in meta and value > meta["maximum"]:
-                raise ValueError(f"{f.name} must be at most {meta['maximum']}, got {value}")
+    def check(self) -> None:
         if self.min_length > self.max_length:
-            raise ValueError(f"min_length ({self.min_length}) is above max_length ({self.max_length})")
-
-    def to_dict(self) -> dict:
-        """The recipe as plain values (stored with every clean run)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "CleanRecipe":
-        """A recipe from a dict; unknown keys are dropped with a warning, types are checked."""
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            warnings.warn(f"cleaning recipe: unknown keys ignored: {', '.join(unknown)}", stacklevel=2)
-        kwargs = {}
-        for name, value in values.items():
-            if name in known:
-                expected = type(known[name].default)
-                if expected is float and isinstance(value, int) and not isinstance(value, bool):
-                    value = float(value)
-                if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-                    raise ValueError(f"cleaning recipe: {name} must be {expected.__name__}, "
-                                     f"got {value!r}")
-                kwargs[name] = value
-        return cls(**kwargs)
-
-    @classmethod
-    def from_toml(cls, path: Path) -> "CleanRecipe":
-        """Read a recipe file (keys at top level or under ``[clean]``).
-
-        Raises:
-            ValueError: Naming the file when it is not valid TOML or a value is wrong.
-        """
-        try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{Path(path).name}: not a valid TOML recipe ({exc})") from None
-        try:
-            return cls.from_dict(data.get("clean", data))
-        except ValueError as exc:
-            raise ValueError(f"{Path(path).name}: {exc}") from None
+            raise ValueError(f"min_length ({self.min_length}) is above max_length "
+                             f"({self.max_length})")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
+
+from engine.config import Recipe, RecipeError
 
 from engine.select.methods import AUTO, AUTO_DESCRIPTION, RECIPE_METHODS
 from engine.select.scores import SCORES
@@ -10,25 +12,23 @@ from engine.select.scores import SCORES
 MIN_PERCENT = 0.5
 
 
-class RecipeError(ValueError):
-    """A selection recipe (or its budget for a dataset) that cannot run; says which field."""
-
-
 def _help(text: str, **extra) -> dict:
-    return {"help": text, **extra}
+    return {"help": text, "expert": False, **extra}
 
 
 @dataclass
-class SelectionRecipe:
+class SelectionRecipe(Recipe):
     """How to pick a coreset.
 
     Raises ``RecipeError`` naming the field for an unknown method, a budget of 0,
     over 100 % or unreadable, a bad k, dedup threshold, score or weight.
     """
 
+    SECTION = "select"
+
     method: str = field(default=AUTO, metadata=_help(
         f"selection method (auto: {AUTO_DESCRIPTION})", choices=RECIPE_METHODS))
-    budget: str = field(default="10%", metadata=_help(
+    budget: str | int | float = field(default="10%", metadata=_help(
         "rows to keep: a count (e.g. 200) or a percentage of the dataset (e.g. 5%, down to 0.5%)"))
     seed: int = field(default=0, metadata=_help("random seed; same seed, same selection"))
     k: int | None = field(default=None, metadata=_help("clusters (default: one per selected row)"))
@@ -49,7 +49,7 @@ class SelectionRecipe:
     knn: int = field(default=20, metadata=_help(
         "neighbours per row in the facility-location graph"))
 
-    def __post_init__(self) -> None:
+    def check(self) -> None:
         self.budget = str(self.budget).strip()
         if self.method not in RECIPE_METHODS:
             raise RecipeError(f"method: unknown {self.method!r}; "
@@ -73,18 +73,6 @@ class SelectionRecipe:
         if self.knn < 1:
             raise RecipeError(f"knn: must be at least 1, got {self.knn}")
 
-    def to_dict(self) -> dict:
-        """Plain dict (JSON-serialisable)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "SelectionRecipe":
-        """Build from a dict; unknown keys raise RecipeError naming them."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise RecipeError(f"unknown recipe field(s): {', '.join(unknown)}")
-        return cls(**values)
 
 
 def parse_budget(budget: str | int | float) -> tuple[str, float]:
