@@ -1,8 +1,15 @@
-"""Fold a LoRA adapter into its base model and save a plain model folder."""
+"""Fold a LoRA adapter into its base model and save a plain model folder.
+
+Causal-LM adapters merge into the causal model; classification adapters (peft task type
+``SEQ_CLS``, trained on an encoder) merge into the encoder with its trained head, whose label
+names come from the run's ``enclave_recipe.json``.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from engine.fsutil import write_folder_atomically
 from engine.progress import Reporter, null_reporter
@@ -33,14 +40,14 @@ def merge_adapter(base_folder: str | Path, adapter_folder: str | Path,
     """
     from peft import PeftModel
 
-    from engine.models.loading import load_causal_lm, load_tokenizer
+    from engine.models.loading import load_tokenizer
 
     reporter = reporter or null_reporter()
     base_folder, adapter_folder, out = Path(base_folder), Path(adapter_folder), Path(out_folder)
     _check_paths(adapter_folder, out)
     total = 3
     reporter.report(0, total, f"Loading base model {base_folder.name}")
-    base = load_causal_lm(base_folder, dtype=_base_dtype(base_folder))
+    base = _load_base(base_folder, adapter_folder)
     tokenizer = load_tokenizer(base_folder)
     reporter.check_cancel()
     reporter.report(1, total, f"Merging adapter {adapter_folder.name}")
@@ -62,6 +69,38 @@ def _check_paths(adapter_folder: Path, out: Path) -> None:
                                 "(pickled adapters are refused)")
     if out.exists():
         raise FileExistsError(f"{out} already exists; choose a new output folder")
+
+
+def _load_base(base_folder: Path, adapter_folder: Path) -> Any:
+    """The base model the adapter was trained on: causal, or an encoder classifier."""
+    from engine.models.loading import load_causal_lm
+
+    config = json.loads((adapter_folder / "adapter_config.json").read_text(encoding="utf-8"))
+    if config.get("task_type") != "SEQ_CLS":
+        return load_causal_lm(base_folder, dtype=_base_dtype(base_folder))
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    from engine.models.registry import import_local
+    from engine.offline import refuse_remote_code
+
+    names = _label_names(adapter_folder)
+    info = import_local(base_folder)
+    return AutoModelForSequenceClassification.from_pretrained(
+        str(info.folder), num_labels=len(names), id2label=dict(enumerate(names)),
+        label2id={name: i for i, name in enumerate(names)},
+        **refuse_remote_code({"use_safetensors": True,
+                              "dtype": getattr(torch, _base_dtype(base_folder))}))
+
+
+def _label_names(adapter_folder: Path) -> list[str]:
+    saved = adapter_folder / "enclave_recipe.json"
+    names = json.loads(saved.read_text(encoding="utf-8")).get("label_names") \
+        if saved.is_file() else None
+    if not names:
+        raise FileNotFoundError(f"{saved}: a classification adapter needs its run's label "
+                                "names (field 'label_names') to rebuild the head")
+    return list(names)
 
 
 def _base_dtype(base_folder: Path) -> str:

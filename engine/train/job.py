@@ -1,8 +1,10 @@
 """The ``train`` job: a run in the store, trained in the job's child process.
 
 Params: ``{"base": folder | "smollm2" | "minilm", "dataset": name or id, "recipe": {...},
-"name": str}`` to start a run, or ``{"run_id": N}`` to resume one (its stored recipe, base and
-dataset are used, and training continues from its newest complete checkpoint). The run row
+"name": str, "launch": {...}}`` to start a run, or ``{"run_id": N}`` to resume one (its stored
+recipe, base, dataset and launch plan are used, and training continues from its newest
+complete checkpoint). ``launch`` is a :class:`engine.train.launch.LaunchPlan`: with more than
+one process the run trains on several GPUs (or machines) under accelerate/torchrun. The run row
 carries the recipe, its metrics (loss, lr, tokens/s, eval loss per step) and, once done, a
 summary and the output folder as an artifact.
 """
@@ -19,6 +21,7 @@ from engine import paths
 from engine.jobs.registry import JobContext
 from engine.progress import Progress
 from engine.store import datasets, runs
+from engine.train.launch import LaunchPlan, check_plan, run_launched
 from engine.train.recipe import TrainRecipe
 
 BUNDLED_BASES = ("smollm2", "minilm")
@@ -89,16 +92,33 @@ def _start_or_resume(ctx: JobContext) -> tuple[int, dict]:
         row = ctx.db["runs"].get(run_id)
         return run_id, json.loads(row["recipe"])
     recipe = TrainRecipe.from_dict(params.get("recipe", {}))
+    plan = LaunchPlan.from_dict(params.get("launch"))
+    check_plan(plan, recipe.method)
     dataset = find_dataset(ctx.db, ctx.project_id, params.get("dataset"))
     stored = {"base": params["base"], "dataset_id": dataset["id"], "train": recipe.to_dict()}
+    if plan.distributed:
+        stored["launch"] = plan.to_dict()
     name = params.get("name") or f"{recipe.method} on {dataset['name']}"
     return runs.create(ctx.db, ctx.project_id, "train", name, stored, ctx.job_id), stored
+
+
+def _train(base: Path, records: list[dict], recipe: TrainRecipe, folder: Path,
+           reporter: Any, launch: dict | None) -> Any:
+    """Train in this process, or on the processes of the stored launch plan."""
+    from engine.train.loop import TrainResult, train
+
+    if not launch:
+        return train(base, records, recipe, folder / "output", reporter,
+                     checkpoint_dir=folder / "checkpoints")
+    values = run_launched(LaunchPlan.from_dict(launch), base, records, recipe,
+                          folder / "output", folder / "checkpoints", reporter)
+    values["adapter_dir"] = Path(values["adapter_dir"])
+    return TrainResult(**values)
 
 
 def run_train_job(ctx: JobContext) -> dict[str, Any]:
     """Job entry point (kind ``train``): start or resume a training run."""
     from engine.train import preflight
-    from engine.train.loop import train
 
     run_id, stored = _start_or_resume(ctx)
     project_id = ctx.db["runs"].get(run_id)["project_id"]
@@ -111,8 +131,7 @@ def run_train_job(ctx: JobContext) -> dict[str, Any]:
     folder = run_folder(project_id, run_id)
     ctx.db["runs"].update(run_id, {"job_id": ctx.job_id})
     reporter = ctx.reporter.for_stage("train").tee(_metric_logger(ctx.db, run_id))
-    result = train(base, records, recipe, folder / "output", reporter,
-                   checkpoint_dir=folder / "checkpoints")
+    result = _train(base, records, recipe, folder, reporter, stored.get("launch"))
     summary = {"loss_start": result.first_loss, "loss_end": result.last_loss,
                "steps": result.steps, "seconds": round(result.seconds, 1),
                "tokens_per_s": round(result.tokens / max(result.seconds, 1e-9), 1),
@@ -120,6 +139,8 @@ def run_train_job(ctx: JobContext) -> dict[str, Any]:
                "best_step": result.best_step, "stopped_early": result.stopped_early,
                "resumed_from": result.resumed_from, "output": str(result.adapter_dir),
                "memory_estimate_mb": round(report.estimate.total / 2**20)}
+    if stored.get("launch"):
+        summary["processes"] = LaunchPlan.from_dict(stored["launch"]).world
     runs.set_summary(ctx.db, run_id, summary)
     kind = "lora-adapter" if recipe.uses_adapter else "model"
     runs.add_artifact(ctx.db, project_id, kind, result.adapter_dir, run_id)

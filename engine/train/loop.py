@@ -63,12 +63,12 @@ def split_records(records: list[dict], fraction: float, seed: int) -> tuple[list
     return [records[i] for i in order[held:]], [records[i] for i in order[:held]]
 
 
-def _tokenizer(model_folder: Path, task: str) -> Any:
+def _tokenizer(model_folder: Path, recipe: TrainRecipe) -> Any:
     from engine.models.loading import load_tokenizer
     from engine.train import torch_setup
 
-    if task == "instruction":
-        return torch_setup.load_instruct_tokenizer(model_folder)
+    if recipe.task == "instruction":
+        return torch_setup.load_instruct_tokenizer(model_folder, recipe.chat_template_fallback)
     return load_tokenizer(model_folder)
 
 
@@ -141,7 +141,7 @@ def train(model_folder: Path, records: list[dict], recipe: TrainRecipe, out_dir:
     model_folder, out_dir = Path(model_folder), Path(out_dir)
     if recipe.reweight_by:
         check_group_field(records, recipe.reweight_by)
-    tokenizer = _tokenizer(model_folder, recipe.task)
+    tokenizer = _tokenizer(model_folder, recipe)
     if eval_records is None:
         records, eval_records = split_records(records, recipe.eval_fraction, recipe.seed)
     run = RunState.prepare(model_folder, tokenizer, records, eval_records, recipe,

@@ -16,9 +16,15 @@ TARGET_MODULES_BY_ARCHITECTURE: dict[str, list[str]] = {
     **{name: ["q_proj", "k_proj", "v_proj", "o_proj"]
        for name in ("llama", "mistral", "mixtral", "qwen2", "qwen3", "gemma", "gemma2",
                     "gemma3_text", "phi", "olmo", "olmo2", "granite", "smollm3")},
+    "phi3": ["qkv_proj", "o_proj"],
     "gpt2": ["c_attn"],
-    "bert": ["query", "key", "value"],
-    "roberta": ["query", "key", "value"],
+    "gpt_neox": ["query_key_value"],
+    **{name: ["query", "key", "value"]
+       for name in ("bert", "roberta", "xlm-roberta", "electra")},
+    "deberta-v2": ["query_proj", "key_proj", "value_proj"],
+    "modernbert": ["Wqkv", "Wo"],
+    "distilbert": ["q_lin", "k_lin", "v_lin"],
+    "mpnet": ["q", "k", "v"],
 }
 
 

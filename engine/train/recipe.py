@@ -84,6 +84,13 @@ class TrainRecipe(Recipe):
                            "on new data); empty = start fresh.")
     reweight_by: str = _f("", "Fairness: record field naming each example's group (e.g. sex, "
                           "site); rare groups and skewed labels are re-weighted. Empty = off.")
+    chat_template_fallback: bool = _f(False, "Instruction task, model without a chat template: "
+                                      "use Enclave's plain '### User: / ### Assistant:' format "
+                                      "(saved with the result) instead of refusing. A model's "
+                                      "own template is always used when it has one.")
+    fused_kernels: bool = _f(True, "On a CUDA GPU, use Liger Kernel's fused RMSNorm, RoPE, "
+                             "SwiGLU and cross-entropy where the family supports them (when "
+                             "installed). No effect on CPU.")
 
     def check(self) -> None:
         if not self.target_modules.strip(" ,"):

@@ -16,6 +16,7 @@ positions that carry a loss. Examples may carry a weight (re-weighting by group,
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -227,7 +228,27 @@ def summed_loss(task: str, model: Any, batch: dict[str, Any]) -> Any:
     With ``batch["weights"]`` (one per example) each example's loss counts that many times.
     """
     if task == "classification":
-        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                       token_type_ids=batch["token_type_ids"]).logits
+        inputs = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+        if takes_token_types(model):
+            inputs["token_type_ids"] = batch["token_type_ids"]
+        logits = model(**inputs).logits
         return summed_cross_entropy(logits, batch["labels"], batch.get("weights"))
     return causal_summed_loss(model, batch)
+
+
+def takes_token_types(model: Any) -> bool:
+    """Whether the (peft- or DDP-wrapped) model's forward takes ``token_type_ids``
+    (BERT, DeBERTa do; ModernBERT, DistilBERT do not)."""
+    inner = getattr(model, "module", model)
+    inner = inner.get_base_model() if hasattr(inner, "get_base_model") else inner
+    return _forward_takes(type(inner), "token_type_ids")
+
+
+@functools.lru_cache(maxsize=None)
+def _forward_takes(model_class: type, name: str) -> bool:
+    import inspect
+
+    try:
+        return name in inspect.signature(model_class.forward).parameters
+    except (TypeError, ValueError):
+        return True

@@ -31,15 +31,13 @@ def training_device() -> tuple[torch.device, torch.dtype]:
     return torch.device("cpu"), torch.float32
 
 
-def load_instruct_tokenizer(model_folder: Path) -> Any:
-    """The model's tokenizer, which must carry a chat template for instruction tuning."""
+def load_instruct_tokenizer(model_folder: Path, fallback: bool = False) -> Any:
+    """The model's tokenizer with a chat template for instruction tuning: its own, or with
+    ``fallback`` Enclave's plain one (:mod:`engine.train.chat_template`)."""
     from engine.models.loading import load_tokenizer
+    from engine.train.chat_template import ensure_chat_template
 
-    tokenizer = load_tokenizer(model_folder)
-    if not getattr(tokenizer, "chat_template", None):
-        raise ValueError(f"{model_folder}: the tokenizer has no chat template; "
-                         "instruction training needs one")
-    return tokenizer
+    return ensure_chat_template(load_tokenizer(model_folder), model_folder, fallback)
 
 
 def build_optimizer(name: str, parameters: list, learning_rate: float,
