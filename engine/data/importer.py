@@ -29,6 +29,7 @@ from engine.data.text_fix import record_text
 from engine.progress import Reporter
 from engine.store import dataset_stream, datasets
 from engine.store.transactions import transaction
+from engine.data.import_recipe import DEFAULT_TEST_FRACTION
 
 FORMAT_ALIASES = {"alpaca": "json", "sharegpt": "json", "chat": "jsonl", "txt": "text",
                   "excel": "xlsx", "documents": "text-files",
@@ -157,7 +158,8 @@ def merge_mapping(guess: dict[str, str], given: dict[str, str] | None) -> dict[s
 
 def import_file(db: sqlite_utils.Database, project_id: int, path: Path, *, task: str,
                 fmt: str | None = None, mapping: dict[str, str] | None = None,
-                test_fraction: float = 0.1, seed: int = 0, name: str | None = None,
+                test_fraction: float = DEFAULT_TEST_FRACTION, seed: int = 0,
+                name: str | None = None,
                 reporter: Reporter | None = None, job_id: int | None = None,
                 header: bool | None = None, sheet: str | None = None) -> ImportSummary:
     """Import a file as a new dataset with its quarantine and a held-out test split.

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.data.import_recipe import ImportRecipe
 from engine.jobs.registry import JobContext
+
+RECIPE_PARAMS = ("format", "task", "mapping", "header", "sheet", "test_fraction", "seed")
 
 
 def import_job(ctx: JobContext) -> dict:
-    """Params: path, task, format, mapping, test_fraction, seed, name."""
+    """Params: path, task, format, mapping, test_fraction, seed, name, header, sheet."""
     from engine.data.importer import import_file
 
     p = ctx.params
-    summary = import_file(ctx.db, ctx.project_id, Path(p["path"]), task=p["task"],
-                          fmt=p.get("format"), mapping=p.get("mapping"),
-                          test_fraction=p.get("test_fraction", 0.1), seed=p.get("seed", 0),
+    recipe = ImportRecipe.from_dict({key: p.get(key) for key in RECIPE_PARAMS if key in p},
+                                    where="import job")
+    summary = import_file(ctx.db, ctx.project_id, Path(p["path"]), task=recipe.task,
+                          fmt=recipe.format, mapping=recipe.mapping,
+                          test_fraction=recipe.test_fraction, seed=recipe.seed,
                           name=p.get("name"), reporter=ctx.reporter.for_stage("import"),
-                          job_id=ctx.job_id)
+                          job_id=ctx.job_id, header=recipe.header, sheet=recipe.sheet)
     return summary.to_dict()
 
 
