@@ -58,8 +58,13 @@ def build_model(model_folder: Path, recipe: TrainRecipe, label_names: list[str],
     """
     from engine.train import torch_setup
 
+    from engine.train.kernels import apply_fused_kernels, enable_tf32
+
     base = load_base(Path(model_folder), recipe, label_names)
     device = device if device is not None else torch_setup.training_device()[0]
+    enable_tf32(device)
+    if recipe.fused_kernels and recipe.task != "classification":
+        apply_fused_kernels(base, device)
     if recipe.method != "qlora":
         base = base.to(device)
     if recipe.method == "full":
