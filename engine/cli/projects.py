@@ -11,6 +11,7 @@ from engine import paths
 from engine.cli.errors import CommandError
 from engine.cli.workspace import find_project, open_workspace
 from engine.cli.parser import add_command as add
+from engine.data.phi.policy import DEFAULT_POLICY, POLICIES
 from engine.data.records import TASK_FIELDS
 
 
@@ -23,7 +24,12 @@ def register(sub) -> None:
     add(sub, "projects", "list projects", projects_list)
     add(sub, "create-project", "create a project", projects_create, (("name",), {}),
         (("--task",), {"default": "instruction",
-                       "choices": list(TASK_FIELDS)}))
+                       "choices": list(TASK_FIELDS)}),
+        (("--redaction-policy",), {"default": DEFAULT_POLICY, "choices": list(POLICIES),
+                                   "help": "which identifiers cleaning replaces: clinical "
+                                           "(HIPAA Safe Harbor), legal (parties, addresses, "
+                                           "case and account numbers), general (direct "
+                                           "identifiers only) or off (default: clinical)"}))
     add(sub, "delete-project", "delete a project and everything it owns", projects_delete,
         (("name",), {}))
     add(sub, "jobs", "list jobs with state and progress", jobs_list,
@@ -85,14 +91,18 @@ def projects_list(args: argparse.Namespace) -> dict | int:
 
 
 def projects_create(args: argparse.Namespace) -> dict:
+    from engine.data.redaction_policy import set_project_policy
     from engine.store import projects
+    db = open_workspace()
     try:
-        project_id = projects.create(open_workspace(), args.name, task=args.task)
+        project_id = projects.create(db, args.name, task=args.task)
     except projects.ProjectError as exc:
         raise CommandError(str(exc)) from exc
+    set_project_policy(db, project_id, args.redaction_policy)
     if not args.json:
-        print(f"created project {project_id}: {args.name}")
-    return {"ok": True, "project_id": project_id}
+        print(f"created project {project_id}: {args.name} (redaction policy "
+              f"{args.redaction_policy})")
+    return {"ok": True, "project_id": project_id, "redaction_policy": args.redaction_policy}
 
 
 def projects_delete(args: argparse.Namespace) -> dict:

@@ -22,6 +22,7 @@ from engine.data.clean_recipe import CleanRecipe
 from engine.data.cleaner import STEP_NAMES, Cleaner, safe_text
 from engine.data.prepare import PreparePool
 from engine.data.records import content_hash
+from engine.data.redaction_policy import project_policy
 from engine.data.report import histogram
 from engine.data.text_fix import record_text
 from engine.progress import Reporter
@@ -102,7 +103,8 @@ def run_clean(db: sqlite_utils.Database, project_id: int, recipe: CleanRecipe, *
     if recipe.redaction == "pseudonym":
         from engine.data.phi.redact import project_secret
         key = project_secret(paths.project_dir(project_id))
-    cleaner = Cleaner(recipe, task, key)
+    policy = project_policy(db, project_id)
+    cleaner = Cleaner(recipe, task, key, policy)
     base, made = source["name"], []
     try:
         test_id = _clean_test(db, project_id, test, cleaner, task, recipe, job_id, base, made)
@@ -184,6 +186,7 @@ def _report(db, cleaner: Cleaner, train, test, writer, test_id, task, reporter) 
                      for p, members in sorted(log.clusters.items())],
         "phi_counts": dict(log.phi_counts.most_common()),
         "redaction": cleaner.recipe.redaction,
+        "redaction_policy": cleaner.preparer.policy,
         "length_unit": cleaner.length_unit,
         "lengths": histogram(cleaner.lengths_before, cleaner.lengths_after),
     }

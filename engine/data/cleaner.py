@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from engine.data.clean_recipe import CleanRecipe
 from engine.data.dedup import NearDuplicateIndex
 from engine.data.lengths import length_counter
+from engine.data.phi.policy import DEFAULT_POLICY
 from engine.data.phi.redact import redact
 from engine.data.prepare import Prepared, Preparer
 from engine.data.records import content_hash
@@ -55,11 +56,13 @@ class Cleaner:
         recipe: The cleaning recipe.
         task: The task of the records.
         key: The project's pseudonym key (needed when redaction = "pseudonym").
+        policy: The project's redaction policy (which identifier types are replaced).
     """
 
-    def __init__(self, recipe: CleanRecipe, task: str, key: bytes | None = None) -> None:
+    def __init__(self, recipe: CleanRecipe, task: str, key: bytes | None = None,
+                 policy: str = DEFAULT_POLICY) -> None:
         self.recipe, self.task, self.key = recipe, task, key
-        self.preparer = Preparer(recipe, task, key)
+        self.preparer = Preparer(recipe, task, key, policy)
         self.log = StepLog()
         self.count_lengths, self.length_unit = (length_counter(recipe.tokenizer)
                                                 if recipe.length_filter else length_counter("words"))

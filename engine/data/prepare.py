@@ -20,6 +20,7 @@ import numpy as np
 
 from engine.data.clean_recipe import CleanRecipe
 from engine.data.dedup import MinHasher
+from engine.data.phi.policy import DEFAULT_POLICY
 from engine.data.phi.redact import redact
 from engine.data.records import content_hash
 from engine.data.text_fix import empty_fields, fix_text, map_texts, record_text
@@ -55,10 +56,13 @@ class Preparer:
         recipe: The cleaning recipe.
         task: The records' task.
         key: The project's pseudonym key, for redaction = "pseudonym".
+        policy: The project's redaction policy: which identifier types are replaced
+            ("off": none, whatever the recipe's redaction mode).
     """
 
-    def __init__(self, recipe: CleanRecipe, task: str, key: bytes | None = None) -> None:
-        self.recipe, self.task, self.key = recipe, task, key
+    def __init__(self, recipe: CleanRecipe, task: str, key: bytes | None = None,
+                 policy: str = DEFAULT_POLICY) -> None:
+        self.recipe, self.task, self.key, self.policy = recipe, task, key, policy
         self.hasher = MinHasher(recipe.num_perm, recipe.seed)
 
     def prepare(self, record: dict) -> Prepared:
@@ -75,7 +79,7 @@ class Preparer:
                 out.record, out.dropped = None, fixed
                 return out
             fixed = map_texts(fixed, lambda t: t if t.strip() else r.fill_text)
-        if r.redaction != "off":
+        if r.redaction != "off" and self.policy != "off":
             fixed = self._redact(fixed, out)
         out.record = fixed
         out.digest = content_hash(fixed, self.task)
@@ -85,7 +89,7 @@ class Preparer:
 
     def _redact(self, record: dict, out: Prepared) -> dict:
         def one(text: str) -> str:
-            result = redact(text, self.recipe.redaction, self.key)
+            result = redact(text, self.recipe.redaction, self.key, policy=self.policy)
             out.phi.update(span.kind for span in result.spans)
             return result.text
 
@@ -100,9 +104,9 @@ class Preparer:
 _WORKER: Preparer | None = None
 
 
-def _init_worker(recipe_values: dict, task: str, key: bytes | None) -> None:
+def _init_worker(recipe_values: dict, task: str, key: bytes | None, policy: str) -> None:
     global _WORKER
-    _WORKER = Preparer(CleanRecipe.from_dict(recipe_values), task, key)
+    _WORKER = Preparer(CleanRecipe.from_dict(recipe_values), task, key, policy)
 
 
 def _prepare_chunk(records: list[dict]) -> tuple[list[Prepared], float]:
@@ -129,7 +133,7 @@ class PreparePool:
             context = multiprocessing.get_context("forkserver")
             p = self.preparer
             self._pool = context.Pool(self.workers, _init_worker,
-                                      (p.recipe.to_dict(), p.task, p.key))
+                                      (p.recipe.to_dict(), p.task, p.key, p.policy))
         return self
 
     def __exit__(self, *exc) -> None:

@@ -17,8 +17,9 @@ from typing import Callable
 import sqlite_utils
 
 from engine import paths
-from engine.data.phi.detectors import detect
+from engine.data.phi.policy import DEFAULT_POLICY, detect_for
 from engine.data.phi.redact import is_pseudonym, project_secret, pseudonym
+from engine.data.redaction_policy import project_policy
 from engine.data.text_fix import map_texts
 
 REDACTING_MODES = ("placeholder", "pseudonym")
@@ -42,6 +43,8 @@ def redaction_mode(db: sqlite_utils.Database, project_id: int | None) -> str | N
     row = db.execute("SELECT recipe FROM runs WHERE project_id = ? AND kind = 'data.clean' "
                      "ORDER BY id DESC LIMIT 1", [project_id]).fetchone()
     mode = json.loads(row[0] or "{}").get("redaction") if row else None
+    if project_policy(db, project_id) == "off":
+        return None
     return mode if mode in REDACTING_MODES else None
 
 
@@ -60,7 +63,7 @@ def project_redactor(db: sqlite_utils.Database, project_id: int | None) -> Redac
     if mode is None:
         return None
     key = project_secret(paths.project_dir(project_id)) if mode == "pseudonym" else None
-    return partial(redact_for_display, mode=mode, key=key)
+    return partial(redact_for_display, mode=mode, key=key, policy=project_policy(db, project_id))
 
 
 def display_redactor(db: sqlite_utils.Database, project_id: int | None) -> Redactor:
@@ -68,18 +71,20 @@ def display_redactor(db: sqlite_utils.Database, project_id: int | None) -> Redac
     return project_redactor(db, project_id) or _same
 
 
-def redact_for_display(text: str, mode: str = "placeholder", key: bytes | None = None) -> str:
+def redact_for_display(text: str, mode: str = "placeholder", key: bytes | None = None,
+                       policy: str = DEFAULT_POLICY) -> str:
     """A text with its identifiers replaced; stand-ins already in it are left alone.
 
     Args:
         text: Any text (a non-string is returned unchanged).
         mode: "placeholder" or "pseudonym".
         key: The project's pseudonym key (for "pseudonym").
+        policy: The project's redaction policy (which types are replaced).
     """
     if not isinstance(text, str) or not text:
         return text
     parts, last = [], 0
-    for span in detect(text):
+    for span in detect_for(text, policy):
         if mode == "pseudonym" and is_pseudonym(span):
             continue
         parts.append(text[last:span.start])

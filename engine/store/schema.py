@@ -196,9 +196,17 @@ def _v8_audit_chain(db: sqlite_utils.Database) -> None:
                "BEGIN SELECT RAISE(ABORT, 'audit_head is kept'); END")
 
 
+def _v9_redaction_policy(db: sqlite_utils.Database) -> None:
+    """Each project's redaction policy (clinical, legal, general, off); projects made
+    before it keep what they had: every identifier type (clinical)."""
+    db.execute("ALTER TABLE projects ADD COLUMN redaction_policy TEXT NOT NULL "
+               "DEFAULT 'clinical'")
+
+
 MIGRATIONS: list[Migration] = [_v1_core_tables, _v2_indexes_and_append_only_audit,
                                _v3_embeddings, _v4_evaluation, _v5_dataset_roles,
-                               _v6_building_versions, _v7_record_search, _v8_audit_chain]
+                               _v6_building_versions, _v7_record_search, _v8_audit_chain,
+                               _v9_redaction_policy]
 LATEST = len(MIGRATIONS)
 
 

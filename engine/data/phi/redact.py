@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.data.phi.detectors import Span, detect
+from engine.data.phi.policy import detect_for
 
 MODES = ("placeholder", "pseudonym", "flag")
 SECRET_FILE = "phi_pseudonym.key"
@@ -66,7 +67,7 @@ def is_pseudonym(span: Span) -> bool:
 
 
 def redact(text: str, mode: str = "placeholder", key: bytes | None = None,
-           kinds: frozenset[str] | None = None) -> Redaction:
+           kinds: frozenset[str] | None = None, policy: str | None = None) -> Redaction:
     """Find identifiers and replace them as the mode says.
 
     Args:
@@ -74,6 +75,8 @@ def redact(text: str, mode: str = "placeholder", key: bytes | None = None,
         mode: "placeholder" (``[NAME]``), "pseudonym" (needs ``key``) or "flag" (text unchanged).
         key: The project's secret for pseudonyms.
         kinds: Types to handle (default: all).
+        policy: A redaction policy (:mod:`engine.data.phi.policy`); takes the place of
+            ``kinds`` when given.
 
     Returns:
         The new text and the spans found (offsets refer to the original text).
@@ -85,7 +88,7 @@ def redact(text: str, mode: str = "placeholder", key: bytes | None = None,
         raise ValueError(f"unknown redaction mode {mode!r}; expected one of {', '.join(MODES)}")
     if mode == "pseudonym" and not key:
         raise ValueError("pseudonyms need the project's key")
-    spans = detect(text, kinds)
+    spans = detect_for(text, policy) if policy is not None else detect(text, kinds)
     if mode == "flag" or not spans:
         return Redaction(text, spans)
     parts, last = [], 0
