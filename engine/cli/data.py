@@ -11,6 +11,8 @@ from engine.cli.errors import CommandError
 from engine.cli.workspace import find_project, open_workspace
 from engine.cli.parser import add_command as add
 from engine.cli.jobs import run_job
+from engine.data.import_recipe import DEFAULT_TEST_FRACTION
+from engine.data.phi.policy import POLICIES
 from engine.data.records import TASK_FIELDS
 
 
@@ -20,16 +22,24 @@ def register(sub) -> None:
                            description="Import, clean and report on a project's data.")
     leaves = group.add_subparsers(dest="data_command", required=True, metavar="SUBCOMMAND")
     where = (("project",), {"help": "project name"})
-    add(leaves, "import", "import a file (JSONL, JSON, CSV/TSV, Alpaca, chat, text, Parquet)",
-        data_import, where, (("file",), {"help": "the file, or a folder of .txt files"}),
-        (("--format",), {"help": "jsonl, json, csv, tsv, text, text-files, parquet, alpaca, "
-                                 "sharegpt, chat (default: detected)"}),
+    add(leaves, "import", "import a file (JSONL, JSON, CSV/TSV, Excel, Alpaca, chat, text, "
+        "Parquet) or a folder of documents", data_import, where,
+        (("file",), {"help": "the file, or a folder of .txt/.md/.docx/.pdf documents (one "
+                             "record each; the sub-folder's name is the label)"}),
+        (("--format",), {"help": "jsonl, json, csv, tsv, xlsx, text, text-files (documents), "
+                                 "parquet, alpaca, sharegpt, chat (default: detected)"}),
+        (("--header",), {"action": argparse.BooleanOptionalAction, "default": None,
+                         "help": "the first row of a table names the columns (--header) or is "
+                                 "data (--no-header: columns are numbered 1, 2, ...); "
+                                 "default: told from the rows"}),
+        (("--sheet",), {"metavar": "NAME", "help": "the Excel sheet to import (default: the "
+                                                   "first)"}),
         (("--task",), {"choices": list(TASK_FIELDS),
                        "help": "default: the project's task"}),
         (("--map",), {"action": "append", "default": [], "metavar": "FIELD=COLUMN",
-                      "help": "map a task field to a column (repeatable; COLUMN may join "
-                              "columns with +)"}),
-        (("--test-fraction",), {"type": _fraction, "default": 0.1,
+                      "help": "map a task field to a column by name or 1-based position "
+                              "(--map text=5; repeatable; COLUMN may join columns with +)"}),
+        (("--test-fraction",), {"type": _fraction, "default": DEFAULT_TEST_FRACTION,
                                 "help": "held-out share, at least 0 (none) and below 1"}),
         (("--seed",), {"type": int, "default": 0}),
         (("--preview",), {"action": "store_true", "help": "show the mapping and first rows only"}))
@@ -37,7 +47,14 @@ def register(sub) -> None:
         where, (("--recipe",), {"help": "TOML recipe file (default: the built-in recipe)"}),
         (("--set",), {"action": "append", "default": [], "metavar": "KEY=VALUE",
                       "help": "override one recipe field (repeatable)"}),
-        (("--dataset",), {"type": int, "help": "dataset id to clean (default: newest train split)"}))
+        (("--dataset",), {"type": int, "help": "dataset id to clean (default: newest train split)"}),
+        (("--dry-run",), {"action": "store_true",
+                          "help": "show per identifier type how many spans the project's "
+                                  "redaction policy would replace, with a few redacted "
+                                  "examples; nothing is cleaned"}))
+    add(leaves, "policy", "show or change the project's redaction policy (before cleaning)",
+        data_policy, where, (("policy",), {"nargs": "?", "choices": list(POLICIES),
+                                           "help": "clinical, legal, general or off"}))
     add(leaves, "report", "write the quality report of the newest clean run", data_report, where,
         (("--html",), {"required": True, "metavar": "OUT", "help": "HTML file to write"}))
     add(leaves, "quarantine", "list or export the quarantined records", data_quarantine, where,
@@ -73,13 +90,11 @@ def data_import(args: argparse.Namespace) -> dict:
     task = args.task or project["task"] or "instruction"
     try:
         if args.preview:
-            preview = preview_file(Path(args.file), task, args.format, mapping=_mapping(args.map))
+            preview = preview_file(Path(args.file), task, args.format, mapping=_mapping(args.map),
+                                   header=args.header, sheet=args.sheet)
             preview.rows = redact_value(preview.rows, display_redactor(db, project["id"]))
             if not args.json:
-                print(f"format {preview.container}, encoding {preview.encoding or '-'}, task {task}")
-                print("mapping: " + ", ".join(f"{k}={v}" for k, v in preview.mapping.items()))
-                for row in preview.rows:
-                    print("  " + json.dumps(row, ensure_ascii=False)[:160])
+                _print_preview(preview, task)
             return {"ok": True, "preview": preview.__dict__}
         params = _import_params(args, task)
     except (DataFormatError, MappingError, FileNotFoundError, ValueError) as exc:
@@ -98,6 +113,20 @@ def data_import(args: argparse.Namespace) -> dict:
     return {"ok": True, "job_id": job_id, **summary.to_dict()}
 
 
+def _print_preview(preview, task: str) -> None:
+    from engine.data.mapping import column_heading
+
+    print(f"format {preview.container}, encoding {preview.encoding or '-'}, task {task}")
+    if preview.note:
+        print(preview.note)
+    first = preview.rows[0] if preview.rows and isinstance(preview.rows[0], dict) else {}
+    print("columns: " + "; ".join(column_heading(i, name, str(first.get(name, "")))
+                                  for i, name in enumerate(preview.columns, start=1)))
+    print("mapping: " + ", ".join(f"{k}={v}" for k, v in preview.mapping.items()))
+    for row in preview.rows:
+        print("  " + json.dumps(row, ensure_ascii=False)[:160])
+
+
 def _import_params(args: argparse.Namespace, task: str) -> dict:
     """Check the file and mapping before a job starts; the job's parameters.
 
@@ -109,10 +138,12 @@ def _import_params(args: argparse.Namespace, task: str) -> dict:
 
     path = Path(args.file)
     mapping = _mapping(args.map)
-    preview = preview_file(path, task, args.format, mapping=mapping)
+    preview = preview_file(path, task, args.format, mapping=mapping, header=args.header,
+                           sheet=args.sheet)
     check_mapping(preview.mapping, preview.columns, task, path.name)
     return {"path": str(path.resolve()), "task": task, "format": args.format,
-            "mapping": mapping, "test_fraction": args.test_fraction, "seed": args.seed}
+            "mapping": mapping, "test_fraction": args.test_fraction, "seed": args.seed,
+            "header": args.header, "sheet": args.sheet}
 
 
 def _recipe(args: argparse.Namespace) -> dict:
@@ -142,6 +173,8 @@ def _parse_value(raw: str) -> object:
 def data_clean(args: argparse.Namespace) -> dict:
     db = open_workspace()
     project = find_project(db, args.project)
+    if args.dry_run:
+        return _dry_run(db, project, args)
     params = {"recipe": _recipe(args), "dataset_id": args.dataset}
     job_id, result = run_job("data.clean", params, project["id"], quiet=args.json,
                              what="cleaning")
@@ -150,6 +183,46 @@ def data_clean(args: argparse.Namespace) -> dict:
         print(f"kept {result['records_out']} of {result['records_in']} records as dataset "
               f"{result['train_id']} ({counts or 'no changes'})")
     return {"ok": True, "job_id": job_id, **result}
+
+
+def _dry_run(db, project: dict, args: argparse.Namespace) -> dict:
+    from engine.data.clean_run import CleanError, find_inputs
+    from engine.data.redaction_policy import dry_run
+
+    recipe = _recipe(args)
+    try:
+        train, _, _ = find_inputs(db, project["id"], args.dataset)
+    except CleanError as exc:
+        raise CommandError(str(exc)) from exc
+    outcome = dry_run(db, project["id"], train["id"])
+    replaces = recipe["redaction"] in ("placeholder", "pseudonym") and outcome.policy != "off"
+    if not args.json:
+        print(f"redaction policy {outcome.policy}, mode {recipe['redaction']}: "
+              f"{outcome.records} records of {train['name']} v{train['version']} scanned")
+        if not replaces:
+            print("  nothing would be replaced (policy or mode off / flag only)")
+        for kind, count in outcome.counts.most_common():
+            print(f"  {kind:<12} {count:>6}")
+            for example in outcome.examples.get(kind, []):
+                print(f"      {example[:150]}")
+    return {"ok": True, "dry_run": outcome.to_dict(), "replaces": replaces,
+            "dataset_id": train["id"]}
+
+
+def data_policy(args: argparse.Namespace) -> dict:
+    from engine.data.phi.policy import DESCRIPTIONS, PolicyError
+    from engine.data.redaction_policy import project_policy, set_project_policy
+
+    db = open_workspace()
+    project = find_project(db, args.project)
+    try:
+        policy = set_project_policy(db, project["id"], args.policy) if args.policy \
+            else project_policy(db, project["id"])
+    except PolicyError as exc:
+        raise CommandError(str(exc)) from exc
+    if not args.json:
+        print(f"{project['name']}: redaction policy {policy} ({DESCRIPTIONS[policy]})")
+    return {"ok": True, "redaction_policy": policy}
 
 
 def data_report(args: argparse.Namespace) -> dict:
