@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from engine.data.phi.detectors import PHI_TYPES, detect
+from engine.data.phi.policy import POLICIES, detect_for
 
 _BENCH_GIVEN = ("Maria", "Tomasz", "Aiyana", "Oluwaseun", "Brigid", "Kwame", "Elena", "Tariq",
                 "Greta", "Santiago", "Mei", "Dmitri", "Ngozi", "Linnea", "Rafael", "Hannah",
@@ -89,6 +90,17 @@ class Example:
     spans: list[tuple[int, int, str]] = field(default_factory=list)
 
 
+def overall(results: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Micro-averaged recall and precision over the types of a :func:`score` result."""
+    gold = sum(r["gold"] for r in results.values())
+    predicted = sum(r["predicted"] for r in results.values())
+    hit = sum(r["recall"] * r["gold"] for r in results.values() if r["gold"])
+    correct = sum(r["precision"] * r["predicted"] for r in results.values() if r["predicted"])
+    return {"gold": gold, "predicted": predicted,
+            "recall": hit / gold if gold else float("nan"),
+            "precision": correct / predicted if predicted else float("nan")}
+
+
 def generate(n: int = 1000, seed: int = 0) -> list[Example]:
     """``n`` labelled sentences."""
     rng = random.Random(seed)
@@ -116,12 +128,19 @@ def _fill(template: str, rng: random.Random) -> Example:
     return Example(text + template[last:], spans)
 
 
-def score(examples: list[Example]) -> dict[str, dict[str, float]]:
-    """Recall and precision per type: spans of the same type that overlap count as found."""
+def score(examples: list[Example], policy: str | None = None) -> dict[str, dict[str, float]]:
+    """Recall and precision per type: spans of the same type that overlap count as found.
+
+    Args:
+        examples: Labelled texts.
+        policy: A redaction policy: only its types are looked for and counted as gold
+            (default: every type, all detectors).
+    """
     gold, hit, predicted, correct = Counter(), Counter(), Counter(), Counter()
+    kinds = POLICIES[policy] if policy else frozenset(PHI_TYPES)
     for example in examples:
-        found = detect(example.text)
-        for start, end, kind in example.spans:
+        found = detect_for(example.text, policy) if policy else detect(example.text)
+        for start, end, kind in (s for s in example.spans if s[2] in kinds):
             gold[kind] += 1
             hit[kind] += any(s.kind == kind and s.start < end and start < s.end for s in found)
         for s in found:

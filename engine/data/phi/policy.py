@@ -34,9 +34,10 @@ DESCRIPTIONS = {
     "general": "direct identifiers only: names of persons, phones, e-mails, record numbers",
     "off": "no redaction",
 }
-_HISTORICAL_BEFORE = re.compile(
-    r"(?:King|Queen|Emperor|Empress|Pope|Saint|St\.|Prince|Princess|Tsar|Czar|Sultan|Pharaoh|"
-    r"Kaiser|Duke|Duchess|Archduke|Caliph|Shah|Emir)\s+$")
+_RULER = (r"(?:King|Queen|Emperor|Empress|Pope|Saint|St\.|Prince|Princess|Tsar|Czar|Sultan|"
+          r"Pharaoh|Kaiser|Duke|Duchess|Archduke|Caliph|Shah|Emir)\s+")
+_HISTORICAL_BEFORE = re.compile(_RULER + "$")
+_HISTORICAL_START = re.compile("^" + _RULER)
 _REGNAL_AFTER = re.compile(r"^\s+(?:[IVX]{1,6}|the\s+(?:Great|Elder|Younger|Conqueror|Bold))\b")
 
 
@@ -79,4 +80,5 @@ def _historical(text: str, span: Span) -> bool:
     """A name that belongs to history: after a ruler's or saint's title, or before a
     regnal number or epithet ("Henry II", "Alfred the Great")."""
     before = text[max(0, span.start - 20):span.start]
-    return bool(_HISTORICAL_BEFORE.search(before) or _REGNAL_AFTER.match(text[span.end:]))
+    return bool(_HISTORICAL_BEFORE.search(before) or _HISTORICAL_START.match(span.text)
+                or _REGNAL_AFTER.match(text[span.end:]))
