@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
 import sqlite_utils
@@ -158,6 +158,8 @@ def run_chat(db: sqlite_utils.Database, recipe: ChatRecipe,
              shown: Callable[[str], str] | None = None) -> dict:
     """Answer ``recipe.prompt`` with each chosen model, one after the other.
 
+    In a redacting project (``shown`` given) the model gets the prompt redacted.
+
     Progress: one event per update, ``stage`` = the side, ``message`` = the answer so far
     (redacted by ``shown``), ``step``/``total`` = tokens so far / the token budget.
 
@@ -175,6 +177,8 @@ def run_chat(db: sqlite_utils.Database, recipe: ChatRecipe,
                          f"{', '.join(available)}")
     redacts = shown is not None
     show = shown or (lambda text: text)
+    if redacts:  # the model sees what it was trained on: redacted text
+        recipe = replace(recipe, prompt=show(recipe.prompt), system=show(recipe.system))
     answers: dict[str, str] = {}
     for name in recipe.sides:
         reporter.report(0, recipe.max_new_tokens, "", stage=name)

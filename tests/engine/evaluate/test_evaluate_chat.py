@@ -37,6 +37,10 @@ def test_answers_stream_token_by_token_and_match_plain_greedy_generation(tiny_ll
                              max_new_tokens=12)[0]
     assert result["answers"]["base"] == plain
     assert set(result["answers"]) == {"base", "tuned"}
+    sampled = ChatRecipe(run_id=run_id, prompt="What colour is item 3?", temperature=1.0,
+                         max_new_tokens=12, seed=7)
+    first = run_chat(db, sampled, Reporter(), load_side)["answers"]["tuned"]
+    assert first and first == run_chat(db, sampled, Reporter(), load_side)["answers"]["tuned"]
 
 
 def test_cancel_stops_generation(tiny_llama_folder):
