@@ -47,11 +47,11 @@ def tuned_perplexity(folder: Path, records: list[dict], test: list[dict], steps:
 
     from engine.metrics.perplexity import perplexity
     from engine.models.loading import load_causal_lm, load_tokenizer
-    from engine.train.lora import train_lora
-    from engine.train.lora_recipe import LoraRecipe
+    from engine.train.loop import train
+    from engine.train.recipe import TrainRecipe
 
     with tempfile.TemporaryDirectory() as out:
-        result = train_lora(folder, records, LoraRecipe(max_steps=steps, seed=seed,
+        result = train(folder, records, TrainRecipe(max_steps=steps, seed=seed,
                                                         learning_rate=5e-4), Path(out) / "a")
         model = PeftModel.from_pretrained(load_causal_lm(folder), str(result.adapter_dir))
         return perplexity(model, load_tokenizer(folder), test).ppl

@@ -72,16 +72,16 @@ def _records(count: int) -> list[dict]:
 
 
 def _recipe(steps: int):
-    from engine.train.lora_recipe import LoraRecipe
+    from engine.train.recipe import TrainRecipe
 
-    return LoraRecipe(max_steps=steps, batch_size=4, max_length=256, seed=0)
+    return TrainRecipe(max_steps=steps, batch_size=4, max_length=256, seed=0)
 
 
 def _run_ours(folder: Path, steps: int, records: int) -> dict:
-    from engine.train.lora import train_lora
+    from engine.train.loop import train
 
     with tempfile.TemporaryDirectory() as scratch:
-        result = train_lora(folder, _records(records), _recipe(steps), Path(scratch) / "adapter")
+        result = train(folder, _records(records), _recipe(steps), Path(scratch) / "adapter")
     return {"train_seconds": result.seconds, "tokens": result.tokens,
             "first_loss": result.first_loss, "last_loss": result.last_loss}
 

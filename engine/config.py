@@ -71,10 +71,15 @@ class Recipe:
     def __post_init__(self) -> None:
         for item in fields(self):
             self._check_field(item)
-        self.check()
+        try:
+            self.check()
+        except RecipeError:
+            raise
+        except ValueError as exc:
+            raise self.error(str(exc)) from None
 
     def check(self) -> None:
-        """Checks across fields; raise ``self.error`` naming the fields."""
+        """Checks across fields; raise ``ValueError`` naming the fields."""
 
     def _check_field(self, item: Field) -> None:
         value, meta = getattr(self, item.name), item.metadata

@@ -24,31 +24,31 @@ from engine.models.run_models import get_run
 from engine.jobs.registry import JobContext
 from engine.progress import Reporter
 from engine.store import evaluations, runs
+from engine.config import Recipe, option
+from engine.evaluate.compare import parse_compare
 
 
 @dataclass
-class EvalRecipe:
+class EvalRecipe(Recipe):
     """What an evaluation does."""
+
+    SECTION = "evaluate"
 
     run_id: int = field(metadata={"help": "the training run whose models are evaluated"})
     compare: str | None = field(default="base", metadata={
         "help": "models beside the tuned one, comma-separated: 'base', 'compressed' (every "
                 "compressed variant of the run), a compression run id or a variant label"})
     test_file: str | None = field(default=None, metadata={"help": "JSONL test file"})
-    limit: int = field(default=50, metadata={"help": "test items evaluated at most"})
-    max_new_tokens: int = field(default=48, metadata={"help": "tokens generated per answer"})
-    batch_size: int = field(default=8, metadata={"help": "prompts per batch"})
-    max_length: int = field(default=256, metadata={"help": "tokens per record for perplexity"})
+    limit: int = option(50, "test items evaluated at most", min=1)
+    max_new_tokens: int = option(48, "tokens generated per answer", min=1)
+    batch_size: int = option(8, "prompts per batch", min=1)
+    max_length: int = option(256, "tokens per record for perplexity", min=8)
     group_field: str = field(default="kind", metadata={"help": "record field naming the group"})
     counterfactual: bool = field(default=False, metadata={
         "help": "also probe answers with demographic terms swapped in the prompts"})
 
-    def __post_init__(self) -> None:
-        from engine.evaluate.compare import parse_compare
-
+    def check(self) -> None:
         parse_compare(self.compare)
-        if self.limit < 1:
-            raise ValueError(f"limit must be >= 1, got {self.limit}")
 
 
 def load_side(side: sources.ModelSide) -> tuple[Any, Any]:

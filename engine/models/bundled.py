@@ -160,3 +160,29 @@ def _publish(staging: Path, target: Path) -> None:
     except OSError:
         if not _is_complete(target):
             raise
+
+
+BUNDLED_NAMES = ("smollm2", "minilm")
+
+
+def model_folder(name: str, *, convert: bool = True, must_exist: bool = True) -> Path:
+    """The folder of a base model given by a bundled name or a local path.
+
+    Args:
+        name: ``smollm2``, ``minilm`` or a folder.
+        convert: for SmolLM2, convert the bundled GGUF when needed (slow the first time);
+            False gives the folder it is (or will be) converted to.
+        must_exist: refuse a local path that is not a folder.
+
+    Raises:
+        ValueError: when ``must_exist`` and the path is not a folder.
+    """
+    if name == "smollm2":
+        return smollm2_folder() if convert else smollm2_cache_folder()
+    if name == "minilm":
+        return minilm_folder()
+    folder = Path(name).expanduser()
+    if must_exist and not folder.is_dir():
+        raise ValueError(f"base model {name!r}: no such folder (or use "
+                         f"{' / '.join(BUNDLED_NAMES)})")
+    return folder

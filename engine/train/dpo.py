@@ -119,7 +119,7 @@ def _policy(base_folder: Path, recipe: DpoRecipe, init_adapter: Path | None) -> 
     from engine.models.loading import load_causal_lm
     from engine.train import torch_setup
     from engine.train.build import compute_dtype
-    from engine.train.lora_recipe import lora_targets
+    from engine.train.lora_targets import lora_targets
 
     device, _ = torch_setup.training_device()
     model = load_causal_lm(base_folder, dtype=compute_dtype(recipe)).to(device)

@@ -23,8 +23,9 @@ from engine.progress import Progress
 from engine.store import datasets, runs
 from engine.train.launch import LaunchPlan, check_plan, run_launched
 from engine.train.recipe import TrainRecipe
+from engine.models import bundled
 
-BUNDLED_BASES = ("smollm2", "minilm")
+BUNDLED_BASES = bundled.BUNDLED_NAMES
 
 
 def resolve_base(base: str) -> Path:
@@ -33,16 +34,7 @@ def resolve_base(base: str) -> Path:
     Raises:
         ValueError: when the path does not exist.
     """
-    from engine.models import bundled
-
-    if base == "smollm2":
-        return bundled.smollm2_folder()
-    if base == "minilm":
-        return bundled.minilm_folder()
-    folder = Path(base).expanduser()
-    if not folder.is_dir():
-        raise ValueError(f"base model {base!r}: no such folder (or use smollm2 / minilm)")
-    return folder
+    return bundled.model_folder(base)
 
 
 def find_dataset(db: sqlite_utils.Database, project_id: int, dataset: str | int | None) -> dict:

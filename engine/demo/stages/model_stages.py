@@ -21,14 +21,14 @@ def _metric_logger(db: sqlite_utils.Database, run_id: int):
 def train(db, project_id: int, run_id: int, base: Path, coreset: list[dict], recipe,
           workdir: Path, reporter: Reporter):
     """LoRA-tune the base model on the coreset; loss per step goes to the run."""
-    from engine.train.lora import train_lora
-    from engine.train.lora_recipe import LoraRecipe
+    from engine.train.loop import train as train_on
+    from engine.train.recipe import TrainRecipe
 
-    lora = LoraRecipe(learning_rate=recipe.learning_rate, epochs=recipe.epochs,
+    lora = TrainRecipe(learning_rate=recipe.learning_rate, epochs=recipe.epochs,
                       batch_size=recipe.batch_size, max_length=recipe.max_length,
                       seed=recipe.seed)
     step = reporter.for_stage("train").tee(_metric_logger(db, run_id))
-    result = train_lora(base, coreset, lora, workdir / "adapter", reporter=step)
+    result = train_on(base, coreset, lora, workdir / "adapter", reporter=step)
     runs.add_artifact(db, project_id, "lora-adapter", result.adapter_dir, run_id)
     return result
 

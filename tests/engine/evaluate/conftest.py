@@ -9,12 +9,12 @@ import pytest
 def tuned_tiny(tiny_llama_folder, tiny_records, tmp_path_factory) -> dict:
     """A LoRA adapter trained briefly on the tiny records, and the merged model."""
     from engine.compress.merge import merge_adapter
-    from engine.train.lora import train_lora
-    from engine.train.lora_recipe import LoraRecipe
+    from engine.train.loop import train
+    from engine.train.recipe import TrainRecipe
 
     out = tmp_path_factory.mktemp("tuned_tiny")
-    recipe = LoraRecipe(dropout=0.0, learning_rate=1e-2, max_steps=20, max_length=64, seed=0)
-    adapter = train_lora(tiny_llama_folder, tiny_records, recipe, out / "adapter").adapter_dir
+    recipe = TrainRecipe(dropout=0.0, learning_rate=1e-2, max_steps=20, max_length=64, seed=0)
+    adapter = train(tiny_llama_folder, tiny_records, recipe, out / "adapter").adapter_dir
     merged = merge_adapter(tiny_llama_folder, adapter, out / "merged")
     return {"base": tiny_llama_folder, "adapter": adapter, "merged": merged}
 

@@ -7,10 +7,11 @@ import json
 import pytest
 
 from engine.progress import Cancelled, Reporter
-from engine.train.lora import RECIPE_FILE, train_lora
-from engine.train.lora_recipe import LoraRecipe
+from engine.train.loop import train
+from engine.train.schedule import RECIPE_FILE
+from engine.train.recipe import TrainRecipe
 
-RECIPE = LoraRecipe(rank=8, alpha=16, dropout=0.0, learning_rate=5e-3, max_steps=20,
+RECIPE = TrainRecipe(rank=8, alpha=16, dropout=0.0, learning_rate=5e-3, max_steps=20,
                     batch_size=4, max_length=64, warmup_ratio=0.1, seed=0)
 
 
@@ -18,7 +19,7 @@ RECIPE = LoraRecipe(rank=8, alpha=16, dropout=0.0, learning_rate=5e-3, max_steps
 def first_run(tiny_llama_folder, tiny_records, tmp_path_factory):
     events = []
     out_dir = tmp_path_factory.mktemp("lora") / "adapter"
-    result = train_lora(tiny_llama_folder, tiny_records, RECIPE, out_dir, Reporter(events.append))
+    result = train(tiny_llama_folder, tiny_records, RECIPE, out_dir, Reporter(events.append))
     return result, events
 
 
@@ -46,7 +47,7 @@ def test_every_step_reports_loss_lr_and_speed(first_run):
 
 def test_same_seed_gives_same_losses(first_run, tiny_llama_folder, tiny_records, tmp_path):
     result, _ = first_run
-    again = train_lora(tiny_llama_folder, tiny_records, RECIPE, tmp_path / "adapter")
+    again = train(tiny_llama_folder, tiny_records, RECIPE, tmp_path / "adapter")
     assert [step for step, _ in again.losses] == [step for step, _ in result.losses]
     for (_, one), (_, two) in zip(result.losses, again.losses):
         assert one == pytest.approx(two, abs=1e-5)
@@ -58,7 +59,7 @@ def test_cancel_after_step_three_leaves_no_adapter(tiny_llama_folder, tiny_recor
     out_dir = tmp_path / "adapter"
 
     with pytest.raises(Cancelled):
-        train_lora(tiny_llama_folder, tiny_records, RECIPE, out_dir, reporter)
+        train(tiny_llama_folder, tiny_records, RECIPE, out_dir, reporter)
     assert len(events) == 3
     assert not out_dir.exists()
     # only resumable checkpoints may stay (one is taken early on the CPU), never a partial one
@@ -69,7 +70,7 @@ def test_cancel_after_step_three_leaves_no_adapter(tiny_llama_folder, tiny_recor
 
 
 def test_epochs_decide_steps_with_grad_accum(tiny_llama_folder, tiny_records, tmp_path):
-    recipe = LoraRecipe(max_steps=0, epochs=1, batch_size=4, grad_accum=2, max_length=64,
+    recipe = TrainRecipe(max_steps=0, epochs=1, batch_size=4, grad_accum=2, max_length=64,
                         optimizer="sgd", scheduler="constant")
-    result = train_lora(tiny_llama_folder, tiny_records[:16], recipe, tmp_path / "adapter")
+    result = train(tiny_llama_folder, tiny_records[:16], recipe, tmp_path / "adapter")
     assert result.steps == 2 and len(result.losses) == 2
