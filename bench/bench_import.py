@@ -1,59 +1,147 @@
-"""Import benchmark: a large JSONL file and a large JSON array stream into the store.
+"""Import benchmark: big CSV and Excel exports (and JSONL / JSON arrays) against pandas.
 
-Run: .venv/bin/python bench/bench_import.py [--mb 1000]
-Prints seconds, MB/s and the peak resident memory of the importing process next to the file
-size, and the same for the baseline of loading the file whole (json.load / pandas.read_json).
+Run: .venv/bin/python bench/bench_import.py [--csv-mb 100,1000] [--xlsx-mb 200]
+         [--store-mb 100] [--formats csv,xlsx,jsonl,json]
+
+Files are generated into a temporary folder (never kept). Each measurement runs in a fresh
+process and reports records/s and its peak resident memory:
+
+- "enclave stream": Enclave's reader and mapping (dialect choice, header check, every row
+  mapped onto the task's fields and checked), without the store, the part that reads the file;
+- "enclave import": the whole import into the SQLite store (quarantine, test split), for
+  files up to --store-mb (the store's own write cost dominates above that);
+- the pandas baseline: read_csv with chunks of 100,000 rows, read_excel (whole sheet),
+  read_json (JSON Lines, array).
+
+Peak memory of a streaming reader must stay flat as the file grows (compare the CSV sizes).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import multiprocessing
 import os
+import random
 import resource
+import string
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+PANDAS_LIMIT_GB = 12  # the baseline's address space, so that it cannot take the machine down
 
-def write_files(folder: Path, megabytes: int) -> tuple[Path, Path]:
-    jsonl, array = folder / "big.jsonl", folder / "big.json"
-    target = megabytes * 1_000_000
-    with open(jsonl, "w") as lines, open(array, "w") as items:
-        items.write("[")
-        i, size = 0, 0
+
+def _words(rng: random.Random) -> list[str]:
+    return ["".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 9)))
+            for _ in range(50_000)]
+
+
+def write_csv(path: Path, megabytes: int) -> Path:
+    """A clinical-style export: quoted notes with inch marks, commas and line breaks."""
+    rng, target = random.Random(0), megabytes * 1_000_000
+    words = _words(rng)
+    with open(path, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream, lineterminator="\r\n")
+        writer.writerow(["note_id", "age", "history", "label"])
+        i = 0
+        while stream.tell() < target:
+            note = f"Pt is 5'{i % 12}\" tall, {rng.randint(50, 120)} kg; " + " ".join(
+                rng.choices(words, k=60)) + ("\nplan: review" if i % 7 == 0 else "")
+            writer.writerow([i, rng.randint(18, 95), note, "admit" if i % 3 else "observe"])
+            i += 1
+    return path
+
+
+def write_xlsx(path: Path, megabytes: int) -> Path:
+    """A workbook as spreadsheet programs write it (shared strings), grown to the size."""
+    from openpyxl import Workbook
+
+    rng, rows = random.Random(0), max(1, megabytes * 3_500)  # about 285 bytes per row zipped
+    words = _words(rng)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Notes")
+    sheet.append(["note_id", "age", "history", "label"])
+    for i in range(rows):
+        sheet.append([i, rng.randint(18, 95), " ".join(rng.choices(words, k=60)),
+                      "admit" if i % 3 else "observe"])
+    book.save(path)
+    return path
+
+
+def write_jsonl(path: Path, megabytes: int, array: bool = False) -> Path:
+    target, size, i = megabytes * 1_000_000, 0, 0
+    with open(path, "w") as stream:
+        stream.write("[" if array else "")
         while size < target:
             line = json.dumps({"prompt": f"Question {i}: " + "what does the note say " * 12,
                                "response": f"Answer {i}: " + "the note says this " * 14})
-            lines.write(line + "\n")
-            items.write(("," if i else "") + line)
-            size += len(line) + 1
-            i += 1
-        items.write("]")
-    return jsonl, array
+            stream.write(("," if array and i else "") + line + ("" if array else "\n"))
+            size, i = size + len(line) + 1, i + 1
+        stream.write("]" if array else "")
+    return path
 
 
-def enclave(path: str, queue) -> None:
+def _task(path: str) -> tuple[str, dict | None]:
+    if path.endswith((".csv", ".xlsx")):
+        return "classification", {"text": "history"}
+    return "instruction", None
+
+
+def enclave_stream(path: str, queue) -> None:
+    from engine.data.formats import iter_rows
+    from engine.data.importer import preview_file
+    from engine.data.mapping import map_row
+    from engine.data.records import RawRow
+
+    task, mapping = _task(path)
+    started = time.perf_counter()
+    preview = preview_file(Path(path), task, mapping=mapping)
+    records = 0
+    for row in iter_rows(Path(path), preview.container, preview.encoding or None, preview.header):
+        if isinstance(row, RawRow):
+            record, _ = map_row(row.value, preview.mapping, task, path, row.line, row.unit)
+            records += record is not None
+    _done(queue, started, records)
+
+
+def enclave_import(path: str, queue) -> None:
     os.environ["ENCLAVE_HOME"] = tempfile.mkdtemp(prefix="bench-import-")
     from engine import paths
     from engine.data.importer import import_file
     from engine.store import open_store, projects
 
+    task, mapping = _task(path)
     db = open_store(paths.workspace_db())
-    pid = projects.create(db, "bench")
+    pid = projects.create(db, "bench", task=task)
     started = time.perf_counter()
-    summary = import_file(db, pid, Path(path), task="instruction", test_fraction=0.1)
-    queue.put({"seconds": time.perf_counter() - started, "records": summary.records,
-               "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+    summary = import_file(db, pid, Path(path), task=task, mapping=mapping, test_fraction=0.1)
+    _done(queue, started, summary.records)
 
 
-def load_whole(path: str, queue) -> None:
+def pandas_baseline(path: str, queue) -> None:
+    limit = PANDAS_LIMIT_GB * 1024 ** 3
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    import pandas as pd
+
     started = time.perf_counter()
-    with open(path) as stream:
-        records = json.load(stream) if path.endswith(".json") else [json.loads(x) for x in stream]
-    queue.put({"seconds": time.perf_counter() - started, "records": len(records),
+    try:
+        if path.endswith(".csv"):
+            records = sum(len(chunk) for chunk in pd.read_csv(path, chunksize=100_000))
+        elif path.endswith(".xlsx"):
+            records = len(pd.read_excel(path, sheet_name="Notes"))
+        else:
+            records = len(pd.read_json(path, lines=path.endswith(".jsonl")))
+    except MemoryError:
+        queue.put({"error": f"out of memory (over {PANDAS_LIMIT_GB} GB)"})
+        return
+    _done(queue, started, records)
+
+
+def _done(queue, started: float, records: int) -> None:
+    queue.put({"seconds": time.perf_counter() - started, "records": records,
                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
 
@@ -67,18 +155,56 @@ def measure(target, path: Path) -> dict:
     return result
 
 
+_BASELINES = {".csv": "pandas read_csv chunks", ".xlsx": "pandas read_excel",
+              ".jsonl": "pandas read_json lines", ".json": "pandas read_json"}
+
+
+def compare(path: Path, store_mb: int) -> None:
+    size = path.stat().st_size / 1e6
+    variants = [("enclave stream", enclave_stream)]
+    if size <= store_mb * 1.05:
+        variants.append(("enclave import (store)", enclave_import))
+    variants.append((_BASELINES[path.suffix], pandas_baseline))
+    results = []
+    for name, target in variants:
+        r = measure(target, path)
+        results.append((name, r))
+        if "error" in r:
+            print(f"{path.name:<12} {size:7.0f} MB  {name:<24} {r['error']}")
+            continue
+        print(f"{path.name:<12} {size:7.0f} MB  {name:<24} {r['records']:>10,} records  "
+              f"{r['records'] / r['seconds']:>9,.0f} rec/s  peak {r['peak_mb']:7.0f} MB",
+              flush=True)
+    ours, base = results[0][1], results[-1][1]
+    if "error" not in base:
+        print(f"{'':<23} ratio enclave stream / pandas: speed "
+              f"{(ours['records'] / ours['seconds']) / (base['records'] / base['seconds']):.2f}x, "
+              f"peak memory {ours['peak_mb'] / base['peak_mb']:.2f}x", flush=True)
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--mb", type=int, default=1000)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--csv-mb", default="100,1000")
+    parser.add_argument("--xlsx-mb", default="200")
+    parser.add_argument("--json-mb", default="100")
+    parser.add_argument("--store-mb", type=int, default=100)
+    parser.add_argument("--formats", default="csv,xlsx")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-import-data-"))
-    for path in write_files(folder, args.mb):
-        size = path.stat().st_size / 1e6
-        for name, target in (("enclave import", enclave), ("load whole (baseline)", load_whole)):
-            r = measure(target, path)
-            print(f"{path.name:<10} {size:7.0f} MB  {name:<22} {r['records']:>9,} records  "
-                  f"{r['seconds']:7.1f} s  {size / r['seconds']:6.1f} MB/s  peak {r['peak_mb']:6.0f} MB")
-        path.unlink()
+    writers = {"csv": (args.csv_mb, lambda mb: write_csv(folder / f"export-{mb}.csv", mb)),
+               "xlsx": (args.xlsx_mb, lambda mb: write_xlsx(folder / f"export-{mb}.xlsx", mb)),
+               "jsonl": (args.json_mb, lambda mb: write_jsonl(folder / f"big-{mb}.jsonl", mb)),
+               "json": (args.json_mb, lambda mb: write_jsonl(folder / f"big-{mb}.json", mb, True))}
+    for fmt in args.formats.split(","):
+        sizes, write = writers[fmt]
+        for mb in (int(x) for x in sizes.split(",")):
+            started = time.perf_counter()
+            path = write(mb)
+            print(f"-- wrote {path.name} ({path.stat().st_size / 1e6:.0f} MB) in "
+                  f"{time.perf_counter() - started:.0f} s", flush=True)
+            compare(path, args.store_mb)
+            path.unlink()
     return 0
 
 
