@@ -104,6 +104,7 @@ class RecordChange:
     before: str | None  # the source record's text (None: no source version)
     after: str
     placeholders: list[str]
+    changed: bool  # the stored text differs from the source record's
 
 
 def record_change(db: sqlite_utils.Database, shower: Shower, dataset_id: int,
@@ -115,7 +116,8 @@ def record_change(db: sqlite_utils.Database, shower: Shower, dataset_id: int,
     before = shower.text(record_text(source)) if source is not None else None
     return RecordChange(fields=shower.raw(row.data),
                         before=before, after=after,
-                        placeholders=sorted(set(PLACEHOLDER.findall(record_text(row.data)))))
+                        placeholders=sorted(set(PLACEHOLDER.findall(record_text(row.data)))),
+                        changed=source is not None and record_text(source) != record_text(row.data))
 
 
 def export_quarantine_csv(db: sqlite_utils.Database, project_id: int, dataset_id: int,
