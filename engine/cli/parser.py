@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "engine.cli.select",
     "engine.cli.doctor",
     "engine.cli.offline",
+    "engine.cli.validate",
 ]
 
 

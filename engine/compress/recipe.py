@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from engine.config import Recipe, RecipeError, closest
+from engine.config import VERSION_KEY, Recipe, RecipeError
 
 METHODS = ("quantize-8bit", "quantize-4bit", "merge", "prune", "distill", "gguf")
 QUANT_TYPES = ("nf4", "fp4")
@@ -99,28 +99,30 @@ class CompressRecipe(Recipe):
                 f"field '{name}': '{value}' is not one of {', '.join(choices)}")
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "CompressRecipe":
-        """Build a recipe; unknown keys are refused by name, values are cast to the
-        field's type.
+    def from_dict(cls, values: dict[str, Any], where: str = "recipe") -> "CompressRecipe":
+        """Build a recipe; unknown keys are refused by name, values (from the command line:
+        text) are cast to the field's type, then checked as every recipe is.
 
         Raises:
-            CompressRequestError: on an unknown key or a value of the wrong type.
+            CompressRequestError: naming ``where`` on an unknown key or a bad value.
         """
         known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise CompressRequestError(f"unknown option(s): {', '.join(unknown)}"
-                                       f"{closest(unknown[0], list(known))}; known: "
-                                       f"{', '.join(known)}")
+        values = dict(values)
+        stamp = values.pop(VERSION_KEY, None)
         cast: dict[str, Any] = {}
         for name, value in values.items():
+            if name not in known:  # refused by name below
+                cast[name] = value
+                continue
             kind = type(known[name].default)
             try:
                 cast[name] = _cast(kind, value)
             except (TypeError, ValueError) as exc:
                 raise CompressRequestError(
-                    f"field '{name}': {value!r} is not a valid {kind.__name__}") from exc
-        return cls(**cast)
+                    f"{where}: field '{name}': {value!r} is not a valid {kind.__name__}") from exc
+        if stamp is not None:
+            cast[VERSION_KEY] = stamp
+        return super().from_dict(cast, where)
 
 
 def _cast(kind: type, value: Any) -> Any:

@@ -9,11 +9,12 @@ store; the summary is stored on the run and returned.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import sqlite_utils
 
 from engine import paths
+from engine.config import Recipe, option
 from engine.jobs.registry import JobContext
 from engine.progress import Reporter
 from engine.demo.stages import data_stages, model_stages
@@ -21,19 +22,24 @@ from engine.store import projects, runs
 
 
 @dataclass
-class DemoRecipe:
+class DemoRecipe(Recipe):
     """What the demo does; ``quick()`` makes the tiny version used by tests."""
 
-    records: int = field(default=2400, metadata={"help": "clinical records generated"})
-    test_fraction: float = field(default=0.05, metadata={"help": "share held out for testing"})
-    max_test_records: int = field(default=48, metadata={"help": "test records scored"})
-    budget: int = field(default=96, metadata={"help": "records kept by the coreset"})
-    epochs: int = field(default=2, metadata={"help": "passes over the coreset"})
-    batch_size: int = field(default=4, metadata={"help": "records per optimizer step"})
-    max_length: int = field(default=192, metadata={"help": "tokens per record"})
-    learning_rate: float = field(default=5e-4, metadata={"help": "LoRA learning rate"})
-    max_words: int = field(default=400, metadata={"help": "longer records are dropped"})
-    seed: int = field(default=0, metadata={"help": "seed of every random choice"})
+    SECTION = "demo"
+
+    records: int = option(2400, "clinical records generated", min=10)
+    test_fraction: float = option(0.05, "share held out for testing (the demo's own, smaller "
+                                  "than an import's default: its set is generated)",
+                                  min=0, max=1, max_open=True)
+    max_test_records: int = option(48, "test records scored", min=1)
+    budget: int = option(96, "records kept by the coreset", min=1)
+    epochs: int = option(2, "passes over the coreset", min=1)
+    batch_size: int = option(4, "records per optimizer step", min=1)
+    max_length: int = option(192, "tokens per record", min=16)
+    learning_rate: float = option(5e-4, "LoRA learning rate (higher than a real run's: "
+                                  "few steps)", min=0, min_open=True)
+    max_words: int = option(400, "longer records are dropped", min=1)
+    seed: int = option(0, "seed of every random choice", min=0)
 
     @classmethod
     def quick(cls) -> "DemoRecipe":

@@ -1,0 +1,59 @@
+"""The recipe base: every recipe refuses unknown keys by their closest name, checks types and
+bounds from its metadata, round-trips through TOML; `enclave validate` checks a file."""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from engine.cli.validate import recipe_classes
+from engine.config import RecipeError
+
+RECIPES = Path(__file__).resolve().parents[2] / "resources" / "recipes"
+REQUIRED = {"evaluate": {"run_id": 1}}
+
+
+def _json(capsys, *argv) -> tuple[int, dict]:
+    code = main([*argv, "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("section", sorted(recipe_classes()))
+def test_every_recipe_shares_the_base(section, tmp_path):
+    cls = recipe_classes()[section]
+    recipe = cls.from_dict(REQUIRED.get(section, {}))
+    assert all(item.metadata.get("help") for item in dataclasses.fields(cls)), section
+    first = dataclasses.fields(cls)[0].name
+    with pytest.raises(RecipeError, match=f"unknown field '{first}x'.*did you mean '{first}'"):
+        cls.from_dict({**REQUIRED.get(section, {}), f"{first}x": 1})
+    path = tmp_path / "r.toml"
+    path.write_text(recipe.to_toml())
+    assert cls.from_toml(path)[0] == recipe
+
+
+def test_every_shipped_recipe_validates(capsys):
+    for path in sorted(RECIPES.glob("*.toml")):
+        code, out = _json(capsys, "validate", str(path))
+        assert code == 0 and out["recipes"], path
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[trian]\nrank = 4\n", "unknown table [trian] (did you mean 'train'?)"),
+    ("[train]\nlearnig_rate = 1e-4\n", "unknown field 'learnig_rate' (did you mean "
+                                       "'learning_rate'?)"),
+    ("[train]\nrank = 0\n", "[train]: rank must be >= 1, got 0"),
+    ("[clean]\nnear_threshold = 2.0\n", "[clean]: near_threshold must be <= 1.0"),
+    ("[select]\nmethod = 'best'\n", "[select]: method must be one of"),
+    ("[compress]\nsparsity = 'half'\n", "'sparsity': 'half' is not a valid float"),
+    ("[import]\ntest_fraction = 1.0\n", "[import]: test_fraction must be < 1"),
+    ("recipe_version = 7\n[dpo]\nbeta = 0.2\n", "recipe_version 7 is newer"),
+    ("[train\n", "not valid TOML"),
+    ("base = 'smollm2'\n", "no recipe table"),
+])
+def test_bad_files_are_named_with_the_field(capsys, tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    code, out = _json(capsys, "validate", str(path))
+    assert code == 1 and message in out["error"] and str(path) in out["error"]
