@@ -23,7 +23,7 @@ class ImportRecipe(Recipe):
                                 "chat).", label="File format", expert=True)
     task: str | None = option(None, "What the records teach; empty: the project's task.",
                               choices=tuple(TASK_FIELDS), label="Task")
-    mapping: dict | None = option(None, "Which column holds each field: {field = column}, a "
+    mapping: dict[str, str] | None = option(None, "Which column holds each field: {field = column}, a "
                                   "column by name or 1-based position; empty: suggested.",
                                   label="Columns", expert=True)
     header: bool | None = option(None, "Tables: whether the first row names the columns; "
