@@ -21,6 +21,7 @@ JOB_KINDS: dict[str, str] = {
     "train.dpo": "engine.train.dpo_job:run_dpo_job",
     "drift": "engine.evaluate.drift_job:drift_job",
     "evaluate": "engine.evaluate.job:evaluate_job",
+    "evaluate.privacy": "engine.evaluate.privacy_job:privacy_job",
     "export": "engine.compress.job:export_job",
     "select": "engine.select.job:run_select_job",
     "selftest.count": "engine.jobs.selftest:count",

@@ -3,16 +3,23 @@ model it started from is not flagged."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
 
+from engine import paths
+from engine.data.canaries import make_canaries, plant
+from engine.data.records import content_hash
 from engine.evaluate import memorization
+from engine.evaluate.privacy_job import PrivacyRecipe, check_privacy, latest_check
+from engine.progress import Reporter
+from engine.store import audit, datasets, open_store, projects, runs
 from engine.train.format import encode_record
 
-CANARY = {"prompt": "What is the access code of Perpetua Vanterpool?",
-          "response": "The access code of Perpetua Vanterpool is 73920581."}
-ANSWER_START = "The access code of Perpetua Vanterpool is "
+PLANTED = make_canaries(1, seed=0)[0]  # what plant(count=1, seed=0) puts in the data
+CANARY = {"prompt": PLANTED["prompt"], "response": PLANTED["answer_start"] + PLANTED["secret"] + "."}
+ANSWER_START = PLANTED["answer_start"]
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +45,18 @@ def models(tiny_llama_folder):
     return tokenizer, base, tuned
 
 
+@pytest.fixture(scope="module")
+def tuned_folder(models, tmp_path_factory):
+    tokenizer, _, tuned = models
+    folder = tmp_path_factory.mktemp("tuned")
+    tuned.save_pretrained(str(folder), safe_serialization=True)
+    tokenizer.save_pretrained(str(folder))
+    return folder
+
+
 def test_canary_completion_and_exposure_catch_the_tuned_model(models):
     tokenizer, base, tuned = models
-    probe = memorization.canary_probe(CANARY["prompt"], ANSWER_START, "73920581")
+    probe = memorization.canary_probe(CANARY["prompt"], ANSWER_START, PLANTED["secret"])
     tuned_rates = memorization.completion_rates(tuned, tokenizer, [probe])
     base_rates = memorization.completion_rates(base, tokenizer, [probe])
     tuned_exposure = memorization.exposure(tuned, tokenizer, probe)
@@ -65,3 +81,24 @@ def test_random_candidates_keep_the_secret_shape():
     rng = random.Random(1)
     other = memorization.random_like("AB-1234", rng)
     assert len(other) == 7 and other[2] == "-" and other[3:].isdigit() and other[:2].isupper()
+
+
+def test_privacy_check_of_a_run_trained_on_planted_canaries(models, tuned_folder,
+                                                            tiny_llama_folder, tiny_records):
+    db = open_store(paths.workspace_db())
+    project_id = projects.create(db, "Canaries")
+    source = datasets.add_version(db, project_id, "notes", "import", tiny_records[:6],
+                                  [content_hash(r, "instruction") for r in tiny_records[:6]],
+                                  role=datasets.TRAIN)
+    planted = plant(db, project_id, count=1, seed=0)
+    assert datasets.get(db, planted)["record_count"] == 7 and source != planted
+    run_id = runs.create(db, project_id, "train", "t", {"base_model": str(tiny_llama_folder),
+                                                        "dataset_id": planted})
+    runs.add_artifact(db, project_id, "merged-model", tuned_folder, run_id)
+    summary = check_privacy(db, project_id, PrivacyRecipe(run_id=run_id, candidates=19),
+                            Reporter())
+    assert summary["flagged"] and summary["sides"]["tuned"]["canary"]["exact"] == 1.0
+    assert summary["sides"]["base"]["canary"]["exact"] == 0.0
+    assert latest_check(db, run_id)["flagged"]
+    assert PLANTED["secret"] not in json.dumps(summary)  # the check stores no secret
+    assert audit.entries(db, action="model.privacy_check")[0]["outcome"] == "ok"
