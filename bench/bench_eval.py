@@ -23,7 +23,7 @@ from pathlib import Path
 
 import engine  # noqa: F401  (offline switches)
 from engine.data.demo_clinical import write_clinical
-from engine.data.readers import read_jsonl
+from engine.data.file_records import read_records
 from engine.evaluate.generation import generate_answers, prompt_messages
 from engine.metrics.perplexity import perplexity
 from engine.models.bundled import smollm2_folder
@@ -36,7 +36,7 @@ def held_out_records(count: int, seed: int = 7) -> list[dict]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "clinical.jsonl"
         write_clinical(path, n=max(count * 2, 200), seed=seed)
-        records = read_jsonl(path, "instruction").records
+        records = read_records(path, "instruction").records
     return [{"prompt": r["prompt"], "response": r["response"]} for r in records[:count]]
 
 

@@ -29,15 +29,15 @@ from engine import paths  # noqa: E402
 
 
 def clinical_split(records_n: int) -> tuple[list[dict], list[dict]]:
-    from engine.data.clean import clean
+    from engine.data.cleaner import clean_records
     from engine.data.demo_clinical import write_clinical
-    from engine.data.readers import read_jsonl
+    from engine.data.file_records import read_records
     from engine.data.split import hold_out
 
     path = paths.home() / f"clinical-{records_n}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_clinical(path, n=records_n, seed=0)
-    kept = clean(read_jsonl(path, "instruction").records, "instruction").kept
+    kept = clean_records(read_records(path, "instruction").records, "instruction")
     return hold_out(kept, 0.2, 0)
 
 

@@ -169,3 +169,13 @@ class Cleaner:
         if members is not None and len(members) < EXAMPLES:
             members.append({"line": record.get("_line"), "similarity": round(similarity, 3),
                             "text": safe_text(record_text(record))})
+
+
+def clean_records(records: list[dict], task: str, recipe: CleanRecipe | None = None,
+                  policy: str = DEFAULT_POLICY) -> list[dict]:
+    """The records a cleaning recipe keeps, cleaned, in memory (benchmarks and checks that do
+    not store a version). Without a recipe: text repair, 1 to 1,000 words and exact duplicates
+    only, so that a benchmark's records stay as generated."""
+    recipe = recipe or CleanRecipe(tokenizer="words", max_length=1000, redaction="off",
+                                   near_dedup=False, label_checks=False, mislabel_check=False)
+    return Cleaner(recipe, task, policy=policy).filter_batch(records)

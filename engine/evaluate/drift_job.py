@@ -12,19 +12,18 @@ from engine.evaluate import sources
 from engine.jobs.registry import JobContext
 from engine.progress import Reporter
 from engine.store import projects, runs
+from engine.data.file_records import read_records
 
 
 def read_new_records(path: str | Path, task: str) -> list[dict]:
-    """Valid records of a JSONL file for the project's task.
+    """Valid records of a file (any format the importer reads) for the project's task.
 
     Raises:
         ValueError: naming file, line and field of the first bad record.
     """
-    from engine.data.readers import read_jsonl
-
-    result = read_jsonl(Path(path), task)
+    result = read_records(Path(path), task)
     if result.errors:
-        raise ValueError(f"{len(result.errors)} bad records; first: {result.errors[0]}")
+        raise ValueError(result.first_problem())
     return result.records
 
 

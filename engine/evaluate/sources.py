@@ -8,6 +8,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from engine.data.file_records import read_records
 from engine.store import datasets, lineage
 from engine.models.run_models import get_run
 
@@ -73,11 +74,9 @@ def load_test_records(db: sqlite_utils.Database, project_id: int,
             project has no held-out split.
     """
     if test_file:
-        from engine.data.readers import read_jsonl
-
-        result = read_jsonl(Path(test_file), "instruction")
+        result = read_records(Path(test_file), "instruction")
         if result.errors:
-            raise ValueError(f"{len(result.errors)} bad records; first: {result.errors[0]}")
+            raise ValueError(result.first_problem())
         if not result.records:
             raise ValueError(f"{test_file}: no record to evaluate")
         return result.records, str(test_file)

@@ -4,7 +4,7 @@ import os
 
 from engine import paths
 from engine.data.demo_legal import write_legal
-from engine.data.readers import read_jsonl
+from engine.data.file_records import read_records
 from engine.data.records import content_hash
 from engine.store import datasets, projects
 from gui.bridge import EngineBridge
@@ -17,7 +17,7 @@ TASK = "classification"
 def _legal_project(db, tmp_path, lines: int = 60) -> int:
     project_id = projects.create(db, "Clause types", task=TASK)
     write_legal(tmp_path / "legal.jsonl", n=lines, seed=0)
-    records = read_jsonl(tmp_path / "legal.jsonl", TASK).records
+    records = read_records(tmp_path / "legal.jsonl", TASK).records
     datasets.add_version(db, project_id, "clauses", "import", records,
                          [content_hash(r, TASK) for r in records], role="pool")
     return project_id

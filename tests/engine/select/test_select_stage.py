@@ -5,7 +5,7 @@ import pytest
 
 from engine import paths
 from engine.data.demo_legal import write_legal
-from engine.data.readers import read_jsonl
+from engine.data.file_records import read_records
 from engine.data.records import content_hash
 from engine.progress import Cancelled, Reporter
 from engine.select.cache import record_text
@@ -22,7 +22,7 @@ def project(enclave_home, tmp_path):
     db = open_store(paths.workspace_db())
     project_id = projects.create(db, "legal", task=TASK)
     write_legal(tmp_path / "legal.jsonl", n=60, seed=0)
-    records = read_jsonl(tmp_path / "legal.jsonl", TASK).records[:48]
+    records = read_records(tmp_path / "legal.jsonl", TASK).records[:48]
     datasets.add_version(db, project_id, "clauses", "import", records,
                          [content_hash(r, TASK) for r in records], role="pool")
     return db, project_id
