@@ -12,12 +12,15 @@ import sys
 import engine  # noqa: F401  (offline switches before anything else)
 from engine.cli.errors import CommandError
 from engine.cli.parser import build_parser
+from engine.cli.security import unlock
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the process exit code."""
     args = build_parser().parse_args(argv)
     try:
+        if not getattr(args, "handles_key", False):
+            unlock(args.passphrase_file)
         result = args.func(args)
     except CommandError as exc:
         if args.json:

@@ -43,7 +43,14 @@ def register(sub) -> None:
         export, (("run",), {"type": int}), (("out",), {"help": "export folder to create"}),
         (("--format",), {"required": True, "choices": list(FORMATS)}),
         (("--dtype",), {"default": "float32", "help": "safetensors dtype"}),
-        (("--gguf-type",), {"default": "f16", "help": "gguf tensor type: f32, f16, q8_0"}))
+        (("--gguf-type",), {"default": "f16", "help": "gguf tensor type: f32, f16, q8_0"}),
+        (("--acknowledge-memorization",), {"action": "store_true", "help": "export although "
+                                           "the memorization check flagged the model (recorded "
+                                           "in the audit trail)"}),
+        (("--seal",), {"action": "store_true", "help": "write an encrypted archive "
+                       "(OUT.enclave-sealed, AES-256-GCM) instead of a plain folder"}),
+        (("--archive-passphrase-file",), {"metavar": "FILE", "help": "the archive's "
+                                          "passphrase (default: ask twice)"}))
     add(sub, "verify-export", "check an export folder against its SHA256SUMS", verify,
         (("folder",), {}))
 
@@ -121,9 +128,14 @@ def export(args: argparse.Namespace) -> dict:
                      args.gguf_type)
     except (CompressRequestError, RunModelError) as exc:
         raise CommandError(str(exc)) from exc
+    from engine.cli.export_guard import check_memorization, seal_export
+
+    check_memorization(db, args.run, args.acknowledge_memorization)
     params = {"run_id": args.run, "format": args.format, "out": str(out),
               "dtype": args.dtype, "gguf_type": args.gguf_type}
     result = _run_job("export", params, source.run["project_id"])
+    if args.seal:
+        result["path"] = seal_export(db, args.run, out, args.archive_passphrase_file)
     if not args.json:
         state = "verified" if result["verified"] else "NOT verified"
         print(f"exported run {args.run} as {result['type']} to {result['path']} "

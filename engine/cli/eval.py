@@ -25,7 +25,11 @@ def register(sub) -> None:
         (("--max-new-tokens",), {"type": int, "default": 48}),
         (("--group",), {"default": "kind", "help": "record field naming the fairness group"}),
         (("--counterfactual",), {"action": "store_true",
-                                 "help": "probe answers with demographic terms swapped"}))
+                                 "help": "probe answers with demographic terms swapped"}),
+        (("--privacy",), {"action": "store_true",
+                          "help": "memorization check instead: how often the tuned model "
+                                  "completes identifiers and planted canaries of its "
+                                  "training data"}))
     add(sub, "drift", "check new data for drift against a project's training data", drift,
         (("project",), {"help": "project name"}), (("file",), {"help": "JSONL of new records"}),
         (("--label-field",), {"help": "categorical field to compare (default: label / kind)"}),
@@ -55,6 +59,8 @@ def evaluate(args: argparse.Namespace) -> dict:
     from engine.evaluate.compare import check_compare
 
     project_id = _project_of_run(args.run)
+    if args.privacy:
+        return privacy_check(args, project_id)
     try:
         check_compare(open_workspace(), args.run, args.compare)
     except ValueError as exc:
@@ -67,6 +73,30 @@ def evaluate(args: argparse.Namespace) -> dict:
     if not args.json:
         _print_eval(summary)
     return {"ok": True, "job_id": job_id, **summary}
+
+
+def privacy_check(args: argparse.Namespace, project_id: int) -> dict:
+    """`enclave eval RUN --privacy`: the memorization check of a run's tuned model."""
+    job_id, summary = _run_job("evaluate.privacy", {"run_id": args.run, "limit": args.limit},
+                               project_id, args.json)
+    if not args.json:
+        print(format_privacy(summary))
+    return {"ok": True, "job_id": job_id, **summary}
+
+
+def format_privacy(s: dict) -> str:
+    """The memorization check as a plain-text table."""
+    lines = [f"memorization check {s['privacy_run_id']} of run {s['source_run']}: "
+             + ("FLAGGED, the tuned model repeats training identifiers" if s["flagged"]
+                else "not flagged"),
+             f"{'model':<8} {'id probes':>9} {'exact':>7} {'partial':>8} {'canaries':>9} "
+             f"{'exact':>7} {'exposure':>9}"]
+    for name, side in s["sides"].items():
+        ids, canary = side["identifier"], side["canary"]
+        lines.append(f"{name:<8} {ids['probes']:>9} {ids['exact']:>7.1%} {ids['partial']:>8.1%} "
+                     f"{canary['probes']:>9} {canary['exact']:>7.1%} "
+                     f"{canary['exposure_max']:>9.2f}")
+    return "\n".join(lines)
 
 
 def _print_eval(s: dict) -> None:

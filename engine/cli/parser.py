@@ -9,6 +9,9 @@ from typing import Any, Callable
 
 import engine
 
+PASSPHRASE_FILE = (("--passphrase-file",), {"metavar": "FILE", "help": "read the passphrase "
+                   "of an encrypted workspace from the first line of FILE (default: ask)"})
+
 # Modules that add commands: each has ``register(sub)`` and calls :func:`add_command`.
 COMMAND_MODULES = [
     "engine.cli.projects",
@@ -21,6 +24,7 @@ COMMAND_MODULES = [
     "engine.cli.doctor",
     "engine.cli.offline",
     "engine.cli.validate",
+    "engine.cli.security",  # after data: adds `data purge-raw` and `data plant-canaries`
 ]
 
 
@@ -41,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="enclave", description="Offline studio to clean data, select a coreset, "
         "fine-tune, compress and evaluate language models on this workstation.")
     parser.add_argument("--version", action="version", version=engine.__version__)
+    flags, options = PASSPHRASE_FILE
+    parser.add_argument(*flags, **options)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
