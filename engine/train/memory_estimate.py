@@ -6,6 +6,13 @@ gradients and optimizer states; the config gives the activations for a micro-bat
 ``batch_size × max_length`` tokens and the logits over the vocabulary. A fixed runtime share
 covers the libraries (and the CUDA context on a GPU). ``bench/bench_memory_estimate.py``
 checks the figures against measured peak memory.
+
+Several processes (one per GPU): under DDP every GPU holds the whole model plus a bucket copy
+of the gradients for the all-reduce; under FSDP weights, gradients and optimizer states are
+sharded, so each GPU holds its share (plus one gathered layer). The figures are per GPU.
+The parameter names of the families Enclave trains (Llama, Mistral, Qwen2, Gemma2, Phi-3,
+GPT-2, BERT, RoBERTa, DeBERTa-v2, ModernBERT) are covered by the LoRA target table and the
+embedding names below.
 """
 
 from __future__ import annotations
@@ -84,7 +91,8 @@ def _count(shape: list[int]) -> int:
 
 
 def _is_embedding(name: str) -> bool:
-    return any(part in name for part in ("embed", "lm_head", "wte", "wpe", "shared"))
+    return any(part in name for part in ("embed", "lm_head", "wte", "wpe", "shared",
+                                         "tok_embeddings"))
 
 
 def _lora_parameters(shapes: dict[str, list[int]], recipe: TrainRecipe, model_type: str) -> int:
@@ -127,13 +135,16 @@ def _activation_bytes(config: dict, recipe: TrainRecipe, dtype_bytes: int) -> in
     return int(floats * dtype_bytes + head)
 
 
-def estimate(model_folder: str | Path, recipe: TrainRecipe, device: Any = None) -> MemoryEstimate:
-    """Estimate peak training memory for a model folder, recipe and device.
+def estimate(model_folder: str | Path, recipe: TrainRecipe, device: Any = None,
+             processes: int = 1, strategy: str = "ddp") -> MemoryEstimate:
+    """Estimate peak training memory for a model folder, recipe and device (per GPU).
 
     Args:
         model_folder: a local model folder (config.json + safetensors).
         recipe: the training recipe (method, batch, sequence length, optimizer...).
         device: a :class:`engine.models.device.DeviceInfo`; detected when omitted.
+        processes: processes (GPUs) training together.
+        strategy: ``ddp`` (every GPU holds the model) or ``fsdp`` (sharded).
 
     Returns:
         The estimate with suggestions when it does not fit or is tight.
@@ -156,10 +167,19 @@ def estimate(model_folder: str | Path, recipe: TrainRecipe, device: Any = None) 
     trainable = total_parameters if recipe.method == "full" else \
         _lora_parameters(shapes, recipe, str(config.get("model_type", "")))
     grad_bytes = 4 if recipe.method != "full" else dtype_bytes
+    weights = _weight_bytes(shapes, recipe.method, dtype_bytes)
+    gradients = trainable * grad_bytes
+    optimizer = int(trainable * OPTIMIZER_BYTES[recipe.optimizer])
+    if processes > 1 and strategy == "fsdp":
+        layers = int(config.get("num_hidden_layers") or config.get("n_layer") or 1)
+        weights = weights // processes + weights // max(layers, 1)  # own shard + one gathered
+        gradients, optimizer = gradients // processes, optimizer // processes
+    elif processes > 1:
+        gradients *= 2  # DDP's all-reduce buckets hold a second copy
     result = MemoryEstimate(
-        weights=_weight_bytes(shapes, recipe.method, dtype_bytes),
-        gradients=trainable * grad_bytes,
-        optimizer=int(trainable * OPTIMIZER_BYTES[recipe.optimizer]),
+        weights=weights,
+        gradients=gradients,
+        optimizer=optimizer,
         activations=_activation_bytes(config, recipe, dtype_bytes),
         runtime=RUNTIME_BYTES.get(device.kind, RUNTIME_BYTES["cpu"]),
         available=int(device.memory_bytes), trainable_parameters=trainable,
