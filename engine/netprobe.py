@@ -1,6 +1,6 @@
 """Twelve ways a job could try to reach the network, tried inside a real job process.
 
-:func:`offline_probe_job` (job kind ``selftest.offline``) makes each attempt and
+:func:`offline_probe_job` (job kind ``check.offline``) makes each attempt and
 records whether a wall refused it. Every target is a reserved documentation
 address (TEST-NET-2 and -3, RFC 5737) or a name under ``.invalid`` (RFC 6761), so
 nothing real is contacted even where a wall fails. It also checks that local
@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-JOB_KIND = "selftest.offline"
+JOB_KIND = "check.offline"
 HOST_A, HOST_B = "198.51.100.1", "203.0.113.1"  # TEST-NET-2, TEST-NET-3
 PORT = 9  # discard
 NAME = "example.invalid"
@@ -221,7 +221,7 @@ def _walls() -> dict[str, Any]:
 
 
 def offline_probe_job(ctx: Any) -> dict[str, Any]:
-    """Job kind ``selftest.offline``: every probe, the loopback checks and the walls.
+    """Job kind ``check.offline``: every probe, the loopback checks and the walls.
 
     Returns:
         ``probes`` (name → outcome and detail), ``blocked`` and ``total``,

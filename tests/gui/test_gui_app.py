@@ -45,7 +45,7 @@ def test_damaged_workspace_shows_message_and_exits_2(qtbot, enclave_home, monkey
 def test_stale_running_job_becomes_interrupted_at_start(db, qtbot):
     from engine.store import jobs
 
-    job_id = jobs.create(db, "selftest.count", {})
+    job_id = jobs.create(db, "test.count", {})
     jobs.mark_running(db, job_id, pid=2**22 + 12345)
     window = app.create_main_window(paths.workspace_db())
     qtbot.addWidget(window)

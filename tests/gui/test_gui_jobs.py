@@ -26,7 +26,7 @@ def test_progress_bar_advances_until_done(qtbot, panel):
     panel.job_row_updated.connect(
         lambda job_id: seen.append(_cell(panel, job_id, "Progress", PROGRESS_ROLE)))
     with qtbot.waitSignal(panel.job_finished, timeout=20_000) as finished:
-        job_id = panel.submit("selftest.count", {"n": 30, "delay": 0.05})
+        job_id = panel.submit("test.count", {"n": 30, "delay": 0.05})
 
     assert finished.args[0] == job_id and finished.args[1]["state"] == "succeeded"
     partial = sorted({p for p in seen if 0 < p < 100})
@@ -40,7 +40,7 @@ def test_cancel_button_stops_a_running_job(qtbot, panel):
     with qtbot.waitSignal(panel.job_row_updated, timeout=20_000,
                           check_params_cb=lambda job_id: (
                               _cell(panel, job_id, "Progress", PROGRESS_ROLE) or 0) > 0):
-        job_id = panel.submit("selftest.count", {"n": 2000, "delay": 0.05})
+        job_id = panel.submit("test.count", {"n": 2000, "delay": 0.05})
     assert panel.cancel_button.isEnabled()
     assert not panel.quick_demo_button.isEnabled()
 
@@ -55,7 +55,7 @@ def test_cancel_button_stops_a_running_job(qtbot, panel):
 
 def test_failed_job_shows_its_error_in_red(qtbot, panel):
     with qtbot.waitSignal(panel.job_finished, timeout=20_000) as finished:
-        job_id = panel.submit("selftest.crash", {"message": "line 3: field 'text' is empty"})
+        job_id = panel.submit("test.crash", {"message": "line 3: field 'text' is empty"})
 
     assert finished.args[1]["state"] == "failed"
     label = panel.error_label

@@ -29,7 +29,7 @@ def _wait(predicate, timeout: float = 60.0, what: str = "condition") -> None:
 def test_progress_and_heartbeat_flow_while_a_data_write_holds_the_lock(runner):
     updates = []
     runner.add_listener(updates.append)
-    job = runner.submit("selftest.count", {"n": 80, "delay": 0.05})
+    job = runner.submit("test.count", {"n": 80, "delay": 0.05})
     db = open_store(paths.workspace_db(), migrate=False, check=False)
     _wait(lambda: jobs.get(db, job)["state"] == "running", what="running")
     channel = JobChannel(paths.workspace_db())
@@ -49,7 +49,7 @@ def test_progress_and_heartbeat_flow_while_a_data_write_holds_the_lock(runner):
 
 
 def test_a_live_job_is_never_stale_however_old_its_heartbeat(runner):
-    job = runner.submit("selftest.count", {"n": 200, "delay": 0.05})
+    job = runner.submit("test.count", {"n": 200, "delay": 0.05})
     db = open_store(paths.workspace_db(), migrate=False, check=False)
     _wait(lambda: jobs.get(db, job)["state"] == "running", what="running")
     db.execute("UPDATE jobs SET heartbeat = 0 WHERE id = ?", [job])
@@ -59,7 +59,7 @@ def test_a_live_job_is_never_stale_however_old_its_heartbeat(runner):
 
 
 def test_a_child_killed_alone_is_interrupted_not_failed(runner):
-    job = runner.submit("selftest.count", {"n": 10_000, "delay": 0.05})
+    job = runner.submit("test.count", {"n": 10_000, "delay": 0.05})
     db = open_store(paths.workspace_db(), migrate=False, check=False)
     _wait(lambda: (jobs.get(db, job)["step"] or 0) >= 2, what="progress")
     os.kill(jobs.get(db, job)["pid"], signal.SIGKILL)

@@ -16,7 +16,7 @@ from engine.store import jobs, open_store, projects
 def test_job_reports_progress_to_store_and_listeners(runner):
     updates = []
     runner.add_listener(updates.append)
-    job = runner.submit("selftest.count", {"n": 5, "delay": 0.01})
+    job = runner.submit("test.count", {"n": 5, "delay": 0.01})
     row = runner.wait(job, timeout=60)
     assert row["state"] == jobs.SUCCEEDED and row["result"] == {"counted": 5}
     assert row["pid"] and row["heartbeat"] and row["finished_at"]
@@ -27,7 +27,7 @@ def test_job_reports_progress_to_store_and_listeners(runner):
 
 
 def test_cancel_is_cooperative(runner):
-    job = runner.submit("selftest.count", {"n": 10_000, "delay": 0.01})
+    job = runner.submit("test.count", {"n": 10_000, "delay": 0.01})
     _wait_for_step(job, 3)
     runner.cancel(job, grace_s=30)
     row = runner.wait(job, timeout=60)
@@ -35,7 +35,7 @@ def test_cancel_is_cooperative(runner):
 
 
 def test_job_that_ignores_cancel_is_killed_after_grace(runner):
-    job = runner.submit("selftest.stubborn")
+    job = runner.submit("test.stubborn")
     _wait_for_step(job, 2)
     runner.cancel(job, grace_s=0.5)
     row = runner.wait(job, timeout=60)
@@ -43,14 +43,14 @@ def test_job_that_ignores_cancel_is_killed_after_grace(runner):
 
 
 def test_exception_in_child_marks_failed_with_message(runner):
-    job = runner.submit("selftest.crash", {"message": "bad column 'label'"})
+    job = runner.submit("test.crash", {"message": "bad column 'label'"})
     row = runner.wait(job, timeout=60)
     assert row["state"] == jobs.FAILED
     assert row["error"] == "ValueError: bad column 'label'"
 
 
 def test_child_dying_hard_marks_failed(runner):
-    job = runner.submit("selftest.abort", {"code": 9})
+    job = runner.submit("test.abort", {"code": 9})
     row = runner.wait(job, timeout=60)
     assert row["state"] == jobs.FAILED and "exit code 9" in row["error"]
 
@@ -68,7 +68,7 @@ def test_killed_runner_leaves_job_interrupted_at_next_start():
         from engine import paths
         from engine.jobs.runner import JobRunner
         runner = JobRunner(paths.workspace_db())
-        runner.submit("selftest.count", {{"n": 100000, "delay": 0.05}}, {pid})
+        runner.submit("test.count", {{"n": 100000, "delay": 0.05}}, {pid})
         time.sleep(600)
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], env=os.environ.copy())
@@ -86,7 +86,7 @@ def test_killed_runner_leaves_job_interrupted_at_next_start():
 
 def test_stale_running_row_becomes_interrupted():
     db = open_store(paths.workspace_db())
-    job = jobs.create(db, "selftest.count", {})
+    job = jobs.create(db, "test.count", {})
     jobs.mark_running(db, job, pid=2**22 + 12345)
     assert jobs.recover_stale(db) == [job]
     assert jobs.get(db, job)["state"] == jobs.INTERRUPTED
@@ -109,3 +109,17 @@ def _wait_for_state(db, state: str) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"no job reached {state}")
+
+
+def test_a_real_install_knows_no_test_job_kinds():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "ENCLAVE_TEST_JOB_KINDS"}
+    code = ("from engine.jobs.registry import JOB_KINDS, UnknownJobKind, resolve\n"
+            "assert not [k for k in JOB_KINDS if k.startswith(('test', 'selftest'))]\n"
+            "try:\n    resolve('test.count')\nexcept UnknownJobKind:\n    print('refused')\n")
+    out = subprocess.run([sys.executable, "-P", "-c", code], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.stdout.strip() == "refused", out.stderr

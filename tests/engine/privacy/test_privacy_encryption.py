@@ -95,7 +95,7 @@ def test_job_process_gets_the_key_through_a_pipe():
     encryption.create(path, "phrase for jobs")
     open_store(path)
     runner = JobRunner(path)
-    job = runner.submit("selftest.count", {"n": 3, "delay": 0.01})
+    job = runner.submit("test.count", {"n": 3, "delay": 0.01})
     row = runner.wait(job, timeout=60)
     assert row["state"] == jobs.SUCCEEDED, row["error"]
     log = (paths.home() / "logs" / f"job-{job}.log").read_text()

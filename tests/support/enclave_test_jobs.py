@@ -1,5 +1,6 @@
-"""Small job kinds that exercise the runner itself (used by `enclave selftest`
-and by the tests): counting with progress, raising, dying hard, ignoring cancel."""
+"""Job kinds that exercise the runner itself, for the tests only: counting with progress,
+raising, dying hard, ignoring cancel. tests/conftest.py makes them resolvable (in the test
+process and in job processes) through ``ENCLAVE_TEST_JOB_KINDS``; a real install has none."""
 
 from __future__ import annotations
 
@@ -38,3 +39,7 @@ def stubborn(ctx: JobContext) -> dict:
         time.sleep(0.05)
         ctx.reporter.report(step, 10_000, "busy")
     return {}
+
+
+JOB_KINDS = {f"test.{name}": f"enclave_test_jobs:{name}"
+             for name in ("count", "crash", "abort", "stubborn")}
