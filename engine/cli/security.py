@@ -9,7 +9,6 @@ the process list would keep.
 from __future__ import annotations
 
 import argparse
-import csv
 import getpass
 import sys
 from pathlib import Path
@@ -180,24 +179,12 @@ def audit_list(args: argparse.Namespace) -> dict:
     project = str(find_project(db, args.project)["id"]) if args.project else None
     rows = audit.entries(db, args.limit, project=project, user=args.user, action=args.action)
     if args.csv:
-        write_csv(rows, Path(args.csv))
+        audit.to_csv(rows, Path(args.csv))
     elif not args.json:
         for row in rows:
             print(f"{row['id']:>5} {row['time']} {row['actor']}@{row['host']} {row['action']} "
                   f"{row['object']} {row['outcome']}")
     return {"ok": True, "rows": rows}
-
-
-CSV_COLUMNS = ("id", "time", "actor", "host", "action", "object", "outcome", "detail",
-               "prev_hash", "row_hash")
-
-
-def write_csv(rows: list[dict], out: Path) -> None:
-    """Audit rows as CSV (the window's export writes the same)."""
-    with open(out, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, CSV_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def export_open(args: argparse.Namespace) -> dict:

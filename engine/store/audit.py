@@ -9,12 +9,14 @@ the chain, and :func:`verify` says where. The newest row's id and hash are also 
 
 from __future__ import annotations
 
+import csv
 import getpass
 import hashlib
 import json
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 import sqlite_utils
 
@@ -22,6 +24,7 @@ from engine.store.transactions import transaction
 
 GENESIS = "0" * 64
 CONTENT = ("id", "time", "actor", "host", "action", "object", "outcome", "detail")
+CSV_COLUMNS = (*CONTENT, "prev_hash", "row_hash")
 
 
 def now() -> str:
@@ -95,6 +98,14 @@ def entries(db: sqlite_utils.Database, limit: int = 200, *, project: str | None 
         args += [int(project)] * 5
     return list(db["audit_log"].rows_where(" AND ".join(where) or None, args,
                                            order_by="id desc", limit=limit))
+
+
+def to_csv(rows: list[dict], out: Path) -> None:
+    """Write audit rows (with their hashes, so the copy can be checked) as CSV."""
+    with open(out, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 _PROJECT_ROWS = (
