@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 import engine
 from engine import paths
 from gui import theme
+from gui.guide_presets import device_words
 
 
 def about_text() -> str:
@@ -23,6 +24,8 @@ def about_text() -> str:
     return (f"Enclave {engine.__version__}\n"
             f"Python {platform.python_version()} · PySide6 {PySide6.__version__} · "
             f"{platform.system()} {platform.release()}\n"
+            f"Device: {device_words()}\n"
+            f"Offline: network blocked in jobs (no download, local model files only)\n"
             f"Workspace: {paths.workspace_db()}")
 
 

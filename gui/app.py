@@ -42,6 +42,7 @@ def create_main_window(db_path: Path | None = None) -> MainWindow:
     window = MainWindow(db, bridge)
     bridge.setParent(window)
     install_help_menu(window)
+    theme.follow_system(QApplication.instance(), lambda: window.theme_choice == "system")
     QApplication.instance().aboutToQuit.connect(bridge.shutdown)
     return window
 

@@ -51,14 +51,14 @@ class JobController(QObject):
     """Starts and follows every job of the window.
 
     Signals:
-        job_started(job_id, kind): a job was submitted from this window.
+        job_started(job_id, kind, project_id): a job was submitted from this window.
         job_progressed(job_id, event): a (coalesced) progress event.
         job_finished(job_id, row): a job reached a final state (``result`` decoded).
         long_job_ended(job_id, row, seconds): a job that ran at least :data:`LONG_JOB_S`
             ended (the window shows a desktop notification).
     """
 
-    job_started = Signal(int, str)
+    job_started = Signal(int, str, object)
     job_progressed = Signal(int, dict)
     job_finished = Signal(int, dict)
     long_job_ended = Signal(int, dict, float)
@@ -81,7 +81,7 @@ class JobController(QObject):
         """Start a job in a child process; returns its id."""
         job_id = self.bridge.submit(kind, params or {}, project_id)
         self._started_at[job_id] = time.monotonic()
-        self.job_started.emit(job_id, kind)
+        self.job_started.emit(job_id, kind, project_id)
         return job_id
 
     def cancel(self, job_id: int) -> None:
@@ -142,7 +142,7 @@ class PanelJob(QObject):
     succeeded = Signal(dict)
     failed = Signal(str)
 
-    def __init__(self, controller: JobController, parent: QObject | None = None) -> None:
+    def __init__(self, controller: JobController | None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
         self.job_id: int | None = None
@@ -151,8 +151,9 @@ class PanelJob(QObject):
         self.cancel_button: QAbstractButton | None = None
         self.status_label: QLabel | None = None
         self.describe_progress: Callable[[dict], str] | None = default_progress_text
-        controller.job_progressed.connect(self._on_job_progressed)
-        controller.job_finished.connect(self._on_job_finished)
+        if controller is not None:
+            controller.job_progressed.connect(self._on_job_progressed)
+            controller.job_finished.connect(self._on_job_finished)
 
     @property
     def running(self) -> bool:
@@ -161,7 +162,13 @@ class PanelJob(QObject):
 
     def start(self, kind: str, params: dict, project_id: int | None, what: str,
               status: str = "") -> int:
-        """Submit a job and follow it; ``what`` names it in messages ("Cleaning")."""
+        """Submit a job and follow it; ``what`` names it in messages ("Cleaning").
+
+        Raises:
+            RuntimeError: when the panel was built without a job runner.
+        """
+        if self.controller is None:
+            raise RuntimeError("this panel has no job runner")
         self.what = what
         self.job_id = self.controller.submit(kind, params, project_id)
         self._set_busy(True)
@@ -234,3 +241,9 @@ def controller_for(source) -> JobController | None:
         controller = JobController(source, parent=source)
         source._job_controller = controller
     return controller
+
+
+def follow_jobs(source, parent: QObject | None = None) -> PanelJob:
+    """A :class:`PanelJob` on the controller of ``source`` (a controller, a bridge, or None
+    for a panel that only shows results)."""
+    return PanelJob(controller_for(source), parent)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import sqlite_utils
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from engine.store import open_store
@@ -43,15 +44,13 @@ class TaskRunner(QObject):
         task_finished(): a task ended and its callback ran (tests wait on it).
 
     Args:
-        db_path: the workspace file, for tasks that read or write the store.
         parent: the Qt parent.
     """
 
     task_finished = Signal()
 
-    def __init__(self, db_path: Path | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.db_path = db_path
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
         self._live: set[_TaskSignals] = set()
@@ -73,10 +72,12 @@ class TaskRunner(QObject):
         signals.failed.connect(lambda exc: finish(exc, on_error or _reraise))
         self.pool.start(_Task(fn, signals))
 
-    def run_with_store(self, fn: Callable[[Any], Any], on_done: Callable[[Any], None],
+    def run_with_store(self, store: sqlite_utils.Database | Path,
+                       fn: Callable[[Any], Any], on_done: Callable[[Any], None],
                        on_error: Callable[[Exception], None] | None = None) -> None:
-        """Like :meth:`run`, with ``fn(db)`` given a store connection of its own."""
-        db_path = self.db_path
+        """Like :meth:`run`, with ``fn(db)`` given a connection of its own to the workspace
+        of ``store`` (the caller's connection, or the workspace file)."""
+        db_path = store_path(store)
 
         def with_store():
             db = open_store(db_path, migrate=False, check=False)
@@ -94,6 +95,26 @@ class TaskRunner(QObject):
     def wait(self, msecs: int = 5000) -> bool:
         """Block until every worker is idle (at shutdown); True when they are."""
         return self.pool.waitForDone(msecs)
+
+
+_shared: TaskRunner | None = None
+
+
+def runner() -> TaskRunner:
+    """The window's one task runner (made on first use, owned by the application)."""
+    global _shared
+    if _shared is None:
+        from PySide6.QtCore import QCoreApplication
+
+        _shared = TaskRunner(QCoreApplication.instance())
+    return _shared
+
+
+def store_path(store: sqlite_utils.Database | Path) -> Path:
+    """The file of a workspace connection (or the path itself)."""
+    if isinstance(store, sqlite_utils.Database):
+        return Path(store.execute("PRAGMA database_list").fetchone()[2])
+    return Path(store)
 
 
 def _reraise(exc: Exception) -> None:

@@ -51,3 +51,12 @@ def apply(app: QGuiApplication, theme: str | None = None) -> str:
     app.setStyleSheet(style_sheet(theme))
     app.setWindowIcon(app_icon())
     return theme
+
+
+def follow_system(app: QGuiApplication, is_following=lambda: True) -> None:
+    """Re-style ``app`` whenever the system switches between light and dark, while
+    ``is_following()`` says the user left the theme on "system"."""
+    hints = QGuiApplication.styleHints()
+    changed = getattr(hints, "colorSchemeChanged", None)
+    if changed is not None:
+        changed.connect(lambda _scheme: apply(app) if is_following() else None)

@@ -7,7 +7,6 @@ chosen run are merged into one table and three bar charts (size, speed, quality)
 
 from __future__ import annotations
 
-import json
 from dataclasses import fields
 
 import sqlite_utils
@@ -18,6 +17,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 
 from engine import paths
 from engine.compress.recipe import CompressRecipe, CompressRequestError, gguf_problem
+from engine.models.run_models import RunModelError
+from engine.store import reads
+from gui.jobs import follow_jobs
 from gui.widgets.run_picker import fill_run_picker
 from gui.widgets.messages import for_window
 from gui.widgets.status import show_status
@@ -142,14 +144,17 @@ class CompressPanel(QWidget):
         super().__init__(parent)
         self.db, self.bridge = db, bridge
         self.project_id: int | None = None
-        self.job_id: int | None = None
         self._shown_run: int | None = None
         self.editors: dict[str, QWidget] = {}
         self._build_widgets()
         self._build_layout()
         self._on_method_changed(self.method_combo.currentText())
-        bridge.job_progressed.connect(self._on_job_progressed)
-        bridge.job_finished.connect(self._on_job_finished)
+        self.job = follow_jobs(bridge, self)
+        self.job.busy_widgets = [self.run_button, self.export_button]
+        self.job.cancel_button, self.job.status_label = self.cancel_button, self.status_label
+        self.job.describe_progress = lambda e: (f"{e['stage']}: {e['step']}/{e['total']} "
+                                                f"{e['message']}")
+        self.job.succeeded.connect(self._on_job_succeeded)
 
     def _build_widgets(self) -> None:
         self.run_combo = QComboBox()
@@ -232,11 +237,8 @@ class CompressPanel(QWidget):
         """Show another project: clear the previous one's runs, comparison and messages,
         then list this one's runs that hold a model."""
         self.project_id = project_id
-        self.job_id = None
+        self.job.forget()
         self._shown_run = None
-        for button in (self.run_button, self.export_button):
-            button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
         self.run_combo.clear()
         self.export_path.clear()
         self._set_status("Choose a run and a method.")
@@ -268,7 +270,7 @@ class CompressPanel(QWidget):
 
         try:
             return is_classifier_source(run_source(self.db, run_id))
-        except CompressRequestError:
+        except (CompressRequestError, RunModelError):
             return False
 
     def selected_run(self) -> int | None:
@@ -277,9 +279,8 @@ class CompressPanel(QWidget):
 
     def _comparison_root(self, run_id: int) -> int:
         """A compression run's comparison lives with the run it compressed."""
-        row = next(iter(self.db["runs"].rows_where("id = ?", [run_id])), None)
-        summary = json.loads(row["summary"] or "{}") if row else {}
-        return summary.get("source_run_id", run_id) if row and row["kind"] == "compress" \
+        row = reads.run(self.db, run_id)
+        return row["summary"].get("source_run_id", run_id) if row and row["kind"] == "compress" \
             else run_id
 
     def show_comparison(self) -> None:
@@ -288,8 +289,7 @@ class CompressPanel(QWidget):
         rows: list[dict] = []
         if run_id is not None:
             root = self._comparison_root(run_id)
-            summaries = [json.loads(r["summary"] or "{}") for r in self.db["runs"].rows_where(
-                "kind = 'compress' AND project_id = ?", [self.project_id], order_by="id")]
+            summaries = reads.compress_summaries(self.db, self.project_id)
             rows = merge_comparisons([s for s in summaries if s.get("source_run_id") == root])
         self.table.show_rows(rows)
         self.charts.show_rows(rows)
@@ -327,7 +327,7 @@ class CompressPanel(QWidget):
                                            "train one first.")
             recipe = self.recipe()
             self._check_request(run_id, recipe)
-        except CompressRequestError as exc:
+        except (CompressRequestError, RunModelError) as exc:
             self._set_status(for_window(str(exc)), error=True)
             return None
         params = {"run_id": run_id, "recipe": recipe.to_dict()}
@@ -347,43 +347,23 @@ class CompressPanel(QWidget):
         return self._start("export", params, f"Exporting run {run_id} as {fmt} to {out}")
 
     def _start(self, kind: str, params: dict, message: str) -> int:
-        self.job_id = self.bridge.submit(kind, params, self.project_id)
-        self.run_button.setEnabled(False)
-        self.export_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self._set_status(message)
-        return self.job_id
+        what = "Compression" if kind == "compress" else "Export"
+        return self.job.start(kind, params, self.project_id, what, message)
+
+    @property
+    def job_id(self) -> int | None:
+        """The compression or export job this panel follows (None when none runs)."""
+        return self.job.job_id
 
     def cancel_job(self) -> None:
         """Ask the running job to stop."""
-        if self.job_id is not None:
-            self.bridge.cancel(self.job_id)
-            self._set_status("Cancelling…")
+        self.job.cancel()
 
     def _set_status(self, text: str, error: bool = False) -> None:
         show_status(self.status_label, text, error)
 
-    @Slot(int, dict)
-    def _on_job_progressed(self, job_id: int, event: dict) -> None:
-        if job_id == self.job_id:
-            self._set_status(f"{event['stage']}: {event['step']}/{event['total']} "
-                             f"{event['message']}")
-
-    @Slot(int, dict)
-    def _on_job_finished(self, job_id: int, row: dict) -> None:
-        if job_id != self.job_id:
-            return
-        self.job_id = None
-        self.run_button.setEnabled(True)
-        self.export_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-        if row["state"] != "succeeded":
-            self._set_status(f"{row['kind'].capitalize()} {row['state']}: "
-                             f"{for_window(row.get('error'))}", error=True)
-            return
-        result = row.get("result") or {}
-        if isinstance(result, str):
-            result = json.loads(result)
+    @Slot(dict)
+    def _on_job_succeeded(self, result: dict) -> None:
         if "variants" in result:
             self._set_status(f"Done: {result['label']} saved as run {result['run_id']}.")
         else:

@@ -22,19 +22,23 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, Q
 from engine.data.clean_recipe import CleanRecipe
 from engine.data.cleaner import STEP_NAMES
 from engine.data.formats import CONTAINERS
-from engine.data.mapping import OPTIONAL_FIELDS, MappingError, check_mapping
+from engine.data.mapping import OPTIONAL_FIELDS, MappingError, check_mapping, column_heading
 from engine.data.records import TASK_FIELDS, DataFormatError
 from engine.data.report import STEP_TITLES
 from engine.store import projects, runs
 from engine.data.privacy import display_redactor
 from engine.store.dataset_stream import quarantine_for_project
+from gui.jobs import follow_jobs
 from gui.widgets.data_views import (LengthHistogramPlot, RecipeForm, fill_table,
                                     read_only_table)
 from gui.widgets.messages import file_problem, for_window, read_problem
+from gui.widgets.redaction_policy import RedactionPolicyBox
 from gui.widgets.status import show_status
 
 FORMATS = ["(detect)", *CONTAINERS, "alpaca", "sharegpt", "chat"]
 UNMAPPED = "(none)"
+HEADER_CHOICES = {"(detect)": None, "first row names the columns": True,
+                  "no header row (columns numbered)": False}
 QUARANTINE_ROWS = 500
 # What reading a file the user chose may raise: unreadable, binary, broken, not that format.
 READ_ERRORS = (DataFormatError, OSError, UnicodeError, ValueError, csv.Error)
@@ -55,7 +59,6 @@ class DataPanel(QWidget):
         super().__init__(parent)
         self.db, self.bridge = db, bridge
         self.project_id: int | None = None
-        self.job_id: int | None = None
         self.preview = None
         self._previewed: tuple | None = None
         self.mapping_combos: dict[str, QComboBox] = {}
@@ -67,21 +70,28 @@ class DataPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
         layout.addWidget(body)
-        bridge.job_progressed.connect(self._on_job_progressed)
-        bridge.job_finished.connect(self._on_job_finished)
+        self.job = follow_jobs(bridge, self)
+        self.job.busy_widgets = [self.import_button, self.clean_button]
+        self.job.cancel_button, self.job.status_label = self.cancel_button, self.status_label
+        self.job.finished.connect(self._on_job_finished)
 
     # ----- building -----------------------------------------------------------------
 
     def _build_import(self) -> QWidget:
         box = QGroupBox("Import")
         self.path_edit = QLineEdit()
-        self.path_edit.setPlaceholderText("JSONL, JSON, CSV/TSV, Parquet, text file or folder")
+        self.path_edit.setPlaceholderText("CSV/TSV, Excel, JSONL, JSON, Parquet, text file, or a "
+                                          "folder of .txt/.md/.docx/.pdf documents")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         self.task_combo = QComboBox()
         self.task_combo.addItems(list(TASK_FIELDS))
         self.format_combo = QComboBox()
         self.format_combo.addItems(FORMATS)
+        self.header_combo = QComboBox()
+        self.header_combo.addItems(list(HEADER_CHOICES))
+        self.sheet_edit = QLineEdit()
+        self.sheet_edit.setPlaceholderText("first sheet (Excel only)")
         self.preview_button = QPushButton("Preview")
         self.preview_button.clicked.connect(self.show_preview)
         self.import_button = QPushButton("Import")
@@ -99,6 +109,8 @@ class DataPanel(QWidget):
         form.addRow("File", row)
         form.addRow("Task", self.task_combo)
         form.addRow("Format", self.format_combo)
+        form.addRow("Header row", self.header_combo)
+        form.addRow("Sheet", self.sheet_edit)
         buttons = QHBoxLayout()
         buttons.addWidget(self.preview_button)
         buttons.addWidget(self.import_button)
@@ -128,7 +140,9 @@ class DataPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.clean_button)
+        self.policy_box = RedactionPolicyBox(self.db)
         layout = QVBoxLayout(box)
+        layout.addWidget(self.policy_box)
         layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.status_label)
@@ -168,10 +182,7 @@ class DataPanel(QWidget):
         """Show another project: clear everything of the previous one (file, preview,
         mapping, report, quarantine), then load this one's task and newest report."""
         self.project_id = project_id
-        self.job_id = None
-        for button in (self.import_button, self.clean_button):
-            button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        self.job.forget()
         self.path_edit.clear()
         self.preview = None
         self._clear_preview()
@@ -179,6 +190,7 @@ class DataPanel(QWidget):
         self._clear_report()
         fill_table(self.quarantine_table, [])
         self.tabs.setTabText(1, "Quarantine")
+        self.policy_box.set_project(project_id)
         if project_id is not None:
             task = projects.get(self.db, project_id).get("task") or "instruction"
             self.task_combo.setCurrentText(task)
@@ -212,33 +224,36 @@ class DataPanel(QWidget):
         return None if text == FORMATS[0] else text
 
     def _preview_key(self) -> tuple:
-        return self.path_edit.text().strip(), self.task_combo.currentText(), self._format()
+        return (self.path_edit.text().strip(), self.task_combo.currentText(), self._format(),
+                HEADER_CHOICES[self.header_combo.currentText()],
+                self.sheet_edit.text().strip() or None)
 
     def show_preview(self) -> bool:
         """Read the first rows of the file and fill the mapping; False with a message on error
         (and no preview: nothing of an earlier file stays)."""
         from engine.data.importer import preview_file
 
-        path, task, fmt = self._preview_key()
+        path, task, fmt, header, sheet = self._preview_key()
         self.preview = None
         problem = file_problem(path)
         if problem is None:
             try:
-                self.preview = preview_file(Path(path), task, fmt)
+                self.preview = preview_file(Path(path), task, fmt, header=header, sheet=sheet)
             except READ_ERRORS as exc:
                 problem = read_problem(path, exc)
         if problem is not None:
             self._clear_preview()
             show_status(self.status_label, problem, error=True)
             return False
-        self._previewed = (path, task, fmt)
+        self._previewed = self._preview_key()
         self._fill_mapping(self.preview)
-        columns = self.preview.columns or ["(no columns)"]
-        self.preview_table.setColumnCount(len(columns))
-        self.preview_table.setHorizontalHeaderLabels(columns)
+        headings = self._headings() or ["(no columns)"]
+        self.preview_table.setColumnCount(len(headings))
+        self.preview_table.setHorizontalHeaderLabels(headings)
         self._show_preview_rows()
+        note = f"{self.preview.note}; " if self.preview.note else ""
         show_status(self.status_label, f"{self.preview.container}, "
-                    f"{self.preview.encoding or 'binary'}; check the mapping, then Import.")
+                    f"{self.preview.encoding or 'binary'}; {note}check the mapping, then Import.")
         return True
 
     def _show_preview_rows(self) -> None:
@@ -247,6 +262,15 @@ class DataPanel(QWidget):
         columns = self.preview.columns or ["(no columns)"]
         fill_table(self.preview_table, [[shown(_cell(row.get(c))) for c in columns]
                                         for row in self.preview.rows])
+
+    def _headings(self) -> list[str]:
+        """Column headings: "5: HISTORY OF PRESENT ILLNESS…" (the first value, shown
+        redacted, when the file has no header)."""
+        shown = display_redactor(self.db, self.project_id)
+        first = self.preview.rows[0] if self.preview.rows else {}
+        first = first if isinstance(first, dict) else {}
+        return [column_heading(i, name, shown(_cell(first.get(name, ""))))
+                for i, name in enumerate(self.preview.columns, start=1)]
 
     def _fill_mapping(self, preview) -> None:
         while self.mapping_form.rowCount():
@@ -259,15 +283,22 @@ class DataPanel(QWidget):
         for name in fields:
             combo = QComboBox()
             combo.setEditable(True)  # "instruction+input" joins columns
-            combo.addItems([UNMAPPED, *preview.columns])
-            combo.setCurrentText(preview.mapping.get(name, UNMAPPED))
+            combo.addItem(UNMAPPED, UNMAPPED)
+            for heading, column in zip(self._headings(), preview.columns):
+                combo.addItem(heading, column)
+            current = preview.mapping.get(name, UNMAPPED)
+            found = combo.findData(current)
+            if found >= 0:
+                combo.setCurrentIndex(found)
+            else:
+                combo.setCurrentText(current)
             self.mapping_combos[name] = combo
             self.mapping_form.addRow(name, combo)
 
     def mapping(self) -> dict[str, str]:
         """The mapping as the user left it."""
-        return {name: combo.currentText() for name, combo in self.mapping_combos.items()
-                if combo.currentText() not in ("", UNMAPPED)}
+        chosen = {name: _column(combo) for name, combo in self.mapping_combos.items()}
+        return {name: column for name, column in chosen.items() if column not in ("", UNMAPPED)}
 
     def run_import(self) -> int | None:
         """Submit the import job; returns its id, or None with a message."""
@@ -276,13 +307,14 @@ class DataPanel(QWidget):
         if (self.preview is None or self._previewed != self._preview_key()) \
                 and not self.show_preview():
             return None
-        path, task, fmt = self._preview_key()
+        path, task, fmt, header, sheet = self._preview_key()
         try:
             check_mapping(self.mapping(), self.preview.columns, task, Path(path).name)
         except MappingError as exc:
             show_status(self.status_label, for_window(str(exc)), error=True)
             return None
-        params = {"path": path, "task": task, "format": fmt, "mapping": self.mapping()}
+        params = {"path": path, "task": task, "format": fmt, "mapping": self.mapping(),
+                  "header": self.preview.header if header is None else header, "sheet": sheet}
         return self._submit("data.import", params, "Importing…")
 
     # ----- cleaning -----------------------------------------------------------------
@@ -300,34 +332,20 @@ class DataPanel(QWidget):
         return self._submit("data.clean", {"recipe": recipe.to_dict()}, "Cleaning…")
 
     def _submit(self, kind: str, params: dict, message: str) -> int:
-        self.job_id = self.bridge.submit(kind, params, self.project_id)
-        show_status(self.status_label, message)
-        for button in (self.import_button, self.clean_button):
-            button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        return self.job_id
+        what = "Import" if kind == "data.import" else "Cleaning"
+        return self.job.start(kind, params, self.project_id, what, message)
+
+    @property
+    def job_id(self) -> int | None:
+        """The job this panel follows (None when none runs)."""
+        return self.job.job_id
 
     def _cancel(self) -> None:
-        if self.job_id is not None:
-            self.bridge.cancel(self.job_id)
+        self.job.cancel()
 
-    @Slot(int, dict)
-    def _on_job_progressed(self, job_id: int, event: dict) -> None:
-        if job_id == self.job_id:
-            self.status_label.setText(f"{event.get('stage', '')}: {event.get('message', '')}")
-
-    @Slot(int, dict)
-    def _on_job_finished(self, job_id: int, row: dict) -> None:
-        if job_id != self.job_id:
-            return
-        self.job_id = None
-        for button in (self.import_button, self.clean_button):
-            button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+    @Slot(dict)
+    def _on_job_finished(self, row: dict) -> None:
         if row.get("state") != "succeeded":
-            what = "Import" if row.get("kind") == "data.import" else "Cleaning"
-            show_status(self.status_label, f"{what} {row.get('state')}: "
-                        f"{for_window(row.get('error'))}", error=True)
             return
         result = row.get("result") or {}
         if row.get("kind") == "data.import" or "quarantined" in result:
@@ -352,6 +370,7 @@ class DataPanel(QWidget):
         if self.preview is not None:  # a file previewed before a redacting clean
             self._show_preview_rows()
         self.tabs.setTabText(1, f"Quarantine ({len(bad)})")
+        self.policy_box.set_project(self.project_id)
         cleaned = [r for r in runs.list_for_project(self.db, self.project_id) if r["kind"] == "data.clean"]
         if cleaned:
             self.show_report(cleaned[0]["summary"])
@@ -378,6 +397,15 @@ class DataPanel(QWidget):
         labels = report.get("labels") or {}
         fill_table(self.labels_table, [[name, n, labels.get("counts", {}).get(name, 0)]
                                        for name, n in labels.get("before", {}).items()])
+
+
+def _column(combo: QComboBox) -> str:
+    """The column a mapping combo names: the item's column, or what the user typed
+    (columns joined with +, or a position)."""
+    index = combo.currentIndex()
+    if index >= 0 and combo.itemText(index) == combo.currentText():
+        return combo.itemData(index)
+    return combo.currentText().strip()
 
 
 def _cell(value: object) -> str:

@@ -4,7 +4,6 @@ fairness per group and the newest drift check. Evaluations and drift checks run 
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -18,7 +17,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
 from engine.evaluate.compare import compressed_variants, side_metric_rows
 from engine.evaluate.display import shown_drift, shown_items
 from engine.evaluate.word_diff import diff_words
-from engine.store import runs
+from engine.store import reads, runs
+from gui.jobs import follow_jobs
 from gui.widgets.messages import for_window
 from gui.widgets.run_picker import fill_run_picker
 
@@ -57,13 +57,13 @@ class EvaluatePanel(QWidget):
         super().__init__(parent)
         self.db, self.bridge = db, bridge
         self.project_id: int | None = None
-        self.job_id: int | None = None
         self._shown_eval: int | None = None
         self._build_widgets()
         self._build_layout()
-        if bridge is not None:
-            bridge.job_progressed.connect(self._on_job_progressed)
-            bridge.job_finished.connect(self._on_job_finished)
+        self.job = follow_jobs(bridge, self)
+        self.job.busy_widgets = [self.evaluate_button, self.drift_button]
+        self.job.status_label = self.status_label
+        self.job.succeeded.connect(self._on_job_succeeded)
 
     def _build_widgets(self) -> None:
         self.run_combo = QComboBox()
@@ -145,7 +145,7 @@ class EvaluatePanel(QWidget):
         """Show another project: clear the previous one's runs, metrics, answers, fairness
         and drift, then load this one's newest evaluation and drift check."""
         self.project_id = project_id
-        self.job_id = None
+        self.job.forget()
         self.status_label.setText("")
         self.train_combo.clear()
         self.run_combo.clear()
@@ -198,7 +198,7 @@ class EvaluatePanel(QWidget):
 
     def show_evaluation(self, run_id: int) -> None:
         """Fill the metrics table, samples and fairness chart from an evaluation run."""
-        summary = json.loads(self.db["runs"].get(run_id)["summary"] or "{}")
+        summary = reads.run_summary(self.db, run_id)
         self._show_metrics(summary)
         self._show_samples(run_id)
         self._show_fairness(summary)
@@ -304,39 +304,30 @@ class EvaluatePanel(QWidget):
             return None
         compare = "base,compressed" if self.compressed_check.isChecked() else "base"
         params = {"run_id": run_id, "limit": self.limit_spin.value(), "compare": compare}
-        self.job_id = self.bridge.submit("evaluate", params, self.project_id)
-        self.status_label.setText(f"Evaluating run {run_id}…")
-        return self.job_id
+        return self.job.start("evaluate", params, self.project_id, "Evaluation",
+                              f"Evaluating run {run_id}…")
 
     def run_drift(self, path: str) -> int | None:
         """Start a drift check of a JSONL file; returns the job id."""
         if self.project_id is None or self.bridge is None or self.job_id is not None:
             return None
-        self.job_id = self.bridge.submit("drift", {"file": path}, self.project_id)
-        self.status_label.setText(f"Checking {path} for drift…")
-        return self.job_id
+        return self.job.start("drift", {"file": path}, self.project_id, "Drift check",
+                              f"Checking {path} for drift…")
+
+    @property
+    def job_id(self) -> int | None:
+        """The evaluation or drift job this panel follows (None when none runs)."""
+        return self.job.job_id
 
     def _choose_drift_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "New data", "", "JSON lines (*.jsonl)")
         if path:
             self.run_drift(path)
 
-    @Slot(int, dict)
-    def _on_job_progressed(self, job_id: int, event: dict) -> None:
-        if job_id == self.job_id:
-            self.status_label.setText(f"{event.get('stage')}: {event.get('message')}")
-
-    @Slot(int, dict)
-    def _on_job_finished(self, job_id: int, row: dict) -> None:
-        if job_id != self.job_id:
-            return
-        self.job_id = None
-        if row.get("state") != "succeeded":
-            self.status_label.setText(f"{row.get('kind', 'job').capitalize()} "
-                                      f"{row.get('state')}: {for_window(row.get('error'))}")
-            return
+    @Slot(dict)
+    def _on_job_succeeded(self, result: dict) -> None:
         self.refresh()
-        if row.get("kind") == "evaluate" and self.run_combo.count():
+        if self.job.what == "Evaluation" and self.run_combo.count():
             self.run_combo.setCurrentIndex(0)  # the evaluation just made
 
 

@@ -10,12 +10,14 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 from engine.store import datasets, jobs, projects, runs
 from engine.store.jobs import FAILED, SUCCEEDED
 from gui.bridge import EngineBridge
+from gui.jobs import controller_for
 from gui.widgets.datasets_table import DatasetsTableModel
 from gui.widgets.jobs_table import PROGRESS_COLUMN, JobsTableModel, ProgressBarDelegate
 from gui.widgets.messages import for_window
 from gui.widgets.results_view import ResultsView
 
 DEMO_KIND = "demo"
+DEMO_DESCRIPTION = "Clinical instruction demo"  # as engine.demo.pipeline.ensure_project
 
 
 def _table(model, stretch_column: int) -> QTableView:
@@ -59,9 +61,10 @@ class ProjectPanel(QWidget):
         self._live_job_id: int | None = None
         self._build_widgets()
         self._build_layout()
-        bridge.job_started.connect(self._on_job_started)
-        bridge.job_progressed.connect(self._on_job_progressed)
-        bridge.job_finished.connect(self._on_job_finished)
+        self.jobs = controller_for(bridge)
+        self.jobs.job_started.connect(self._on_job_started)
+        self.jobs.job_progressed.connect(self._on_job_progressed)
+        self.jobs.job_finished.connect(self._on_job_finished)
 
     def _build_widgets(self) -> None:
         self.title_label = QLabel()
@@ -73,7 +76,6 @@ class ProjectPanel(QWidget):
         self.demo_button.setToolTip("Full demo: import, clean, select, train, compress, "
                                     "evaluate (several minutes on a CPU).")
         self.quick_demo_button = QPushButton("Run quick demo")
-        self.quick_demo_button.setObjectName("primary")
         self.quick_demo_button.setToolTip("A smaller demo that finishes in about a minute.")
         self.cancel_button = QPushButton("Cancel job")
         self.demo_button.clicked.connect(lambda: self.run_demo(quick=False))
@@ -161,6 +163,9 @@ class ProjectPanel(QWidget):
             self._update_buttons()
             return
         project = projects.get(self.db, project_id)
+        demo = project.get("description") == DEMO_DESCRIPTION
+        for button in (self.demo_button, self.quick_demo_button):
+            button.setVisible(demo)  # the demo never runs in the user's own project
         self.title_label.setText(project["name"])
         details = [project.get("description") or "", f"task: {project.get('task')}",
                    f"created {str(project.get('created_at') or '')[:16].replace('T', ' ')}"]
@@ -183,7 +188,7 @@ class ProjectPanel(QWidget):
         """Start a job of this project; returns its id."""
         if self.project_id is None:
             raise RuntimeError("No project is open.")
-        return self.bridge.submit(kind, params or {}, self.project_id)
+        return self.jobs.submit(kind, params or {}, self.project_id)
 
     def run_demo(self, quick: bool = True) -> int:
         """Start the demo pipeline on this project; returns the job id."""
@@ -206,15 +211,15 @@ class ProjectPanel(QWidget):
                 job_id = running[0] if running else None
         if job_id is None:
             return None
-        self.bridge.cancel(job_id)
+        self.jobs.cancel(job_id)
         self.jobs_model.update_job(job_id, {"message": "cancelling…"})
         return job_id
 
     # slots ------------------------------------------------------------------
 
-    @Slot(int)
-    def _on_job_started(self, job_id: int) -> None:
-        if jobs.get(self.db, job_id).get("project_id") == self.project_id:
+    @Slot(int, str, object)
+    def _on_job_started(self, job_id: int, _kind: str, project_id: int | None) -> None:
+        if project_id == self.project_id:
             self.jobs_model.set_jobs(jobs.list_for_project(self.db, self.project_id))
             self._update_buttons()
             self.job_row_updated.emit(job_id)
@@ -226,9 +231,11 @@ class ProjectPanel(QWidget):
             return
         new_stage = previous.get("stage") != event.get("stage")
         self.jobs_model.apply_progress(job_id, event)
-        loss = (event.get("metrics") or {}).get("loss")
-        if job_id == self._live_job_id and event.get("stage") == "train" and loss is not None:
-            self.results.add_loss_point(event.get("step") or 0, loss)
+        if job_id == self._live_job_id and event.get("stage") == "train":
+            for point in event.get("points") or [{"step": event.get("step") or 0,
+                                                  **(event.get("metrics") or {})}]:
+                if point.get("loss") is not None:
+                    self.results.add_loss_point(point["step"], point["loss"])
         if new_stage:
             self.datasets_model.set_datasets(datasets.list_for_project(self.db,
                                                                        self.project_id))
@@ -303,10 +310,10 @@ def overview_headline(db: sqlite_utils.Database, project_id: int) -> str:
     if not trained:
         count = len(datasets.list_for_project(db, project_id))
         if count:
-            return (f"{count} dataset version{'s' * (count != 1)}, no model yet: train one "
-                    "in the Training tab.")
-        return ("Nothing here yet: import a file in the Data tab, or run the demo to see "
-                "every stage on generated data.")
+            return (f"{count} dataset version{'s' * (count != 1)}, no model yet: teach one "
+                    "on the Guided path.")
+        return ("Nothing here yet: open the Guided path and start with Bring data (or try "
+                "the demo project from the Help menu).")
     run, summary = trained[0], trained[0]["summary"]
     start, end = summary.get("loss_start"), summary.get("loss_end")
     loss = f": loss {start:.3f} → {end:.3f}" if isinstance(start, (int, float)) \

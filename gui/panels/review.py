@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QGridLayout, 
 
 from engine.evaluate.corrections import export_corrections
 from engine.evaluate.display import shown_items
-from engine.store import evaluations
+from engine.store import evaluations, reads
 from gui.widgets.run_picker import fill_run_picker
 
 COLUMNS = ("A", "B")
@@ -271,7 +271,7 @@ class ReviewPanel(QWidget):
         except ValueError as exc:
             self.status_label.setText(str(exc))
             return None
-        count = self.db["datasets"].get(dataset_id)["record_count"]
+        count = reads.record_count(self.db, dataset_id)
         self.status_label.setText(f"Exported {count} corrected answer(s) as dataset "
                                   f"{dataset_id} (expert-corrections): ready for training.")
         self.corrections_exported.emit(dataset_id)

@@ -6,8 +6,6 @@ coloured, coverage numbers, label shares of subset vs all, and the selected rows
 
 from __future__ import annotations
 
-import json
-
 import sqlite_utils
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFormLayout,
@@ -18,7 +16,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFo
 from engine.data.privacy import redact_records
 from engine.select.methods import RECIPE_METHODS
 from engine.select.recipe import RecipeError, SelectionRecipe
-from engine.store import datasets, runs
+from engine.store import datasets, reads
+from gui.jobs import follow_jobs
 from gui.widgets.messages import for_window
 from gui.widgets.status import show_status
 from gui.widgets.selection_charts import LabelSharePlot, SelectionMapPlot
@@ -46,13 +45,14 @@ class SelectionPanel(QWidget):
         super().__init__(parent)
         self.db, self.bridge = db, bridge
         self.project_id: int | None = None
-        self.job_id: int | None = None
         self.shown_id: int | None = None
         self._build_form()
         self._build_results()
         self._build_layout()
-        bridge.job_progressed.connect(self._on_job_progressed)
-        bridge.job_finished.connect(self._on_job_finished)
+        self.job = follow_jobs(bridge, self)
+        self.job.busy_widgets, self.job.cancel_button = [self.run_button], self.cancel_button
+        self.job.status_label = self.status_label
+        self.job.succeeded.connect(self._on_job_succeeded)
 
     def _build_form(self) -> None:
         self.dataset_combo = QComboBox()
@@ -156,9 +156,7 @@ class SelectionPanel(QWidget):
     def set_project(self, project_id: int | None) -> None:
         """Show another project: clear everything of the previous one, then load."""
         self.project_id = project_id
-        self.job_id = None
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        self.job.forget()
         self.dataset_combo.clear()
         self._set_status("Choose a method and a budget.")
         self._clear_results()
@@ -194,7 +192,7 @@ class SelectionPanel(QWidget):
 
         row = datasets.get(self.db, dataset_id)
         self.shown_id = dataset_id
-        recipe = json.loads(row["recipe"] or "{}")
+        recipe = reads.dataset_recipe(self.db, dataset_id)
         metrics = recipe.get("metrics", {})
         for key, label in self.coverage_labels.items():
             value = metrics.get(key)
@@ -219,11 +217,7 @@ class SelectionPanel(QWidget):
         self.selection_shown.emit(dataset_id)
 
     def _map_path(self, dataset_id: int) -> str | None:
-        for artifact in reversed(runs.artifacts(self.db, self.project_id)):
-            if artifact["kind"] == MAP_KIND and \
-                    json.loads(artifact["meta"] or "{}").get("dataset_id") == dataset_id:
-                return artifact["path"]
-        return None
+        return reads.artifact_path(self.db, self.project_id, MAP_KIND, dataset_id=dataset_id)
 
     def _fill_table(self, records: list[dict], positions: list[int]) -> None:
         shown = records[:TABLE_ROWS]
@@ -270,39 +264,22 @@ class SelectionPanel(QWidget):
                              "the Data tab first.", error=True)
             return None
         params = {"recipe": recipe.to_dict(), "dataset_id": dataset_id}
-        self.job_id = self.bridge.submit(JOB_KIND, params, self.project_id)
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self._set_status(f"Selecting with {recipe.method}…")
-        return self.job_id
+        return self.job.start(JOB_KIND, params, self.project_id, "Selection",
+                              f"Selecting with {recipe.method}…")
+
+    @property
+    def job_id(self) -> int | None:
+        """The selection job this panel follows (None when none runs)."""
+        return self.job.job_id
 
     def cancel_selection(self) -> None:
-        if self.job_id is not None:
-            self.bridge.cancel(self.job_id)
-            self._set_status("Cancelling…")
+        self.job.cancel()
 
     def _set_status(self, text: str, error: bool = False) -> None:
         show_status(self.status_label, text, error)
 
-    @Slot(int, dict)
-    def _on_job_progressed(self, job_id: int, event: dict) -> None:
-        if job_id == self.job_id:
-            self._set_status(f"{event.get('stage')}: {event.get('message')}")
-
-    @Slot(int, dict)
-    def _on_job_finished(self, job_id: int, row: dict) -> None:
-        if job_id != self.job_id:
-            return
-        self.job_id = None
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-        if row.get("state") != "succeeded":
-            self._set_status(f"Selection {row.get('state')}: {for_window(row.get('error'))}",
-                             error=True)
-            return
-        result = row.get("result") or {}
-        if isinstance(result, str):
-            result = json.loads(result)
+    @Slot(dict)
+    def _on_job_succeeded(self, result: dict) -> None:
         self._set_status(f"Done in {result.get('seconds')} s: {result.get('embedded')} embedded, "
                          f"{result.get('cached')} from the cache.")
         self.show_selection(result["dataset_id"])

@@ -12,7 +12,6 @@ of the reward accuracy and margin per step.
 
 from __future__ import annotations
 
-import json
 from dataclasses import fields
 
 import pyqtgraph as pg
@@ -22,8 +21,10 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView,
                                QPushButton, QScrollArea, QSplitter, QStackedWidget,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from engine.store import datasets, runs
+from engine.store import datasets, reads, runs
 from engine.train.recipe import DEFAULT_LEARNING_RATE, METHODS, TrainRecipe
+from gui import tasks
+from gui.jobs import follow_jobs
 from gui.panels.training_dpo import DpoOptions
 from gui.widgets.messages import for_window
 from gui.widgets.recipe_form import (add_field_rows, field_widget, form_values, hinted,
@@ -44,15 +45,16 @@ class TrainingPanel(QWidget):
 
     Signals:
         run_started(job_id): a training job was submitted from this panel.
+        estimate_shown(): the memory estimate line was filled in.
     """
 
     run_started = Signal(int)
+    estimate_shown = Signal()
 
     def __init__(self, db: sqlite_utils.Database, bridge, parent=None) -> None:
         super().__init__(parent)
         self.db, self.bridge = db, bridge
         self.project_id: int | None = None
-        self.job_id: int | None = None
         self.points: dict[str, list[tuple[int, float]]] = {name: [] for name in CURVES}
         self._build_form()
         self._build_right()
@@ -62,9 +64,11 @@ class TrainingPanel(QWidget):
         splitter.setSizes([430, 850])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
-        if bridge is not None:
-            bridge.job_progressed.connect(self._on_job_progressed)
-            bridge.job_finished.connect(self._on_job_finished)
+        self.job = follow_jobs(bridge, self)
+        self.job.busy_widgets, self.job.cancel_button = [self.start_button], self.cancel_button
+        self.job.describe_progress = None  # the panel words its own progress line
+        self.job.progressed.connect(self._on_progress)
+        self.job.finished.connect(self._on_finished)
 
     def _build_form(self) -> None:
         top = QFormLayout()
@@ -156,9 +160,7 @@ class TrainingPanel(QWidget):
         """Show another project: clear the previous one's datasets, runs, curves and
         messages, then load this one's."""
         self.project_id = project_id
-        self.job_id = None
-        self.cancel_button.setEnabled(False)
-        self.start_button.setEnabled(True)
+        self.job.forget()
         self.dataset_combo.clear()
         self.runs_table.setRowCount(0)
         self.points = {name: [] for name in CURVES}
@@ -209,31 +211,40 @@ class TrainingPanel(QWidget):
         self.plots["DPO rewards"].setVisible(shown)
 
     def _base_folder(self):
-        from pathlib import Path
-
         from engine.models import bundled
 
-        base = self.base_combo.currentText().strip()
-        if base == "smollm2":
-            return bundled.smollm2_cache_folder()
-        return bundled.minilm_folder() if base == "minilm" else Path(base)
+        return bundled.model_folder(self.base_combo.currentText().strip(), convert=False,
+                                    must_exist=False)
 
     @Slot()
     def update_estimate(self) -> None:
-        """Estimate peak memory of the form's recipe on this machine (reads headers only)."""
-        from engine.models.device import detect
-        from engine.train.memory_estimate import estimate
+        """Estimate peak memory of the form's recipe on this machine (reads headers only).
 
+        The first estimate imports the model libraries, so it runs off the main thread;
+        :attr:`estimate_shown` tells when the line is filled in."""
         try:
             recipe = self.dpo_options.recipe().as_train_recipe() if self.is_dpo() \
                 else self.recipe()
-            guess = estimate(self._base_folder(), recipe, detect())
+            folder = self._base_folder()
         except (ValueError, OSError) as exc:
-            self.estimate_label.setText(f"Cannot estimate: {for_window(str(exc))}")
+            self._show_estimate(exc)
             return
-        verdict = "fits" if guess.fits else "does NOT fit"
-        tips = f" Try: {'; '.join(guess.suggestions)}." if guess.suggestions else ""
-        self.estimate_label.setText(f"Memory estimate ({verdict}): {guess.summary()}.{tips}")
+        self.estimate_label.setText("Memory estimate: measuring…")
+        self.estimate_button.setEnabled(False)
+        tasks.runner().run(lambda: _estimate(folder, recipe), self._show_estimate,
+                           self._show_estimate)
+
+    def _show_estimate(self, guess) -> None:
+        self.estimate_button.setEnabled(True)
+        if isinstance(guess, Exception):
+            if not isinstance(guess, (ValueError, OSError)):
+                raise guess
+            self.estimate_label.setText(f"Cannot estimate: {for_window(str(guess))}")
+        else:
+            verdict = "fits" if guess.fits else "does NOT fit"
+            tips = f" Try: {'; '.join(guess.suggestions)}." if guess.suggestions else ""
+            self.estimate_label.setText(f"Memory estimate ({verdict}): {guess.summary()}.{tips}")
+        self.estimate_shown.emit()
 
     # --- jobs ---------------------------------------------------------------------------
 
@@ -252,7 +263,7 @@ class TrainingPanel(QWidget):
             return
         params = {"base": self.base_combo.currentText().strip(),
                   "dataset": self.dataset_combo.currentData(), "recipe": recipe.to_dict()}
-        self._follow(self.bridge.submit("train", params, self.project_id))
+        self._follow("train", params)
 
     def start_dpo(self) -> None:
         """Submit a ``train.dpo`` job, or say why not (bad field, too few pairs)."""
@@ -265,7 +276,7 @@ class TrainingPanel(QWidget):
             self.status_label.setText(f"Cannot start DPO: {self.dpo_options.pairs_label.text()}")
             return
         params = self.dpo_options.params(self.base_combo.currentText().strip(), recipe)
-        self._follow(self.bridge.submit("train.dpo", params, self.project_id))
+        self._follow("train.dpo", params)
 
     @Slot()
     def resume_selected(self) -> None:
@@ -276,32 +287,34 @@ class TrainingPanel(QWidget):
                                       "rather than resume.")
             return
         if run_id is not None and self.bridge is not None:
-            self._follow(self.bridge.submit("train", {"run_id": run_id}, self.project_id))
+            self._follow("train", {"run_id": run_id})
 
     @Slot()
     def cancel(self) -> None:
         """Ask the running training job to stop (its checkpoints are kept)."""
-        if self.job_id is not None:
-            self.bridge.cancel(self.job_id)
+        if self.job.cancel() is not None:
             self.status_label.setText("Cancelling… checkpoints are kept for Resume.")
 
-    def _follow(self, job_id: int) -> None:
-        self.job_id = job_id
+    @property
+    def job_id(self) -> int | None:
+        """The training job this panel follows (None when none runs)."""
+        return self.job.job_id
+
+    def _follow(self, kind: str, params: dict) -> None:
         self.points = {name: [] for name in CURVES}
         self._redraw()
-        self.cancel_button.setEnabled(True)
-        self.start_button.setEnabled(False)
+        job_id = self.job.start(kind, params, self.project_id, "Training")
         self.status_label.setText(f"Training job {job_id} starting…")
         self.run_started.emit(job_id)
 
-    @Slot(int, dict)
-    def _on_job_progressed(self, job_id: int, event: dict) -> None:
-        if job_id != self.job_id:
-            return
+    @Slot(dict)
+    def _on_progress(self, event: dict) -> None:
+        """Every metric point since the last delivery joins the curves; one redraw."""
         metrics = event.get("metrics", {})
-        for name in CURVES:
-            if name in metrics:
-                self.points[name].append((event["step"], float(metrics[name])))
+        for point in event.get("points") or [{"step": event["step"], **metrics}]:
+            for name in CURVES:
+                if name in point:
+                    self.points[name].append((point["step"], float(point[name])))
         self._redraw()
         eta = metrics.get("eta_s")
         eta_text = f", about {eta / 60:.1f} min left" if eta is not None else ""
@@ -312,14 +325,11 @@ class TrainingPanel(QWidget):
         self.status_label.setText(f"Step {event['step']}/{event['total']}{loss}{eta_text}. "
                                   f"{event.get('message', '')}")
 
-    @Slot(int, dict)
-    def _on_job_finished(self, job_id: int, row: dict) -> None:
-        if job_id != self.job_id:
-            return
-        self.cancel_button.setEnabled(False)
-        self.start_button.setEnabled(True)
+    @Slot(dict)
+    def _on_finished(self, row: dict) -> None:
         state, error = row.get("state"), row.get("error") or ""
-        self.status_label.setText(f"Training job {job_id} {state}. {for_window(error)}".strip())
+        self.status_label.setText(f"Training job {row.get('id')} {state}. "
+                                  f"{for_window(error)}".strip())
         self.refresh()
 
     def _redraw(self) -> None:
@@ -331,11 +341,11 @@ class TrainingPanel(QWidget):
 
     def refresh_runs(self) -> None:
         """Fill the runs table with the project's training runs, newest first."""
-        rows = [r for r in runs.list_for_project(self.db, self.project_id)
-                if r["kind"] == "train"] if self.project_id is not None else []
+        rows = reads.runs_of_kind(self.db, self.project_id, "train") \
+            if self.project_id is not None else []
         self.runs_table.setRowCount(len(rows))
         for index, row in enumerate(rows):
-            train = json.loads(row["recipe"] or "{}").get("train", {})
+            train = row["recipe"].get("train", {})
             summary = row["summary"]
             cells = [row["id"], row["name"], train.get("method", "lora"),
                      train.get("learning_rate", ""), train.get("batch_size", ""),
@@ -353,12 +363,19 @@ class TrainingPanel(QWidget):
     @Slot()
     def _on_run_selected(self) -> None:
         run_id = self._selected_run()
-        if run_id is None or self.job_id is not None and self.cancel_button.isEnabled():
+        if run_id is None or self.job.running:
             return
         self.points = {name: runs.series(self.db, run_id, name) for name in CURVES}
         self._show_dpo_chart(self.is_dpo() or self._run_method(run_id) == DPO)
         self._redraw()
 
     def _run_method(self, run_id: int) -> str:
-        row = self.db["runs"].get(run_id)
-        return json.loads(row["recipe"] or "{}").get("train", {}).get("method", "lora")
+        return reads.train_method(self.db, run_id)
+
+
+def _estimate(folder, recipe):
+    """Runs on a worker thread: the memory estimate of ``recipe`` on this machine."""
+    from engine.models.device import detect
+    from engine.train.memory_estimate import estimate
+
+    return estimate(folder, recipe, detect())

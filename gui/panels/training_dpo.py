@@ -11,7 +11,7 @@ import sqlite_utils
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
 
-from engine.store import runs
+from engine.store import reads, runs
 from engine.train import preferences
 from engine.train.dpo_recipe import DpoRecipe
 from gui.widgets.recipe_form import add_field_rows, form_values, hinted, row_label
@@ -96,7 +96,7 @@ class DpoOptions(QWidget):
                     f"choices" + (f", {counts['corrections']} corrected answers."
                                   if with_corrections else " (corrections left out)."))
         else:
-            count = self.db["datasets"].get(source)["record_count"] if source else 0
+            count = reads.record_count(self.db, source)
             text = f"{count} preference pairs in the stored dataset."
         minimum = self._min_pairs()
         if count < minimum:

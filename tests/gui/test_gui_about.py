@@ -21,13 +21,16 @@ def test_application_is_styled_from_packaged_resources(qtbot):
 def test_help_menu_opens_about_with_version_and_self_check(window, qtbot, monkeypatch):
     menus = [a.menu() for a in window.menuBar().actions() if a.menu() is not None]
     help_menu = [m for m in menus if m.objectName() == "helpMenu"][0]
-    assert [a.objectName() for a in help_menu.actions()] == ["aboutAction"]
+    assert [a.objectName() for a in help_menu.actions() if not a.isSeparator()] == \
+        ["helpAction", "demoAction", "aboutAction"]
     shown = []
     monkeypatch.setattr(about.AboutDialog, "exec", lambda self: shown.append(self))
-    help_menu.actions()[0].trigger()
+    help_menu.actions()[-1].trigger()
     dialog = shown[0]
     qtbot.addWidget(dialog)
     assert about.about_text().startswith(f"Enclave {engine.__version__}\n")
+    assert "Device: CPU" in about.about_text()
+    assert "Offline: network blocked in jobs" in about.about_text()
     with qtbot.waitSignal(dialog.check_finished, timeout=120_000) as blocker:
         dialog.run_check()
     assert blocker.args == [0]

@@ -26,7 +26,7 @@ def test_panel_job_keeps_buttons_in_step_and_reports_success(qtbot, db):
     follower.progressed.connect(seen.append)
     try:
         with qtbot.waitSignal(follower.succeeded, timeout=20_000) as done:
-            follower.start("selftest.count", {"n": 20, "delay": 0.05}, project_id, "Counting")
+            follower.start("test.count", {"n": 20, "delay": 0.05}, project_id, "Counting")
             assert not start.isEnabled() and cancel.isEnabled()
         assert start.isEnabled() and not cancel.isEnabled()
         assert seen and all("points" in event for event in seen)
@@ -44,7 +44,7 @@ def test_cancelled_job_becomes_a_message(qtbot, db):
     follower.status_label = QLabel()
     try:
         with qtbot.waitSignal(follower.progressed, timeout=20_000):
-            follower.start("selftest.count", {"n": 2000, "delay": 0.05}, project_id, "Counting")
+            follower.start("test.count", {"n": 2000, "delay": 0.05}, project_id, "Counting")
         with qtbot.waitSignal(follower.failed, timeout=20_000) as failed:
             follower.cancel()
         assert failed.args[0].startswith("Counting cancelled")
@@ -71,11 +71,11 @@ def test_controller_for_gives_one_controller_per_bridge(qtbot, db):
 
 
 def test_task_runner_runs_off_the_main_thread(qtbot, db):
-    runner = TaskRunner(paths.workspace_db())
+    runner = TaskRunner()
     main = threading.get_ident()
     got = []
     with qtbot.waitSignal(runner.task_finished, timeout=5_000):
-        runner.run_with_store(lambda store: (threading.get_ident(),
+        runner.run_with_store(db, lambda store: (threading.get_ident(),
                                              store["projects"].count), got.append)
     assert got[0][0] != main and got[0][1] == 0
     errors = []

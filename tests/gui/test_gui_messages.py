@@ -99,8 +99,8 @@ def test_a_missing_file_and_an_unmapped_field_say_what_to_do(qtbot, data_panel, 
 
 def test_a_failed_job_is_told_in_window_terms(data_panel):
     panel, _ = data_panel
-    panel.job_id = 41
-    panel._on_job_finished(41, {"state": "failed", "kind": "data.import", "error":
+    panel.job.job_id, panel.job.what = 41, "Import"
+    panel.job._on_job_finished(41, {"state": "failed", "kind": "data.import", "error":
                                 "MappingError: notes.jsonl: no column is mapped to field(s) "
                                 "response; columns are: q; use --map FIELD=COLUMN"})
     text = _status(panel)

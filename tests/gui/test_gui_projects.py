@@ -64,7 +64,8 @@ def test_delete_asks_for_confirmation(qtbot, window, db, monkeypatch):
     assert projects.find(db, "Delete me") is not None
 
     monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.Yes))
-    qtbot.mouseClick(window.delete_button, Qt.LeftButton)
+    with qtbot.waitSignal(window.project_deleted, timeout=10_000):  # off the main thread
+        qtbot.mouseClick(window.delete_button, Qt.LeftButton)
     assert projects.find(db, "Delete me") is None
     assert "Delete me" in questions[0]
     assert [window.project_list.item(i).text() for i in range(window.project_list.count())] \

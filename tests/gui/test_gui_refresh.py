@@ -11,7 +11,7 @@ def _panels(window) -> dict:
 
 def _finish_a_job(qtbot, window, project_id) -> None:
     with qtbot.waitSignal(window.bridge.job_finished, timeout=30_000):
-        window.bridge.submit("selftest.count", {"n": 2, "delay": 0.01}, project_id)
+        window.bridge.submit("test.count", {"n": 2, "delay": 0.01}, project_id)
 
 
 def test_every_panel_reloads_when_any_job_ends(qtbot, window, db, tmp_path):
@@ -55,7 +55,7 @@ def test_the_overview_names_what_the_project_has(qtbot, window, db):
     pid = projects.create(db, "Ward overview")
     window.refresh_projects()
     window.open_project(pid)
-    assert "Data tab" in window.project_panel.results.ppl_label.text()
+    assert "Guided path" in window.project_panel.results.ppl_label.text()
     run_id = runs.create(db, pid, "train", "lora on notes")
     runs.log_metric(db, run_id, "loss", 1, 2.5)
     window.project_panel.refresh()

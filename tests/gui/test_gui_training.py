@@ -46,14 +46,18 @@ def test_form_builds_the_recipe_and_names_bad_fields(qtbot, db):
 def test_progress_events_draw_curves_and_eta(qtbot, db):
     panel = TrainingPanel(db, None)
     qtbot.addWidget(panel)
-    panel.job_id = 7
-    panel.cancel_button.setEnabled(True)
-    for step in (1, 2):
-        panel._on_job_progressed(7, {"step": step, "total": 10, "message": "",
-                                     "metrics": {"loss": 2.0 / step, "lr": 1e-4,
-                                                 "tokens_per_s": 300.0, "eta_s": 120.0}})
-    assert panel.lines["loss"].getData()[1].tolist() == [2.0, 1.0]
-    assert "Step 2/10" in panel.status_label.text() and "2.0 min left" in panel.status_label.text()
+    panel.job.job_id = 7
+    metrics = [{"loss": 2.0 / step, "lr": 1e-4, "tokens_per_s": 300.0, "eta_s": 120.0}
+               for step in (1, 2, 3)]
+    panel.job._on_job_progressed(7, {"step": 1, "total": 10, "message": "",
+                                     "metrics": metrics[0]})
+    # coalesced delivery: the newest event carries every point since the last one
+    panel.job._on_job_progressed(7, {"step": 3, "total": 10, "message": "",
+                                     "metrics": metrics[2],
+                                     "points": [{"step": 2, **metrics[1]},
+                                                {"step": 3, **metrics[2]}]})
+    assert panel.lines["loss"].getData()[1].tolist() == [2.0, 1.0, 2.0 / 3]
+    assert "Step 3/10" in panel.status_label.text() and "2.0 min left" in panel.status_label.text()
 
 
 def test_runs_table_and_screenshot(qtbot, db, tmp_path):
