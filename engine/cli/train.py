@@ -47,7 +47,7 @@ def register(sub) -> None:
         (("--set",), {"action": "append", "default": [], "metavar": "FIELD=VALUE",
                       "help": "any other recipe field, e.g. --set use_dora=true"}),
         (("--check",), {"action": "store_true", "help": "check and estimate memory only"}),
-        *recipe_flags)
+        *recipe_flags, *_launch_flags())
     add(sub, "train-resume", "resume a training run from its newest complete checkpoint",
         train_resume, (("run",), {"type": int, "help": "run id"}))
     add(sub, "train-search", "grid or random search over recipe fields; each trial is a run",
@@ -56,9 +56,52 @@ def register(sub) -> None:
     add(sub, "train-runs", "compare a project's training runs", train_runs, (("project",), {}))
     add(sub, "train-accelerate-config", "write an accelerate launch config for several GPUs",
         accelerate_config, (("out",), {"help": "YAML file to write"}),
-        (("--gpus",), {"type": int, "default": 2}),
+        (("--gpus",), {"type": int, "default": 2, "help": "GPUs per machine"}),
         (("--strategy",), {"choices": list(STRATEGIES), "default": "ddp"}),
-        (("--precision",), {"choices": list(GPU_PRECISIONS), "default": "bf16"}))
+        (("--precision",), {"choices": list(GPU_PRECISIONS), "default": "bf16"}),
+        (("--machines",), {"type": int, "default": 1}),
+        (("--machine-rank",), {"type": int, "default": 0}),
+        (("--main-address",), {"default": ""}),
+        (("--main-port",), {"type": int, "default": 29500}))
+    add(sub, "train-join", "on machine K of a cluster: run its share of a training run that "
+        "machine 0 started (the run folder must be shared)", train_join,
+        (("spec",), {"help": "the run's launch/spec.json, as printed by machine 0"}),
+        (("--machine-rank",), {"type": int, "required": True}))
+
+
+def _launch_flags() -> list:
+    return [
+        (("--gpus",), {"type": int, "default": None, "help": "processes on this machine, one "
+                       "per GPU (on a machine without GPUs: CPU processes)"}),
+        (("--strategy",), {"choices": list(STRATEGIES), "default": None,
+                           "help": "ddp (default) or fsdp (full tuning, sharded weights)"}),
+        (("--machines",), {"type": int, "default": None, "help": "machines in the cluster"}),
+        (("--machine-rank",), {"type": int, "default": None, "help": "this machine's rank"}),
+        (("--main-address",), {"default": None, "help": "address of machine 0"}),
+        (("--main-port",), {"type": int, "default": None, "help": "port machine 0 listens on"}),
+        (("--accelerate-config",), {"default": None, "dest": "config_file",
+                                    "help": "accelerate config (train-accelerate-config)"})]
+
+
+def launch_from_args(args: argparse.Namespace, method: str) -> dict | None:
+    """The launch plan of --gpus/--machines/... as stored job params (None: one process).
+
+    Raises:
+        CommandError: naming the flag with a bad value.
+    """
+    from engine.train.launch import LaunchPlan, check_plan
+
+    names = {"gpus": "processes", "strategy": "strategy", "machines": "machines",
+             "machine_rank": "machine_rank", "main_address": "main_address",
+             "main_port": "main_port", "config_file": "config_file"}
+    values = {field: getattr(args, flag) for flag, field in names.items()
+              if getattr(args, flag, None) is not None}
+    try:
+        plan = LaunchPlan.from_dict(values)
+        check_plan(plan, method)
+    except ValueError as exc:
+        raise CommandError(f"--gpus/--machines: {exc}") from exc
+    return plan.to_dict() if plan.distributed else None
 
 
 def _parse_value(text: str) -> Any:
@@ -118,6 +161,7 @@ def train(args: argparse.Namespace) -> dict:
 
         return train_dpo(args, project_id, db)
     recipe, base, dataset = recipe_from_args(args)
+    launch = launch_from_args(args, recipe.method)
     report = preflight_or_error(base, recipe)
     try:
         dataset_row = find_dataset(db, project_id, dataset)
@@ -131,6 +175,8 @@ def train(args: argparse.Namespace) -> dict:
     if not args.json:
         print(f"memory: {report.estimate.summary()}", file=sys.stderr)
     params = {"base": base, "dataset": dataset_row["id"], "recipe": recipe.to_dict()}
+    if launch:
+        params["launch"] = launch
     return _finish(job_outcome(params, project_id), args)
 
 
@@ -217,9 +263,24 @@ def accelerate_config(args: argparse.Namespace) -> dict:
     from engine.train.multi_gpu import write_accelerate_config
 
     try:
-        path = write_accelerate_config(Path(args.out), args.gpus, args.strategy, args.precision)
+        path = write_accelerate_config(
+            Path(args.out), args.gpus, args.strategy, args.precision,
+            machines=args.machines, machine_rank=args.machine_rank,
+            main_address=args.main_address, main_port=args.main_port)
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
     if not args.json:
         print(f"wrote {path}; use it with: accelerate launch --config_file {path} SCRIPT")
     return {"ok": True, "path": str(path)}
+
+
+def train_join(args: argparse.Namespace) -> dict:
+    from engine.train.launch import join
+
+    try:
+        code = join(Path(args.spec), args.machine_rank)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+    if code:
+        raise CommandError(f"this machine's training processes ended with exit code {code}")
+    return {"ok": True, "machine_rank": args.machine_rank}

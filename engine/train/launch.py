@@ -35,6 +35,7 @@ from typing import Any
 from engine.progress import Cancelled, Reporter
 from engine.train.multi_gpu import STRATEGIES, write_accelerate_config
 
+PLAN_FILE = "plan.json"
 CANCEL_GRACE_S = 60.0
 POLL_S = 0.2
 
@@ -145,7 +146,7 @@ def launch_command(plan: LaunchPlan, spec: Path, *, gpu: bool | None = None,
         return [*base, "torchrun", f"--nproc-per-node={plan.processes}", *where, *worker]
     port = str(plan.main_port or free_port())
     config = Path(plan.config_file) if plan.config_file else config_file or \
-        spec.with_name("accelerate.yaml")
+        spec.with_name(f"accelerate-machine{plan.machine_rank}.yaml")
     if not plan.config_file:
         write_accelerate_config(config, plan.processes, plan.strategy, plan.precision,
                                 machines=plan.machines, machine_rank=plan.machine_rank,
@@ -248,11 +249,35 @@ def run_launched(plan: LaunchPlan, base: Path, records: list[dict], recipe: Any,
     folder = Path(checkpoint_dir).parent / "launch"
     spec = write_spec(folder, base=base, records=records, eval_records=eval_records,
                       recipe=recipe.to_dict(), out_dir=out_dir, checkpoint_dir=checkpoint_dir)
+    (folder / PLAN_FILE).write_text(json.dumps(plan.to_dict(), indent=2))
     command = launch_command(plan, spec)
     if plan.machines > 1:
         reporter.report(0, 0, f"waiting for {plan.machines - 1} more machine(s): on each, run "
                         f"enclave train-join {spec} --machine-rank K", stage="train")
     return follow(command, spec, reporter, folder / "launcher.log")
+
+
+def join(spec: Path, machine_rank: int) -> int:
+    """Run machine ``machine_rank``'s processes of a cluster run started on machine 0.
+
+    The run folder (spec, records, plan) must be visible at the same path on this machine.
+    Only rank 0 reports and writes; this returns the launcher's exit code.
+
+    Raises:
+        ValueError: when the spec's folder holds no plan or the rank is out of range.
+    """
+    import dataclasses
+
+    spec = Path(spec).resolve()
+    saved = spec.with_name(PLAN_FILE)
+    if not saved.is_file():
+        raise ValueError(f"{saved} is missing: start the run on machine 0 first "
+                         "(enclave train ... --machines N)")
+    plan = dataclasses.replace(LaunchPlan.from_dict(json.loads(saved.read_text())),
+                               machine_rank=machine_rank)
+    if machine_rank == 0:
+        raise ValueError("machine 0 runs the training job itself; join with rank 1 or more")
+    return subprocess.run(launch_command(plan, spec)).returncode
 
 
 def main(argv: list[str] | None = None) -> None:
