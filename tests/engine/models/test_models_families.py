@@ -55,7 +55,7 @@ def test_causal_family_checks_trains_merges_loads_in_8bit_and_exports(family, tm
     recipe = _recipe(chat_template_fallback=family == "gpt2")
     result = train(folder, families.chat_records(), recipe, tmp_path / "adapter")
     assert result.steps == 2 and all(loss == loss for _, loss in result.losses)
-    assert _adapter_targets(result.adapter_dir) == set(TARGET_MODULES_BY_ARCHITECTURE[family])
+    assert _adapter_targets(result.adapter_dir) == set(TrainRecipe().target_modules_for(family))
 
     merged = merge_adapter(folder, result.adapter_dir, tmp_path / "merged")
     assert import_local(merged).kind == "causal"
@@ -92,7 +92,7 @@ def test_encoder_family_trains_a_classification_head_and_merges(family, tmp_path
     recipe = _recipe(task="classification")
     result = train(folder, families.label_records(), recipe, tmp_path / "adapter")
     assert result.steps == 2 and all(loss == loss for _, loss in result.losses)
-    assert _adapter_targets(result.adapter_dir) == set(TARGET_MODULES_BY_ARCHITECTURE[family])
+    assert _adapter_targets(result.adapter_dir) == set(TrainRecipe().target_modules_for(family))
 
     merged = merge_adapter(folder, result.adapter_dir, tmp_path / "merged")
     config = json.loads((merged / "config.json").read_text())
