@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli.jobs import job_outcome
-from engine.cli.preflight import preflight_or_error
 from engine.cli.errors import CommandError
-from engine.cli.workspace import find_project, open_workspace
+from engine.cli.jobs import job_outcome
 from engine.cli.parser import add_command as add
+from engine.cli.preflight import preflight_or_error
+from engine.cli.workspace import find_project, open_workspace
 from engine.train.multi_gpu import PRECISIONS as GPU_PRECISIONS
 from engine.train.multi_gpu import STRATEGIES
 from engine.train.recipe import METHODS, TASKS

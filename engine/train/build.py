@@ -57,7 +57,6 @@ def build_model(model_folder: Path, recipe: TrainRecipe, label_names: list[str],
         ValueError: for an architecture without default LoRA targets.
     """
     from engine.train import torch_setup
-
     from engine.train.kernels import apply_fused_kernels, enable_tf32
 
     base = load_base(Path(model_folder), recipe, label_names)

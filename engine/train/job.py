@@ -19,11 +19,11 @@ import sqlite_utils
 
 from engine import paths
 from engine.jobs.registry import JobContext
+from engine.models import bundled
 from engine.progress import Progress
 from engine.store import datasets, runs
 from engine.train.launch import LaunchPlan, check_plan, run_launched
 from engine.train.recipe import TrainRecipe
-from engine.models import bundled
 
 BUNDLED_BASES = bundled.BUNDLED_NAMES
 

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.progress import Reporter, null_reporter
-from engine.train.schedule import RECIPE_FILE, checkpoint_folder
 from engine.train.recipe import TrainRecipe
+from engine.train.schedule import RECIPE_FILE, checkpoint_folder
+
 
 class TrainingOutOfMemory(RuntimeError):
     """The device ran out of memory; the message says what to lower."""

@@ -16,10 +16,10 @@ import torch
 from engine.fsutil import write_folder_atomically
 from engine.progress import Cancelled, Reporter
 from engine.train import checkpoints
-from engine.train.distributed import Ranks, single
 from engine.train.build import autocast, build_model, build_optimizer
-from engine.train.schedule import BEST_FOLDER, RECIPE_FILE, step_groups, total_steps
+from engine.train.distributed import Ranks, single
 from engine.train.recipe import TrainRecipe
+from engine.train.schedule import BEST_FOLDER, RECIPE_FILE, step_groups, total_steps
 from engine.train.tasks import collate_task, encode_task, loss_count, summed_loss
 from engine.train.weights import example_weights, weight_table
 from engine.versions import library_versions

@@ -20,8 +20,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from engine.train.format import (IGNORE_INDEX, EncodedExample, collate, encode_record,
-                                 encode_records)
+from engine.train.format import IGNORE_INDEX, EncodedExample, collate, encode_record, encode_records
 from engine.train.losses import causal_summed_loss, summed_cross_entropy
 
 

@@ -16,7 +16,6 @@ from engine.compress.gguf_export import export_gguf
 from engine.compress.merge import merge_adapter
 from engine.compress.recipe import CompressRequestError
 from engine.models.registry import import_local
-from engine.train.lora_targets import TARGET_MODULES_BY_ARCHITECTURE
 from engine.train.loop import train
 from engine.train.recipe import TrainRecipe
 
