@@ -1,8 +1,8 @@
 """Which method and batch size fit a model on this machine: the Training tab's advice.
 
 From the memory estimate (:mod:`engine.train.memory_estimate`, headers only, no weights
-read): full tuning when the model is small (under a billion parameters) and fits with room to
-spare; else LoRA when it fits; else QLoRA (4-bit base model) on a CUDA GPU; then the largest
+read): full tuning on a CUDA GPU when the model is small (under a billion parameters) and
+fits with room to spare (on a CPU it would be slow); else LoRA when it fits; else QLoRA (4-bit base model) on a CUDA GPU; then the largest
 batch size (a power of two, up to 64) that still fits with that method. Several GPUs under
 FSDP share the weights of full tuning, so the advice takes the process count and strategy.
 """
@@ -19,6 +19,7 @@ from engine.train.recipe import TrainRecipe
 FULL_TUNING_LIMIT = 1_000_000_000  # parameters; above it adapters learn as well for less
 FULL_HEADROOM = 0.5                # full tuning only with half the device to spare
 BATCHES = (64, 32, 16, 8, 4, 2, 1)
+NAMES = {"full": "full tuning", "lora": "LoRA", "qlora": "QLoRA"}
 
 
 @dataclass
@@ -34,8 +35,8 @@ class Recommendation:
         """One sentence for the window."""
         if not self.method:
             return self.reason
-        return (f"Recommended: {self.method.upper() if self.method != 'full' else 'full'} "
-                f"with batch size {self.batch_size} ({self.reason}; about "
+        return (f"Recommended: {NAMES[self.method]} with batch size {self.batch_size} "
+                f"({self.reason}; about "
                 f"{self.estimate.total / MB:,.0f} MB).")
 
 
@@ -71,7 +72,7 @@ def recommend(model_folder: str | Path, recipe: TrainRecipe, device: Any = None,
     sized = _fits(folder, full, device, processes, strategy)
     small = sized.total_parameters < FULL_TUNING_LIMIT
     roomy = not sized.available or sized.total <= FULL_HEADROOM * sized.available
-    if small and roomy:
+    if small and roomy and device.kind == "cuda":
         batch, found = largest_batch(folder, full, device, processes, strategy)
         if batch:
             return Recommendation("full", batch, found, "a small model with room to spare")

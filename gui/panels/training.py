@@ -36,6 +36,8 @@ PLOTS = (("loss", ("loss", "eval_loss")), ("learning rate", ("lr",)),
          ("tokens / s", ("tokens_per_s",)), ("DPO rewards", ("reward_accuracy", "reward_margin")))
 RUN_COLUMNS = ["run", "name", "method", "lr", "batch", "steps", "loss end", "eval loss",
                "tokens/s"]
+DEVICES = (("this computer (one GPU, or the CPU)", 1), ("2 GPUs", 2), ("4 GPUs", 4),
+           ("8 GPUs", 8))
 DPO = "dpo"
 DPO_HELP = "dpo: preference tuning (DPO) on the experts' preference pairs."
 
@@ -79,7 +81,13 @@ class TrainingPanel(QWidget):
         method_field = next(item for item in fields(TrainRecipe) if item.name == "method")
         self.inputs: dict[str, QWidget] = {"method": field_widget(method_field)}
         self.inputs["method"].addItem(DPO)
+        self.devices_combo = QComboBox()
+        for text, count in DEVICES:
+            self.devices_combo.addItem(text, count)
+        self.devices_combo.setToolTip("Several GPUs of this workstation train one run together "
+                                      "(each takes a share of every batch).")
         top.addRow(row_label("base model"), self.base_combo)
+        top.addRow(row_label("devices"), self.devices_combo)
         top.addRow(row_label("method"), hinted(self.inputs["method"],
                                     f"{method_field.metadata['help']} {DPO_HELP}"))
         sft_form = QFormLayout()
@@ -119,6 +127,12 @@ class TrainingPanel(QWidget):
             buttons.addWidget(button)
         self.estimate_label = QLabel("Memory estimate: press Estimate memory.")
         self.estimate_label.setWordWrap(True)
+        self.advice_label = QLabel("")
+        self.advice_label.setWordWrap(True)
+        self.advice_button = QPushButton("Use recommended method and batch size")
+        self.advice_button.setVisible(False)
+        self.advice_button.clicked.connect(self.apply_advice)
+        self.advice = None
         self.status_label = QLabel("No training running.")
         self.status_label.setWordWrap(True)
         self.plots, self.lines = {}, {}
@@ -149,6 +163,10 @@ class TrainingPanel(QWidget):
         layout = QVBoxLayout(self.right)
         layout.addLayout(buttons)
         layout.addWidget(self.estimate_label)
+        advice_row = QHBoxLayout()
+        advice_row.addWidget(self.advice_label, 1)
+        advice_row.addWidget(self.advice_button)
+        layout.addLayout(advice_row)
         layout.addWidget(self.status_label)
         layout.addLayout(grid, 3)
         layout.addWidget(QLabel("Runs (select one to see its curves, or to resume it)"))
@@ -231,20 +249,34 @@ class TrainingPanel(QWidget):
             return
         self.estimate_label.setText("Memory estimate: measuring…")
         self.estimate_button.setEnabled(False)
-        tasks.runner().run(lambda: _estimate(folder, recipe), self._show_estimate,
-                           self._show_estimate)
+        processes, advise = self.devices_combo.currentData(), not self.is_dpo()
+        tasks.runner().run(lambda: _estimate(folder, recipe, processes, advise),
+                           self._show_estimate, self._show_estimate)
 
-    def _show_estimate(self, guess) -> None:
+    def _show_estimate(self, found) -> None:
         self.estimate_button.setEnabled(True)
-        if isinstance(guess, Exception):
-            if not isinstance(guess, (ValueError, OSError)):
-                raise guess
-            self.estimate_label.setText(f"Cannot estimate: {for_window(str(guess))}")
+        self.advice = None
+        if isinstance(found, Exception):
+            if not isinstance(found, (ValueError, OSError)):
+                raise found
+            self.estimate_label.setText(f"Cannot estimate: {for_window(str(found))}")
         else:
+            guess, self.advice = found
             verdict = "fits" if guess.fits else "does NOT fit"
             tips = f" Try: {'; '.join(guess.suggestions)}." if guess.suggestions else ""
-            self.estimate_label.setText(f"Memory estimate ({verdict}): {guess.summary()}.{tips}")
+            per = " per GPU" if self.devices_combo.currentData() > 1 else ""
+            self.estimate_label.setText(
+                f"Memory estimate{per} ({verdict}): {guess.summary()}.{tips}")
+        self.advice_label.setText(self.advice.summary() if self.advice else "")
+        self.advice_button.setVisible(bool(self.advice and self.advice.method))
         self.estimate_shown.emit()
+
+    @Slot()
+    def apply_advice(self) -> None:
+        """Put the recommended method and batch size into the form."""
+        if self.advice and self.advice.method:
+            self.inputs["method"].setCurrentText(self.advice.method)
+            self.inputs["batch_size"].setText(str(self.advice.batch_size))
 
     # --- jobs ---------------------------------------------------------------------------
 
@@ -257,13 +289,20 @@ class TrainingPanel(QWidget):
             self.start_dpo()
             return
         try:
-            recipe = self.recipe()
+            params = self.train_params()
         except ValueError as exc:
             self.status_label.setText(f"Check the form: {for_window(str(exc))}.")
             return
-        params = {"base": self.base_combo.currentText().strip(),
-                  "dataset": self.dataset_combo.currentData(), "recipe": recipe.to_dict()}
         self._follow("train", params)
+
+    def train_params(self) -> dict:
+        """The ``train`` job's params from the form (several GPUs: a launch plan).
+        Raises ValueError naming the bad field."""
+        params = {"base": self.base_combo.currentText().strip(),
+                  "dataset": self.dataset_combo.currentData(), "recipe": self.recipe().to_dict()}
+        if self.devices_combo.currentData() > 1:
+            params["launch"] = {"processes": self.devices_combo.currentData()}
+        return params
 
     def start_dpo(self) -> None:
         """Submit a ``train.dpo`` job, or say why not (bad field, too few pairs)."""
@@ -373,9 +412,13 @@ class TrainingPanel(QWidget):
         return reads.train_method(self.db, run_id)
 
 
-def _estimate(folder, recipe):
-    """Runs on a worker thread: the memory estimate of ``recipe`` on this machine."""
+def _estimate(folder, recipe, processes: int = 1, advise: bool = True):
+    """Runs on a worker thread: the memory estimate of ``recipe`` on this machine (per GPU
+    when several train together) and the method and batch size recommended for it."""
     from engine.models.device import detect
     from engine.train.memory_estimate import estimate
+    from engine.train.recommend import recommend
 
-    return estimate(folder, recipe, detect())
+    device = detect()
+    advice = recommend(folder, recipe, device, processes) if advise else None
+    return estimate(folder, recipe, device, processes=processes), advice

@@ -94,3 +94,5 @@ def test_the_advice_follows_the_memory_the_device_has(wide_llama):
     assert nothing.method == "" and "Nothing fits" in nothing.summary()
     cpu = DeviceInfo("cpu", "test CPU", int(qlora_one.total * 1.05), False)
     assert recommend(wide_llama, recipe, cpu).method != "qlora"
+    big_cpu = DeviceInfo("cpu", "test CPU", 512 * 2**30, False)
+    assert recommend(wide_llama, recipe, big_cpu).method == "lora"  # full is slow on a CPU
