@@ -2,8 +2,9 @@
 
 From the memory estimate (:mod:`engine.train.memory_estimate`, headers only, no weights
 read): full tuning on a CUDA GPU when the model is small (under a billion parameters) and
-fits with room to spare (on a CPU it would be slow); else LoRA when it fits; else QLoRA (4-bit base model) on a CUDA GPU; then the largest
-batch size (a power of two, up to 64) that still fits with that method. Several GPUs under
+fits with room to spare (on a CPU it would be slow); else LoRA when it fits; else QLoRA
+(4-bit base model) on a CUDA GPU; then the largest batch size (a power of two, up to 64)
+that still fits with that method. Several GPUs under
 FSDP share the weights of full tuning, so the advice takes the process count and strategy.
 """
 
