@@ -10,10 +10,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from engine import paths
 from engine.store import StoreCorrupted, open_store
-from gui import theme
+from gui import privacy, theme
 from gui.bridge import EngineBridge
 from gui.help_menu import install_help_menu
 from gui.main_window import MainWindow
+from gui.passphrase import unlock_at_start
 
 EXIT_STORE_CORRUPTED = 2
 
@@ -30,11 +31,15 @@ def application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def create_main_window(db_path: Path | None = None) -> MainWindow:
-    """Open the workspace, recover stale jobs and build the window.
+def create_main_window(db_path: Path | None = None,
+                       lock_minutes: float | None = None) -> MainWindow:
+    """Open the workspace, recover stale jobs and build the window (with its Audit tab and,
+    for an encrypted workspace, its automatic lock after ``lock_minutes`` idle; default:
+    the setting, 15 minutes). An encrypted workspace must be unlocked first.
 
     Raises:
         StoreCorrupted: when the workspace file cannot be opened safely.
+        PassphraseRequired: when it is encrypted and not unlocked.
     """
     db_path = Path(db_path or paths.workspace_db())
     db = open_store(db_path, migrate=True, check=True)
@@ -42,6 +47,7 @@ def create_main_window(db_path: Path | None = None) -> MainWindow:
     window = MainWindow(db, bridge)
     bridge.setParent(window)
     install_help_menu(window)
+    privacy.install(window, db_path, lock_minutes)
     theme.follow_system(QApplication.instance(), lambda: window.theme_choice == "system")
     QApplication.instance().aboutToQuit.connect(bridge.shutdown)
     return window
@@ -50,6 +56,8 @@ def create_main_window(db_path: Path | None = None) -> MainWindow:
 def main(argv: list[str] | None = None) -> int:
     """Run the window until it closes; returns the exit code (2: damaged workspace)."""
     app = application(argv)
+    if not unlock_at_start(paths.workspace_db()):
+        return 0
     try:
         window = create_main_window()
     except StoreCorrupted as exc:

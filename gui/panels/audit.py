@@ -1,0 +1,114 @@
+"""The Audit view: who did what, on which machine, filtered by project, user and action;
+a check of the chain (edited, inserted or deleted rows) and an export to CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlite_utils
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QPushButton, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from engine.store import audit, projects
+from gui.widgets.status import show_status
+
+COLUMNS = (("time", "When"), ("actor", "User"), ("host", "Computer"), ("action", "Action"),
+           ("object", "About"), ("outcome", "Outcome"))
+ACTIONS = ("dataset", "data.purge_raw", "job", "model", "review", "project", "workspace")
+LIMIT = 500
+
+
+class AuditPanel(QWidget):
+    """The audit trail of the workspace (every project's)."""
+
+    def __init__(self, db: sqlite_utils.Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.rows: list[dict] = []
+        self.project_combo = QComboBox()
+        self.user_field = QLineEdit()
+        self.user_field.setPlaceholderText("any user")
+        self.action_combo = QComboBox()
+        self.action_combo.addItem("All actions", None)
+        for action in ACTIONS:
+            self.action_combo.addItem(action, action)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels([title for _, title in COLUMNS])
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.verify_button = QPushButton("Check the trail")
+        self.verify_button.setToolTip("Find rows that were changed, added or removed "
+                                      "outside Enclave")
+        self.export_button = QPushButton("Export CSV…")
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        self._build_layout()
+        self.project_combo.currentIndexChanged.connect(self.refresh)
+        self.action_combo.currentIndexChanged.connect(self.refresh)
+        self.user_field.editingFinished.connect(self.refresh)
+        self.verify_button.clicked.connect(self.verify)
+        self.export_button.clicked.connect(self._on_export_clicked)
+        self.set_project(None)
+
+    def _build_layout(self) -> None:
+        filters = QHBoxLayout()
+        for label, widget in (("Project", self.project_combo), ("User", self.user_field),
+                              ("Action", self.action_combo)):
+            filters.addWidget(QLabel(label))
+            filters.addWidget(widget)
+        filters.addStretch(1)
+        filters.addWidget(self.verify_button)
+        filters.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.status_label)
+
+    def set_project(self, project_id: int | None) -> None:
+        """Offer the workspace's projects and show the chosen one's rows (all when None)."""
+        self.project_combo.blockSignals(True)
+        self.project_combo.clear()
+        self.project_combo.addItem("All projects", None)
+        for row in projects.list_all(self.db):
+            self.project_combo.addItem(row["name"], row["id"])
+        index = self.project_combo.findData(project_id)
+        self.project_combo.setCurrentIndex(max(index, 0))
+        self.project_combo.blockSignals(False)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reload the rows under the current filters."""
+        project = self.project_combo.currentData()
+        self.rows = audit.entries(self.db, LIMIT, project=str(project) if project else None,
+                                  user=self.user_field.text().strip() or None,
+                                  action=self.action_combo.currentData())
+        self.table.setRowCount(len(self.rows))
+        for index, row in enumerate(self.rows):
+            for column, (key, _) in enumerate(COLUMNS):
+                self.table.setItem(index, column, QTableWidgetItem(str(row.get(key) or "")))
+
+    def verify(self) -> list[audit.Break]:
+        """Check the whole chain and say the outcome."""
+        problems = audit.verify(self.db)
+        total = self.db["audit_log"].count
+        if problems:
+            where = "; ".join(f"row {p.row_id}: {p.problem}" for p in problems[:3])
+            show_status(self.status_label, f"The audit trail was changed outside Enclave "
+                        f"({len(problems)} problem(s)): {where}", error=True)
+        else:
+            show_status(self.status_label, f"The audit trail is intact: {total} rows, none "
+                        "changed, added or removed outside Enclave.")
+        return problems
+
+    def export_csv(self, out: Path) -> None:
+        """Write the rows shown to a CSV file."""
+        audit.to_csv(self.rows, Path(out))
+        show_status(self.status_label, f"{len(self.rows)} rows written to {out}")
+
+    def _on_export_clicked(self) -> None:
+        out, _ = QFileDialog.getSaveFileName(self, "Export the audit trail", "audit.csv",
+                                             "CSV files (*.csv)")
+        if out:
+            self.export_csv(Path(out))
