@@ -12,11 +12,14 @@ import importlib
 
 STAGE_PANELS: list[tuple[str, str]] = [
     ("Data", "gui.panels.data:DataPanel"),
+    ("Browse", "gui.panels.browse:BrowsePanel"),
     ("Selection", "gui.panels.selection:SelectionPanel"),
     ("Training", "gui.panels.training:TrainingPanel"),
+    ("Compare", "gui.panels.compare:ComparePanel"),
     ("Compress", "gui.panels.compress:CompressPanel"),
     ("Evaluate", "gui.panels.evaluate:EvaluatePanel"),
     ("Review", "gui.panels.review:ReviewPanel"),
+    ("Chat", "gui.panels.chat:ChatPanel"),
 ]
 
 
