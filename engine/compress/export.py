@@ -2,7 +2,8 @@
 
 ``safetensors``: the model in the chosen dtype with its tokenizer, loadable by
 ``from_pretrained``. ``gguf``: one ``model-<type>.gguf`` file (tokenizer inside) for
-llama.cpp-style runtimes. Both folders carry ``README.md`` (the model card) and
+llama.cpp-style runtimes, with an Ollama ``Modelfile`` and a model card that says how to run
+it (:mod:`engine.compress.ollama`). Both folders carry ``README.md`` (the model card) and
 the checksums of every file; :func:`engine.compress.checksums.verify_export` checks them.
 The folder is written beside the target under a temporary name and renamed into place.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.compress import ollama
 from engine.compress.checksums import write_checksums
 from engine.compress.recipe import DTYPES, GGUF_TYPES, CompressRequestError, gguf_problem
 from engine.fsutil import UnsafeTarget, check_target, write_folder_atomically
@@ -94,12 +96,17 @@ def export_model(source: str | Path, out: str | Path, fmt: str, *, dtype: str = 
     reporter.report(0, 2, f"Exporting {source.name} as {fmt}")
 
     def write(folder: Path) -> None:
+        text = card or f"# {source.name}\n"
         if fmt == "gguf":
-            export_gguf(source, folder / f"model-{gguf_type}.gguf", gguf_type, reporter)
+            name = f"model-{gguf_type}.gguf"
+            export_gguf(source, folder / name, gguf_type, reporter)
+            (folder / ollama.MODELFILE).write_text(ollama.modelfile(name, source),
+                                                   encoding="utf-8")
+            text = text.rstrip("\n") + "\n\n" + ollama.run_section(name, source, out.name)
         else:
             _write_safetensors(source, folder, dtype)
         reporter.check_cancel()
-        (folder / CARD_FILE).write_text(card or f"# {source.name}\n", encoding="utf-8")
+        (folder / CARD_FILE).write_text(text, encoding="utf-8")
         write_checksums(folder)
 
     try:
