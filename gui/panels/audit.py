@@ -3,6 +3,7 @@ a check of the chain (edited, inserted or deleted rows) and an export to CSV."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import sqlite_utils
@@ -13,10 +14,39 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
 from engine.store import audit, projects
 from gui.widgets.status import show_status
 
-COLUMNS = (("time", "When"), ("actor", "User"), ("host", "Computer"), ("action", "Action"),
-           ("object", "About"), ("outcome", "Outcome"))
+COLUMNS = (("time", "When (UTC)"), ("actor", "User"), ("host", "Computer"),
+           ("what", "What happened"), ("object", "About"), ("outcome", "Outcome"),
+           ("action", "Action code"))
+WORDS = {"project.create": "Project created", "project.rename": "Project renamed",
+         "project.delete": "Project deleted", "dataset.create": "Data version saved",
+         "data.purge_raw": "Unredacted data purged", "data.plant_canaries": "Canaries planted",
+         "job.queue": "Job started", "job.finish": "Job ended", "review.add": "Answer reviewed",
+         "model.compress": "Model compressed", "model.export": "Model exported",
+         "model.export.acknowledged": "Export of a flagged model acknowledged",
+         "model.export.sealed": "Export encrypted", "model.export_open": "Encrypted export opened",
+         "model.privacy_check": "Memorization checked", "workspace.encrypt": "Workspace encrypted",
+         "workspace.rekey": "Passphrase changed"}
 ACTIONS = ("dataset", "data.purge_raw", "job", "model", "review", "project", "workspace")
 LIMIT = 500
+
+
+def describe(row: dict) -> str:
+    """The action in words, with the kind of data version or job where there is one."""
+    detail = json.loads(row.get("detail") or "{}")
+    words = WORDS.get(row["action"], row["action"])
+    kind = detail.get("kind")
+    return f"{words} ({kind})" if kind else words
+
+
+def cell(row: dict, key: str) -> str:
+    """The text of one cell."""
+    if key == "what":
+        return describe(row)
+    if key == "time":
+        return str(row["time"]).replace("T", " ")[:19]
+    if key == "object":
+        return str(row["object"] or "").replace(":", " ")
+    return str(row.get(key) or "")
 
 
 class AuditPanel(QWidget):
@@ -38,6 +68,7 @@ class AuditPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
         self.verify_button = QPushButton("Check the trail")
         self.verify_button.setToolTip("Find rows that were changed, added or removed "
                                       "outside Enclave")
@@ -87,7 +118,7 @@ class AuditPanel(QWidget):
         self.table.setRowCount(len(self.rows))
         for index, row in enumerate(self.rows):
             for column, (key, _) in enumerate(COLUMNS):
-                self.table.setItem(index, column, QTableWidgetItem(str(row.get(key) or "")))
+                self.table.setItem(index, column, QTableWidgetItem(cell(row, key)))
 
     def verify(self) -> list[audit.Break]:
         """Check the whole chain and say the outcome."""

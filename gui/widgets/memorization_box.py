@@ -4,15 +4,16 @@ planted canaries of its training data? Rates for the tuned model beside its base
 from __future__ import annotations
 
 import sqlite_utils
-from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from engine.evaluate.privacy_job import latest_check
 from gui.jobs import follow_jobs
 from gui.widgets.run_picker import fill_run_picker
 
-HEADERS = ("Model", "Identifiers probed", "Completed exactly", "Partly", "Canaries",
-           "Canaries completed", "Canary exposure (bits)")
+HEADERS = ("Model", "Identifiers tried", "Repeated exactly", "Partly", "Canaries tried",
+           "Canaries repeated", "Exposure (bits)")
 
 
 def rows_of(summary: dict) -> list[list[str]]:
@@ -46,6 +47,12 @@ class MemorizationBox(QGroupBox):
         self.table = QTableWidget(0, len(HEADERS))
         self.table.setHorizontalHeaderLabels(HEADERS)
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.setMaximumHeight(110)
+        self.table.setToolTip("How often the model, given the text before an identifier or a "
+                              "planted canary, writes it out. Exposure: how strongly it "
+                              "prefers the true canary over 99 random ones (6.6 = always).")
         self.verdict_label = QLabel()
         self.verdict_label.setWordWrap(True)
         self.status_label = QLabel()

@@ -35,7 +35,7 @@ def test_audit_tab_filters_verifies_and_exports(window, db, tmp_path):
     projects.create(db, "Chambers")
     panel = _tab(window, "Audit")
     panel.set_project(ward)
-    assert panel.table.rowCount() == 1 and panel.table.item(0, 3).text() == "project.create"
+    assert panel.table.rowCount() == 1 and panel.table.item(0, 3).text() == "Project created"
     assert panel.table.item(0, 1).text() == audit.actor()
     panel.set_project(None)
     assert panel.table.rowCount() == 2
