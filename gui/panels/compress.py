@@ -23,6 +23,7 @@ from gui.jobs import follow_jobs
 from gui.widgets.run_picker import fill_run_picker
 from gui.widgets.messages import for_window
 from gui.widgets.status import show_status
+from gui.widgets.export_folder import ExportFolderRow
 from gui.widgets.compress_views import ComparisonCharts, ComparisonTable, merge_comparisons
 
 CLASSIFIER_COLUMNS = [("name", "Variant"), ("layers", "Layers"), ("size_mb", "Size MB"),
@@ -178,6 +179,7 @@ class CompressPanel(QWidget):
         self.export_path = QLineEdit()
         self.export_path.setPlaceholderText("export folder (default: inside the project)")
         self.export_button = QPushButton("Export run")
+        self.export_folder = ExportFolderRow()
         self.status_label = QLabel("Choose a run and a method.")
         self.status_label.setObjectName("subtitle")
         self.status_label.setWordWrap(True)
@@ -201,6 +203,7 @@ class CompressPanel(QWidget):
         export.addWidget(self.export_button)
         side.addLayout(export)
         side.addWidget(self.export_path)
+        side.addWidget(self.export_folder)
         side.addWidget(self.status_label)
         side.addStretch(1)
         side_widget = QWidget()
@@ -241,6 +244,7 @@ class CompressPanel(QWidget):
         self._shown_run = None
         self.run_combo.clear()
         self.export_path.clear()
+        self.export_folder.show_path(None)
         self._set_status("Choose a run and a method.")
         self.refresh()
 
@@ -369,4 +373,5 @@ class CompressPanel(QWidget):
         else:
             self._set_status(f"Exported to {result.get('path')} ({result.get('files')} files, "
                              f"checksums {'verified' if result.get('verified') else 'FAILED'}).")
+            self.export_folder.show_path(result.get("path"))
         self.refresh()
