@@ -81,11 +81,12 @@ def trainable_state(model: Any) -> dict[str, Any]:
 
 
 def save(folder: Path, model: Any, optimizer: Any, scheduler: Any, state: LoopState,
-         keep: int, weights: dict[str, Any] | None = None) -> Path:
+         keep: int, weights: dict[str, Any] | None = None,
+         optimizer_state: dict[str, Any] | None = None) -> Path:
     """Write the checkpoint of ``state.step`` atomically; keep the ``keep`` newest ones.
 
-    ``weights`` (trainable tensors by name) replaces the model's own, e.g. when they were
-    gathered from several processes.
+    ``weights`` (trainable tensors by name) and ``optimizer_state`` replace the model's and
+    optimizer's own, e.g. when they were gathered from the shards of several processes.
 
     Returns:
         The checkpoint folder.
@@ -95,7 +96,8 @@ def save(folder: Path, model: Any, optimizer: Any, scheduler: Any, state: LoopSt
     def write(temporary: Path) -> None:
         save_file(weights if weights is not None else trainable_state(model),
                   str(temporary / WEIGHTS_FILE))
-        torch.save(optimizer.state_dict(), temporary / OPTIMIZER_FILE)
+        torch.save(optimizer_state if optimizer_state is not None else optimizer.state_dict(),
+                   temporary / OPTIMIZER_FILE)
         torch.save(scheduler.state_dict(), temporary / SCHEDULER_FILE)
         payload = {"loop": state.__dict__, "rng": rng_states()}
         (temporary / STATE_FILE).write_text(json.dumps(payload))
@@ -123,8 +125,12 @@ def newest(folder: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def load(checkpoint: Path, model: Any, optimizer: Any, scheduler: Any) -> LoopState:
+def load(checkpoint: Path, model: Any, optimizer: Any, scheduler: Any,
+         restore: Any = None) -> LoopState:
     """Restore weights, optimizer, scheduler and RNG states; returns the loop state.
+
+    ``restore(weights, optimizer_state)`` puts weights and optimizer state back instead of
+    the plain copy (e.g. into the shards of several processes).
 
     Raises:
         ValueError: when the checkpoint's weights do not match the model's trainable ones.
@@ -136,11 +142,15 @@ def load(checkpoint: Path, model: Any, optimizer: Any, scheduler: Any) -> LoopSt
     if set(weights) != expected:
         raise ValueError(f"{checkpoint}: its weights do not match this model and method "
                          f"({len(weights)} saved, {len(expected)} trainable tensors)")
-    parameters = dict(model.named_parameters())
-    with torch.no_grad():
-        for name, tensor in weights.items():
-            parameters[name].copy_(tensor.to(parameters[name].device))
-    optimizer.load_state_dict(torch.load(checkpoint / OPTIMIZER_FILE, weights_only=True))
+    optimizer_state = torch.load(checkpoint / OPTIMIZER_FILE, weights_only=True)
+    if restore is not None:
+        restore(weights, optimizer_state)
+    else:
+        parameters = dict(model.named_parameters())
+        with torch.no_grad():
+            for name, tensor in weights.items():
+                parameters[name].copy_(tensor.to(parameters[name].device))
+        optimizer.load_state_dict(optimizer_state)
     scheduler.load_state_dict(torch.load(checkpoint / SCHEDULER_FILE, weights_only=True))
     payload = json.loads((checkpoint / STATE_FILE).read_text())
     restore_rng_states(payload["rng"])

@@ -96,6 +96,26 @@ class Ranks:
                 for name, p in self.unwrap(model).named_parameters() if name in trainable}
 
 
+    def sharded_states(self, model: Any, optimizer: Any) -> tuple[dict, dict]:
+        """Full trainable weights and optimizer state of a sharded (FSDP) model, gathered on
+        the CPU through ``torch.distributed.checkpoint`` (collective: every rank calls it)."""
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_state_dict
+
+        options = StateDictOptions(full_state_dict=True, cpu_offload=True)
+        weights, optimizer_state = get_state_dict(self.unwrap(model), optimizer, options=options)
+        trainable = {name for name, p in self.unwrap(model).named_parameters()
+                     if p.requires_grad}
+        return {k: v for k, v in weights.items() if k in trainable}, optimizer_state
+
+    def restore_sharded(self, model: Any, optimizer: Any, weights: dict,
+                        optimizer_state: dict) -> None:
+        """Put full weights and optimizer state back into the shards (collective)."""
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, set_state_dict
+
+        set_state_dict(self.unwrap(model), optimizer, model_state_dict=weights,
+                       optim_state_dict=optimizer_state,
+                       options=StateDictOptions(full_state_dict=True, strict=False))
+
     def full_state(self, model: Any) -> dict[str, Any]:
         """Every weight of the model, gathered onto rank 0 (collective; for FSDP saving)."""
         return self.accelerator.get_state_dict(model) if self.accelerator else \

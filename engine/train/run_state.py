@@ -80,8 +80,11 @@ class RunState:
         """Load the newest complete checkpoint, if there is one (every rank loads it)."""
         newest = checkpoints.newest(self.checkpoint_dir)
         if newest is not None:
+            restore = (lambda weights, optimizer_state: self.ranks.restore_sharded(
+                self.model, self.optimizer, weights, optimizer_state)) \
+                if self.ranks.sharded else None
             self.state = checkpoints.load(newest, self.ranks.unwrap(self.model),
-                                          self.optimizer, self.scheduler)
+                                          self.optimizer, self.scheduler, restore)
             self.resumed_from = self.state.step
 
     @property
@@ -184,12 +187,17 @@ class RunState:
             raise Cancelled("train cancelled")
 
     def _save_checkpoint(self) -> None:
-        """Rank 0 writes the checkpoint (weights gathered first under FSDP); all then wait."""
-        weights = self.ranks.trainable_state(self.model)
+        """Rank 0 writes the checkpoint (weights and optimizer state gathered first under
+        FSDP); all then wait."""
+        if self.ranks.sharded:
+            weights, optimizer_state = self.ranks.sharded_states(self.model, self.optimizer)
+        else:
+            weights, optimizer_state = self.ranks.trainable_state(self.model), None
         if self.ranks.is_main:
             checkpoints.save(self.checkpoint_dir, self.ranks.unwrap(self.model),
                              self.optimizer, self.scheduler, self.state,
-                             self.recipe.keep_checkpoints, weights=weights)
+                             self.recipe.keep_checkpoints, weights=weights,
+                             optimizer_state=optimizer_state)
         self.ranks.barrier()
         self.saved_at = time.monotonic()
 

@@ -142,6 +142,6 @@ def test_commands_use_the_maintained_launchers(tmp_path):
     assert gpu[gpu.index("--machine_rank") + 1] == "1"
     import yaml
 
-    config = yaml.safe_load((tmp_path / "accelerate.yaml").read_text())
+    config = yaml.safe_load((tmp_path / "accelerate-machine1.yaml").read_text())
     assert config["num_machines"] == 2 and config["machine_rank"] == 1
     assert config["main_process_ip"] == "10.1.2.3" and config["num_processes"] == 8

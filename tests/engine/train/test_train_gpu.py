@@ -142,3 +142,29 @@ def test_two_gpus_follow_one_gpu_with_the_same_global_batch(tiny_llama_folder, t
     one = _train(tiny_llama_folder, tiny_records, tmp_path, "one", batch_size=2, grad_accum=2,
                  precision="fp32")
     assert [v for _, v in two["losses"]] == pytest.approx([v for _, v in one.losses], rel=5e-3)
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs two GPUs")
+def test_fsdp_full_tuning_on_two_gpus_checkpoints_and_resumes(tiny_llama_folder, tiny_records,
+                                                              tmp_path):
+    from engine.progress import Cancelled, Reporter
+    from engine.train import checkpoints
+    from engine.train.launch import LaunchPlan, run_launched
+
+    plan = LaunchPlan(processes=2, strategy="fsdp")
+    recipe = _recipe(method="full", batch_size=2, precision="fp32", learning_rate=1e-4,
+                     checkpoint_every=2)
+    run = tmp_path / "fsdp"
+    reference = run_launched(plan, tiny_llama_folder, tiny_records, recipe, tmp_path / "ref",
+                             tmp_path / "ref.checkpoints", Reporter())
+    seen = []
+    with pytest.raises(Cancelled):
+        run_launched(plan, tiny_llama_folder, tiny_records, recipe, run / "output",
+                     run / "checkpoints", Reporter(seen.append, lambda: len(seen) >= 3))
+    assert checkpoints.complete(run / "checkpoints")
+    resumed = run_launched(plan, tiny_llama_folder, tiny_records, recipe, run / "output",
+                           run / "checkpoints", Reporter())
+    assert resumed["resumed_from"] >= 2
+    tail = resumed["resumed_from"]
+    assert [v for _, v in resumed["losses"]][tail:] == pytest.approx(
+        [v for _, v in reference["losses"]][tail:], rel=5e-3)
