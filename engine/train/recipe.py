@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import Recipe, option
-from engine.train.lora_recipe import lora_targets
+from engine.train.lora_targets import lora_targets
 
 METHODS = ("lora", "qlora", "full")
 TASKS = ("instruction", "text", "classification")
