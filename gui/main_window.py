@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QApplication, QHBoxLayout, QInputDialog, QLabel, QListWidget,
                                QListWidgetItem, QMainWindow, QMessageBox, QPushButton,
-                               QSplitter, QStackedWidget, QSystemTrayIcon, QTabWidget,
+                               QScrollArea, QSplitter, QStackedWidget, QSystemTrayIcon, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from engine import paths
@@ -22,6 +22,7 @@ from gui.menus import install_menus
 from gui.panels.guide import GuidePanel
 from gui.panels.project import DEMO_DESCRIPTION, ProjectPanel
 from gui.panels.stages import build_stage_panels
+from gui.widgets.accessible import name_inputs
 from gui.widgets.compact import compact_combos
 
 PROJECT_ID_ROLE = Qt.UserRole
@@ -87,13 +88,24 @@ class MainWindow(QMainWindow):
                 "interrupted.")
 
     def _build_tabs(self) -> None:
+        """One tab per panel, each in a scroll area: a panel wider or taller than a small
+        screen scrolls instead of pushing the window past 1024×640."""
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.guide, "Guided path")
-        self.tabs.addTab(self.project_panel, "Overview")
-        for title, panel in self.stage_panels:
-            self.tabs.addTab(panel, title)
+        self._pages: dict[int, QScrollArea] = {}
+        for title, panel in (("Guided path", self.guide), ("Overview", self.project_panel),
+                             *self.stage_panels):
+            page = QScrollArea()
+            page.setWidgetResizable(True)
+            page.setFrameShape(QScrollArea.NoFrame)
+            page.setWidget(panel)
+            self._pages[id(panel)] = page
+            self.tabs.addTab(page, title)
         compact_combos(self.tabs)
+
+    def show_panel(self, panel: QWidget) -> None:
+        """Bring a panel's tab to the front."""
+        self.tabs.setCurrentWidget(self._pages[id(panel)])
 
     def _build_sidebar(self) -> None:
         self.sidebar = QWidget()
@@ -265,7 +277,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def show_guide(self) -> None:
         """View → Guided path (Ctrl+1)."""
-        self.tabs.setCurrentWidget(self.guide)
+        self.show_panel(self.guide)
 
     @Slot(bool)
     def set_details(self, shown: bool) -> None:
@@ -319,7 +331,7 @@ class MainWindow(QMainWindow):
             name = f"Demo {number}"
         project_id = projects.create(self.db, name, DEMO_DESCRIPTION, task="instruction")
         self.open_project(project_id)
-        self.tabs.setCurrentWidget(self.project_panel)
+        self.show_panel(self.project_panel)
         return self.project_panel.run_demo(quick=True)
 
     # events -----------------------------------------------------------------
@@ -347,6 +359,11 @@ class MainWindow(QMainWindow):
             self.tray.showMessage(title, text, theme.app_icon(), 10_000)
         self.statusBar().showMessage(f"{title}. {text}", 15_000)
         self.notified.emit(title, text)
+
+    def showEvent(self, event) -> None:  # noqa: N802  (Qt override)
+        """Name every input after its label (tabs installed after construction too)."""
+        name_inputs(self)
+        super().showEvent(event)
 
     def closeEvent(self, event) -> None:  # noqa: N802  (Qt override)
         """Remember size, splitters, project and details before closing."""

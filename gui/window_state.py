@@ -6,7 +6,7 @@ test that points the workspace at a temporary folder also points the settings th
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, QSize
 from PySide6.QtWidgets import QMainWindow, QSplitter
 
 from engine import paths
@@ -28,6 +28,8 @@ def save(window: QMainWindow, splitters: dict[str, QSplitter], project_id: int |
     """Remember the window's geometry, splitters, project and details switch."""
     settings = window_settings()
     settings.setValue("geometry", window.saveGeometry())
+    settings.setValue("size", window.size())
+    settings.setValue("maximized", window.isMaximized())
     for name, splitter in splitters.items():
         settings.setValue(f"splitters/{name}", splitter.saveState())
     settings.setValue("last_project", project_id if project_id is not None else -1)
@@ -41,7 +43,12 @@ def restore(window: QMainWindow, splitters: dict[str, QSplitter]) -> tuple[int |
     settings = window_settings()
     geometry = settings.value("geometry")
     if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-        window.restoreGeometry(geometry)
+        window.restoreGeometry(geometry)  # position and screen
+    size = settings.value("size")
+    if isinstance(size, QSize) and size.isValid():
+        window.resize(size)  # the size itself, even where the screen is not known
+    if settings.value("maximized", False, bool):
+        window.showMaximized()
     for name, splitter in splitters.items():
         state = settings.value(f"splitters/{name}")
         if isinstance(state, QByteArray) and not state.isEmpty():

@@ -36,6 +36,8 @@ def _panel(window, title: str):
 
 
 def _show_tab(window, app, title: str) -> None:
+    if hasattr(window, "show_details_of"):
+        window.show_details_of(title)  # expert tabs are shown under Details
     tabs = window.tabs
     index = next(i for i in range(tabs.count()) if tabs.tabText(i) == title)
     tabs.setCurrentIndex(index)

@@ -93,12 +93,13 @@ def quarantine_page(db: sqlite_utils.Database, project_id: int,
 
 
 def data_size(db: sqlite_utils.Database, project_id: int) -> dict:
-    """Records in the project's newest visible version of each role (``pool``, ``train``…)
-    and in all, for sizing presets."""
+    """Records of a project for sizing presets: ``newest`` is the newest version a model may
+    learn from (role pool or train), ``test`` the newest held-out test split."""
     rows = db.execute(f"SELECT role, record_count FROM datasets WHERE project_id = ? AND "
                       f"{VISIBLE} ORDER BY id", [project_id]).fetchall()
     sizes = {role: int(count or 0) for role, count in rows}
-    return {**sizes, "newest": int(rows[-1][1] or 0) if rows else 0}
+    learnable = [int(count or 0) for role, count in rows if role in ("pool", "train")]
+    return {"newest": learnable[-1] if learnable else 0, "test": sizes.get("test", 0)}
 
 
 # What one unit of work is, per job kind, read from a finished job's result.

@@ -178,6 +178,8 @@ class CompressPanel(QWidget):
         self.export_format.addItems(["safetensors", "gguf"])
         self.export_path = QLineEdit()
         self.export_path.setPlaceholderText("export folder (default: inside the project)")
+        self.export_format.setAccessibleName("Export format")
+        self.export_path.setAccessibleName("Export folder")
         self.export_button = QPushButton("Export run")
         self.export_folder = ExportFolderRow()
         self.status_label = QLabel("Choose a run and a method.")

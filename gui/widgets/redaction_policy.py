@@ -37,6 +37,7 @@ class RedactionPolicyBox(QGroupBox):
         super().__init__("Redaction policy", parent)
         self.db, self.project_id = db, None
         self.combo = QComboBox()
+        self.combo.setAccessibleName("Redaction policy")
         for policy in POLICIES:
             self.combo.addItem(TITLES[policy], policy)
             self.combo.setItemData(self.combo.count() - 1, DESCRIPTIONS[policy], Qt.ToolTipRole)
