@@ -4,6 +4,7 @@ import json
 import os
 
 from engine import paths
+from engine.data.importer import import_file
 from engine.store import projects
 from gui.bridge import EngineBridge
 from gui.panels.data import DataPanel
@@ -49,3 +50,59 @@ def test_data_panel_imports_with_a_changed_mapping_and_cleans(qtbot, db, tmp_pat
     assert "Maria" not in panel.clusters_table.item(0, 2).text()
     out = os.environ.get("ENCLAVE_SCREENSHOT_DIR")
     render(panel, f"{out}/data.png" if out else tmp_path / "data.png")
+
+
+def _headings(table):
+    return [table.horizontalHeaderItem(i).text() for i in range(table.columnCount())]
+
+
+def test_headerless_export_shows_numbered_headings_and_maps_by_position(qtbot, db, tmp_path):
+    from tests.engine.data.csv_fixtures import clinical_rows, write_table
+
+    project_id = projects.create(db, "Ward notes", task="classification")
+    bridge = EngineBridge(paths.workspace_db())
+    panel = DataPanel(db, bridge)
+    qtbot.addWidget(panel)
+    panel.open_project(project_id)
+    rows = clinical_rows(30)
+    rows[0][3] = "HISTORY OF PRESENT ILLNESS: a 63 year old man with chest pain"
+    panel.path_edit.setText(str(write_table(tmp_path / "ehr.csv", rows, header=None)))
+    assert panel.show_preview()
+    assert "no header found: columns are numbered" in panel.status_label.text()
+    headings = _headings(panel.preview_table)
+    assert headings[3].startswith("4: HISTORY OF PRESENT ILLNESS") and headings[3].endswith("\u2026")
+    combo = panel.mapping_combos["text"]
+    combo.setCurrentIndex(combo.findData("4"))
+    panel.mapping_combos["label"].setCurrentText("6")  # typed: a position
+    assert panel.mapping() == {"text": "4", "label": "6"}
+    with qtbot.waitSignal(panel.import_done, timeout=120_000):
+        assert panel.run_import() is not None
+    bridge.shutdown(grace_s=0.5)
+    assert "Imported 30 records, 0 quarantined" in panel.status_label.text()
+
+
+def test_redaction_policy_dry_run_then_locked_after_cleaning(qtbot, db, tmp_path):
+    project_id = projects.create(db, "Desk", task="instruction")
+    bridge = EngineBridge(paths.workspace_db())
+    panel = DataPanel(db, bridge)
+    qtbot.addWidget(panel)
+    import_file(db, project_id, _export(tmp_path / "notes.jsonl"), task="instruction",
+                mapping={"prompt": "question", "response": "answer_text"})
+    panel.open_project(project_id)
+    box = panel.policy_box
+    box.combo.setCurrentIndex(box.combo.findData("general"))
+    box.combo.activated.emit(box.combo.currentIndex())
+    assert projects.get(db, project_id)["redaction_policy"] == "general"
+    with qtbot.waitSignal(box.dry_run_shown, timeout=60_000) as shown:
+        box.preview_button.click()
+    assert shown.args[0]["policy"] == "general" and shown.args[0]["counts"]["PHONE"] > 100
+    cells = " ".join(box.table.item(r, c).text() for r in range(box.table.rowCount())
+                     for c in range(3))
+    assert "PHONE" in cells and "[PHONE]" in cells and "(555) 201" not in cells
+    panel.recipe_form.set_values({"tokenizer": "words"})
+    with qtbot.waitSignal(panel.report_shown, timeout=120_000):
+        panel.run_clean()
+    bridge.shutdown(grace_s=0.5)
+    assert not box.combo.isEnabled() and "fixed" in box.note.text()
+    out = os.environ.get("ENCLAVE_SCREENSHOT_DIR")
+    render(panel, f"{out}/data-policy.png" if out else tmp_path / "data-policy.png")
