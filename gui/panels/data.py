@@ -119,6 +119,9 @@ class DataPanel(QWidget):
         layout.addWidget(QLabel("Mapping (task field ← column)"))
         layout.addLayout(self.mapping_form)
         layout.addLayout(buttons)
+        self.preview_note = QLabel("")  # "no header found: columns are numbered"
+        self.preview_note.setObjectName("subtitle")
+        layout.addWidget(self.preview_note)
         layout.addWidget(self.preview_table, 1)
         return box
 
@@ -204,6 +207,7 @@ class DataPanel(QWidget):
         self.mapping_combos = {}
         self.preview_table.setColumnCount(1)
         self.preview_table.setHorizontalHeaderLabels(["(preview)"])
+        self.preview_note.setText("")
         fill_table(self.preview_table, [])
 
     def _clear_report(self) -> None:
@@ -251,6 +255,7 @@ class DataPanel(QWidget):
         self.preview_table.setColumnCount(len(headings))
         self.preview_table.setHorizontalHeaderLabels(headings)
         self._show_preview_rows()
+        self.preview_note.setText(self.preview.note.capitalize())
         note = f"{self.preview.note}; " if self.preview.note else ""
         show_status(self.status_label, f"{self.preview.container}, "
                     f"{self.preview.encoding or 'binary'}; {note}check the mapping, then Import.")

@@ -49,7 +49,8 @@ class RedactionPolicyBox(QGroupBox):
         self.note.setObjectName("subtitle")
         self.table = read_only_table(["Type", "Would replace", "Examples (shown redacted)"])
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.Stretch)
-        self.table.setMinimumHeight(110)
+        self.table.setMaximumHeight(150)
+        self.table.hide()  # until a dry run has something to show
         row = QHBoxLayout()
         row.addWidget(self.combo, 1)
         row.addWidget(self.preview_button)
@@ -62,6 +63,7 @@ class RedactionPolicyBox(QGroupBox):
         """Show a project's policy; locked once its data was cleaned."""
         self.project_id = project_id
         fill_table(self.table, [])
+        self.table.hide()
         if project_id is None:
             return
         policy = project_policy(self.db, project_id)
@@ -69,8 +71,9 @@ class RedactionPolicyBox(QGroupBox):
         cleaned = self.db.execute("SELECT COUNT(*) FROM runs WHERE project_id = ? AND "
                                   "kind = 'data.clean'", [project_id]).fetchone()[0]
         self.combo.setEnabled(not cleaned)
-        self.note.setText(DESCRIPTIONS[policy] + (" — fixed: the data was cleaned under it."
-                                                  if cleaned else ""))
+        self.note.setText(DESCRIPTIONS[policy][0].upper() + DESCRIPTIONS[policy][1:] + (
+            ". Locked: this project's data was cleaned under it." if cleaned
+            else ". Can change until the first clean."))
 
     def _on_policy_activated(self, index: int) -> None:
         if self.project_id is None:
@@ -100,6 +103,7 @@ class RedactionPolicyBox(QGroupBox):
         rows = [[kind, f"{count:,}", "  |  ".join(outcome["examples"].get(kind, []))]
                 for kind, count in outcome["counts"].items()]
         fill_table(self.table, rows)
+        self.table.setVisible(bool(rows))
         total = sum(outcome["counts"].values())
         self.note.setText(f"Under the {outcome['policy']} policy a clean would replace {total:,} "
                           f"identifiers in {outcome['records']:,} records."

@@ -69,12 +69,16 @@ def test_headerless_export_shows_numbered_headings_and_maps_by_position(qtbot, d
     panel.path_edit.setText(str(write_table(tmp_path / "ehr.csv", rows, header=None)))
     assert panel.show_preview()
     assert "no header found: columns are numbered" in panel.status_label.text()
+    assert panel.preview_note.text() == "No header found: columns are numbered"
     headings = _headings(panel.preview_table)
     assert headings[3].startswith("4: HISTORY OF PRESENT ILLNESS") and headings[3].endswith("\u2026")
     combo = panel.mapping_combos["text"]
     combo.setCurrentIndex(combo.findData("4"))
     panel.mapping_combos["label"].setCurrentText("6")  # typed: a position
     assert panel.mapping() == {"text": "4", "label": "6"}
+    panel.resize(1280, 820)
+    out = os.environ.get("ENCLAVE_SCREENSHOT_DIR")
+    render(panel, f"{out}/data-headerless.png" if out else tmp_path / "data-headerless.png")
     with qtbot.waitSignal(panel.import_done, timeout=120_000):
         assert panel.run_import() is not None
     bridge.shutdown(grace_s=0.5)
@@ -86,6 +90,7 @@ def test_redaction_policy_dry_run_then_locked_after_cleaning(qtbot, db, tmp_path
     bridge = EngineBridge(paths.workspace_db())
     panel = DataPanel(db, bridge)
     qtbot.addWidget(panel)
+    panel.resize(1280, 820)
     import_file(db, project_id, _export(tmp_path / "notes.jsonl"), task="instruction",
                 mapping={"prompt": "question", "response": "answer_text"})
     panel.open_project(project_id)
@@ -99,10 +104,12 @@ def test_redaction_policy_dry_run_then_locked_after_cleaning(qtbot, db, tmp_path
     cells = " ".join(box.table.item(r, c).text() for r in range(box.table.rowCount())
                      for c in range(3))
     assert "PHONE" in cells and "[PHONE]" in cells and "(555) 201" not in cells
+    out = os.environ.get("ENCLAVE_SCREENSHOT_DIR")
+    render(panel, f"{out}/data-dry-run.png" if out else tmp_path / "data-dry-run.png")
     panel.recipe_form.set_values({"tokenizer": "words"})
     with qtbot.waitSignal(panel.report_shown, timeout=120_000):
         panel.run_clean()
     bridge.shutdown(grace_s=0.5)
-    assert not box.combo.isEnabled() and "fixed" in box.note.text()
+    assert not box.combo.isEnabled() and "Locked" in box.note.text()
     out = os.environ.get("ENCLAVE_SCREENSHOT_DIR")
     render(panel, f"{out}/data-policy.png" if out else tmp_path / "data-policy.png")
