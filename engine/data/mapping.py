@@ -78,16 +78,18 @@ def resolve_positions(mapping: dict[str, str], columns: list[str]) -> dict[str, 
     position beyond the last column is left as it is, for :func:`check_mapping` to refuse.
 
     Args:
-        mapping: ``{field: column}``; columns may be joined with ``+``.
+        mapping: ``{field: column}``; columns may be joined with ``+``; a position may be a
+            number (a recipe's TOML ``mapping = {text = 5}``).
         columns: The file's column names in order.
     """
     def name(column: str) -> str:
-        column = column.strip()
+        column = str(column).strip()
         if column in columns or not column.isdigit() or not 1 <= int(column) <= len(columns):
             return column
         return columns[int(column) - 1]
 
-    return {field: "+".join(name(c) for c in spec.split("+")) for field, spec in mapping.items()}
+    return {field: "+".join(name(c) for c in str(spec).split("+"))
+            for field, spec in mapping.items()}
 
 
 def column_heading(position: int, name: str, first_value: str = "", width: int = 32) -> str:

@@ -57,6 +57,8 @@ def test_columns_by_position_on_a_file_with_a_header(tmp_path):
     path = write_table(tmp_path / "named.csv", clinical_rows(20))
     preview = preview_file(path, "classification", mapping={"text": "4", "label": "6"})
     assert preview.mapping == {"text": "history", "label": "label"}
+    from_toml = preview_file(path, "classification", mapping={"text": 4, "label": 6})
+    assert from_toml.mapping == {"text": "history", "label": "label"}
 
 
 def test_a_position_beyond_the_last_column_is_refused_by_name(tmp_path, project):
