@@ -34,7 +34,7 @@ def pairs_file(tmp_path):
     (["--set", "min_pairs=10", "--pairs", "PAIRS"],
      "Only 6 preference pair(s) in PAIRS; DPO needs at least 10"),
     (["--pairs", "nowhere.jsonl"], "--pairs 'nowhere.jsonl': no such file"),
-    (["--beta", "0"], "beta must be a number in (0, inf)"),
+    (["--beta", "0"], "beta must be > 0"),
     (["--eval-fraction", "0.1"], "--eval-fraction does not apply to --method dpo"),
     (["--from-run", "7"], "give --base or --from-run, not both"),
 ])
