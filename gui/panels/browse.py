@@ -34,7 +34,8 @@ SEARCH_DELAY_MS = 300
 
 def _spin(tip: str) -> QSpinBox:
     spin = QSpinBox()
-    spin.setRange(0, 10_000_000)
+    spin.setRange(0, 1_000_000)
+    spin.setMaximumWidth(96)
     spin.setSpecialValueText("–")
     spin.setToolTip(tip)
     return spin
@@ -80,7 +81,7 @@ class BrowsePanel(QWidget):
         self.version_combo = QComboBox()
         self.version_combo.setAccessibleName("Dataset version")
         self.version_combo.currentIndexChanged.connect(self._on_version_chosen)
-        self.version_combo.setMinimumContentsLength(30)
+        self.version_combo.setMinimumContentsLength(24)
         self.version_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.search_edit = QLineEdit()
         self.search_edit.setAccessibleName("Search")
@@ -96,6 +97,9 @@ class BrowsePanel(QWidget):
         for key, text in record_search.FLAGS.items():
             self.flag_combo.addItem(FLAG_NAMES[key], key)
             self.flag_combo.setItemData(self.flag_combo.count() - 1, text, Qt.ToolTipRole)
+        for combo in (self.label_combo, self.flag_combo):
+            combo.setMinimumContentsLength(10)
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         for widget in (self.label_combo, self.flag_combo):
             widget.currentIndexChanged.connect(lambda _i: self.apply_filter())
         for spin in (self.min_spin, self.max_spin):
@@ -121,16 +125,18 @@ class BrowsePanel(QWidget):
         self.status_label.setObjectName("subtitle")
 
     def _build_layout(self) -> None:
+        top = QHBoxLayout()
+        for widget, stretch in ((QLabel("Version"), 0), (self.version_combo, 1),
+                                (self.search_edit, 1)):
+            top.addWidget(widget, stretch)
         filters = QHBoxLayout()
-        for widget, stretch in ((QLabel("Version"), 0), (self.version_combo, 0),
-                                (self.search_edit, 2), (self.label_combo, 1),
-                                (QLabel("Characters"), 0), (self.min_spin, 0), (QLabel("to"), 0),
-                                (self.max_spin, 0), (self.flag_combo, 1)):
-            filters.addWidget(widget, stretch)
+        for widget in (QLabel("Show"), self.label_combo, self.flag_combo):
+            filters.addWidget(widget)
+        filters.addStretch(1)
         records = QSplitter(Qt.Horizontal)
         records.addWidget(self.records_view)
         records.addWidget(self.record_view)
-        records.setSizes([700, 420])
+        records.setSizes([620, 380])
         quarantine = QWidget()
         column = QVBoxLayout(quarantine)
         row = QHBoxLayout()
@@ -141,14 +147,17 @@ class BrowsePanel(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(records, "Records")
         self.tabs.addTab(quarantine, "Quarantine")
-        counts = QHBoxLayout()
         self.count_label.setMinimumWidth(self.count_label.fontMetrics().horizontalAdvance(
             "1,000,000 records") + 12)
-        counts.addWidget(self.count_label)
-        counts.addWidget(self.privacy_label, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
+        layout.addLayout(top)
         layout.addLayout(filters)
+        counts = QHBoxLayout()
+        for widget in (self.count_label, QLabel("Characters"), self.min_spin, QLabel("to"),
+                       self.max_spin):
+            counts.addWidget(widget)
+        counts.addWidget(self.privacy_label, 1)
         layout.addLayout(counts)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.status_label)
@@ -227,6 +236,7 @@ class BrowsePanel(QWidget):
         for label in found:
             self.label_combo.addItem(label, label)
         self.label_combo.setEnabled(bool(found))
+        self.records_view.setColumnHidden(3, not found)  # the Label column
         self.label_combo.blockSignals(False)
 
     def _classification(self, dataset_id: int) -> bool:

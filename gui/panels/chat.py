@@ -87,10 +87,17 @@ class ChatPanel(QWidget):
         self.run_combo.currentIndexChanged.connect(self._on_run_chosen)
         self.side_combo = QComboBox()
         self.side_combo.setAccessibleName("Model that answers")
+        for combo, chars in ((self.run_combo, 24), (self.side_combo, 10)):
+            combo.setMinimumContentsLength(chars)
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.side_combo.setToolTip("base: the model before it was taught; tuned: the model "
+                                   "taught on your data; tuned 8-bit etc.: a smaller copy")
         self.compare_check = QCheckBox("Side by side with")
         self.compare_check.toggled.connect(self._on_compare_toggled)
         self.other_combo = QComboBox()
         self.other_combo.setAccessibleName("Second model")
+        self.other_combo.setMinimumContentsLength(10)
+        self.other_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.prompt_edit = QPlainTextEdit()
         self.prompt_edit.setAccessibleName("Prompt")
         self.prompt_edit.setPlaceholderText("Ask the model something, as a user of it would…")
@@ -140,12 +147,17 @@ class ChatPanel(QWidget):
         self.details_box.setVisible(False)
 
     def _build_layout(self) -> None:
-        pick = QHBoxLayout()
-        for widget, stretch in ((QLabel("Run"), 0), (self.run_combo, 2), (QLabel("Model"), 0),
-                                (self.side_combo, 1), (self.compare_check, 0),
-                                (self.other_combo, 1), (self.details_check, 0)):
-            pick.addWidget(widget, stretch)
+        pick = QGridLayout()
+        pick.addWidget(QLabel("Run"), 0, 0)
+        pick.addWidget(self.run_combo, 0, 1, 1, 3)
+        pick.addWidget(QLabel("Model"), 1, 0)
+        pick.addWidget(self.side_combo, 1, 1)
+        pick.addWidget(self.compare_check, 1, 2)
+        pick.addWidget(self.other_combo, 1, 3)
+        pick.setColumnStretch(1, 1)
+        pick.setColumnStretch(3, 1)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.details_check)
         buttons.addWidget(self.status_label, 1)
         for button in (self.stop_button, self.review_button, self.ask_button):
             buttons.addWidget(button)
