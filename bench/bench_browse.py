@@ -7,7 +7,9 @@ through the real batch writer (the FTS index is kept in step by its triggers). T
 same run, against the named baseline "naive full load" (``datasets.records``: every record
 read and decoded, then the page sliced out; search = substring test over the loaded texts):
 
-* first page, a page deep in the version (after the record at 90 %), a label-filtered page;
+* first page, a page deep in the version (after the record at 90 %), a label-filtered page,
+  a filter that matches nothing, and the list of labels (both scan every record; the
+  window runs the label list and the match count off the main thread);
 * search for a rare word (5 records) and a common one, first page of hits;
 * the write cost of the index: ``--write-n`` records written with and without the triggers.
 """
@@ -86,6 +88,11 @@ def enclave_side(db, dataset_id: int) -> dict[str, float]:
     out["label filter"], rows = timed(lambda: record_search.page(
         db, dataset_id, RecordFilter(label="urgent")))
     assert len(rows) == 200
+    out["filter, no match"], rows = timed(lambda: record_search.page(
+        db, dataset_id, RecordFilter(max_chars=40)), repeat=1)
+    assert rows == []  # the worst case: a filter that scans the whole version
+    out["label list"], found = timed(lambda: record_search.labels(db, dataset_id), repeat=1)
+    assert found == sorted(_LABELS), found
     out["search rare"], rows = timed(lambda: record_search.page(
         db, dataset_id, RecordFilter(text=RARE)))
     assert len(rows) == 5, len(rows)
@@ -106,6 +113,12 @@ def naive_side(db, dataset_id: int) -> dict[str, float]:
     loaded = datasets.records(db, dataset_id)
     load_s = time.perf_counter() - started
     out = {"first page": load_s, "page at 90 %": load_s, "label filter": load_s}
+    started = time.perf_counter()
+    assert not [r for r in loaded if len(r["prompt"]) + len(r["response"]) <= 40]
+    out["filter, no match"] = load_s + time.perf_counter() - started
+    started = time.perf_counter()
+    assert len({r["label"] for r in loaded}) == len(_LABELS)
+    out["label list"] = load_s + time.perf_counter() - started
     for name, words in (("search rare", [RARE]), ("search common", ["insulin", "fever"])):
         started = time.perf_counter()
         hits = [r for r in loaded if all(w in r["prompt"] or w in r["response"] for w in words)]

@@ -22,6 +22,7 @@ from engine.data.browse import (PLACEHOLDER, RecordFilter, Shower, export_quaran
                                 record_change, search_refusal)
 from engine.evaluate.word_diff import diff_html
 from engine.store import datasets, record_search
+from gui import tasks
 from gui.widgets.record_tables import QuarantineTableModel, RecordsTableModel
 from gui.widgets.status import show_status
 
@@ -57,9 +58,11 @@ class BrowsePanel(QWidget):
 
     Signals:
         records_shown(count): a version or filter was loaded; ``count`` rows on screen.
+        count_shown(count): the number of records that pass the filter is shown.
     """
 
     records_shown = Signal(int)
+    count_shown = Signal(int)
 
     def __init__(self, db: sqlite_utils.Database, bridge=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -228,15 +231,24 @@ class BrowsePanel(QWidget):
             show_status(self.status_label, refusal)
 
     def _fill_labels(self, dataset_id: int | None) -> None:
-        found = record_search.labels(self.db, dataset_id) if dataset_id is not None and \
-            self._classification(dataset_id) else []
+        """List the version's labels off the main thread (it reads every record)."""
+        self._show_labels(dataset_id, [])
+        labelled = dataset_id is not None and self._classification(dataset_id)
+        self.records_view.setColumnHidden(3, not labelled)  # the Label column
+        if labelled:
+            tasks.runner().run_with_store(
+                self.db, lambda db: record_search.labels(db, dataset_id),
+                lambda found: self._show_labels(dataset_id, found))
+
+    def _show_labels(self, dataset_id: int | None, found: list[str]) -> None:
+        if dataset_id != self.dataset_id():
+            return  # another version was chosen meanwhile
         self.label_combo.blockSignals(True)
         self.label_combo.clear()
         self.label_combo.addItem(ANY_LABEL, None)
         for label in found:
             self.label_combo.addItem(label, label)
         self.label_combo.setEnabled(bool(found))
-        self.records_view.setColumnHidden(3, not found)  # the Label column
         self.label_combo.blockSignals(False)
 
     def _classification(self, dataset_id: int) -> bool:
@@ -262,13 +274,24 @@ class BrowsePanel(QWidget):
         self.record_view.clear()
         if dataset_id is None:
             self.count_label.setText("No data yet: import a file in the Data tab.")
-        else:
-            found, exact = record_search.count(self.db, dataset_id, flt, cap=COUNT_CAP)
-            noun = "records" if flt.is_empty() else "matches"
-            self.count_label.setText(f"{found:,}{'' if exact else '+'} {noun}")
+        elif flt.is_empty():
+            self._show_count(dataset_id, flt, record_search.count(self.db, dataset_id, flt))
+        else:  # counting matches may read the whole version: off the main thread
+            self.count_label.setText("counting…")
+            tasks.runner().run_with_store(
+                self.db, lambda db: record_search.count(db, dataset_id, flt, cap=COUNT_CAP),
+                lambda counted: self._show_count(dataset_id, flt, counted))
         if self.records_model.rowCount():
             self.records_view.selectRow(0)
         self.records_shown.emit(self.records_model.rowCount())
+
+    def _show_count(self, dataset_id: int, flt: RecordFilter, counted: tuple[int, bool]) -> None:
+        if (dataset_id, flt) != (self.dataset_id(), self.records_model.filter):
+            return  # a newer filter is shown
+        found, exact = counted
+        noun = "records" if flt.is_empty() else "matches"
+        self.count_label.setText(f"{found:,}{'' if exact else '+'} {noun}")
+        self.count_shown.emit(found)
 
     def _on_record_chosen(self, current, _previous) -> None:
         row = self.records_model.record_at(current.row()) if current.isValid() else None

@@ -59,7 +59,7 @@ def test_records_load_page_by_page_and_search_and_flags_narrow_them(qtbot, db, t
     assert panel.records_model.rowCount() == 200  # the first page only
     panel.records_view.scrollToBottom()
     qtbot.waitUntil(lambda: panel.records_model.rowCount() > 200, timeout=5000)
-    with qtbot.waitSignal(panel.records_shown, timeout=5000):
+    with qtbot.waitSignal(panel.count_shown, timeout=5000):  # counted off the main thread
         qtbot.keyClicks(panel.search_edit, "fever answer")
     texts = _shown_texts(panel)
     assert texts and all("fever" in text for text in texts)
@@ -99,3 +99,22 @@ def test_raw_import_of_a_redacting_project_shows_redacted_text_and_no_search(qtb
     assert [r[3] for r in rows[1:]] == ["empty field", "broken JSON"]
     assert not any("Anna" in cell for row in rows for cell in row)
     render(panel, Path(os.environ.get("ENCLAVE_SCREENSHOT_DIR", tmp_path)) / "browse-quarantine.png")
+
+
+def test_labels_are_listed_off_the_main_thread_and_filter_the_table(qtbot, db):
+    project_id = projects.create(db, "Triage")
+    records = [{"text": f"note {i}", "label": ("urgent", "routine", "review")[i % 3], "_line": i}
+               for i in range(300)]
+    dataset_id = datasets.add_version(db, project_id, "triage", "import", records,
+                                      [str(i) for i in range(300)], role="pool")
+    panel = _panel(qtbot, db)
+    panel.set_project(project_id)
+    assert panel.dataset_id() == dataset_id and not panel.records_view.isColumnHidden(3)
+    qtbot.waitUntil(lambda: panel.label_combo.count() == 4, timeout=5000)
+    assert [panel.label_combo.itemText(i) for i in range(4)] == \
+        ["any label", "review", "routine", "urgent"]
+    with qtbot.waitSignal(panel.count_shown, timeout=5000) as counted:
+        panel.label_combo.setCurrentIndex(panel.label_combo.findText("urgent"))
+    assert counted.args == [100] and panel.count_label.text() == "100 matches"
+    model = panel.records_model
+    assert {model.data(model.index(r, 3)) for r in range(model.rowCount())} == {"urgent"}
