@@ -95,6 +95,8 @@ class BrowsePanel(QWidget):
         self.label_combo.setAccessibleName("Label")
         self.min_spin = _spin("Only records with at least this many characters of text")
         self.max_spin = _spin("Only records with at most this many characters of text")
+        self.min_spin.setAccessibleName("Fewest characters")
+        self.max_spin.setAccessibleName("Most characters")
         self.flag_combo = QComboBox()
         self.flag_combo.setAccessibleName("Cleaning flag")
         for key, text in record_search.FLAGS.items():

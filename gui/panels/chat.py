@@ -5,7 +5,8 @@ variant), optionally a second one side by side, type a prompt and press Ask. The
 streams in as the ``chat`` job writes it (a job process like every other job, stopped by
 Stop). Details shows the chat template the models use and the generation settings.
 Send to Review keeps the prompt and answers as an item the Review tab rates and corrects.
-In a project that redacts, every text shown here comes redacted from the job.
+In a project that redacts, the prompt is redacted before the job (and its stored
+parameters) ever holds it, and every text shown here comes redacted from the job.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from engine.data.privacy import display_redactor
 from engine.evaluate.chat import ChatRecipe, chat_sides, send_to_review
 from gui.jobs import follow_jobs
 from gui.widgets.run_picker import fill_run_picker
@@ -246,9 +248,10 @@ class ChatPanel(QWidget):
         run_id = self.run_combo.currentData()
         if run_id is None or self.project_id is None:
             return None
+        shown = display_redactor(self.db, self.project_id)  # raw identifiers never stored
         try:
-            recipe = ChatRecipe(run_id=run_id, prompt=self.prompt_edit.toPlainText(),
-                                sides=self.chosen_sides(), system=self.system_edit.text(),
+            recipe = ChatRecipe(run_id=run_id, prompt=shown(self.prompt_edit.toPlainText()),
+                                sides=self.chosen_sides(), system=shown(self.system_edit.text()),
                                 temperature=self.temperature_spin.value(),
                                 max_new_tokens=self.tokens_spin.value())
         except ValueError as exc:

@@ -1,11 +1,12 @@
 """Chat tab: a tiny model answers through a real job, streamed, sent to Review, stoppable."""
 
 import importlib.util
+import json
 import os
 from pathlib import Path
 
 from engine import paths
-from engine.store import projects, runs
+from engine.store import jobs, projects, runs
 from gui.bridge import EngineBridge
 from gui.panels.chat import ChatPanel
 from gui.panels.review import ReviewPanel
@@ -69,6 +70,8 @@ def test_two_models_answer_side_by_side_streamed_and_go_to_review(qtbot, db, tmp
     assert panel.answer_boxes[1].text_edit.toPlainText() == answers["base"]
     assert "Anna" not in panel.asked["prompt"] and "[NAME]" in panel.asked["prompt"]
     assert panel.prompt_edit.toPlainText() == panel.asked["prompt"]  # as the model saw it
+    stored = jobs.get(db, finished.args[0]["id"])["params"]
+    assert "Anna" not in json.dumps(stored)  # the job row never held the raw name
     render(panel, Path(os.environ.get("ENCLAVE_SCREENSHOT_DIR", tmp_path)) / "chat.png")
     assert panel.review_button.isEnabled(), panel.status_label.text()
     qtbot.mouseClick(panel.review_button, qtbot_button())
