@@ -84,6 +84,10 @@ class DataPanel(QWidget):
                                           "folder of .txt/.md/.docx/.pdf documents")
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
+        folder = QPushButton("Folder…")
+        folder.setToolTip("A folder of .txt, .md, .docx and .pdf documents: one record each; "
+                          "a sub-folder's name is the label")
+        folder.clicked.connect(self._browse_folder)
         self.task_combo = QComboBox()
         self.task_combo.addItems(list(TASK_FIELDS))
         self.format_combo = QComboBox()
@@ -105,6 +109,7 @@ class DataPanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.path_edit)
         row.addWidget(browse)
+        row.addWidget(folder)
         form = QFormLayout()
         form.addRow("File", row)
         form.addRow("Task", self.task_combo)
@@ -219,6 +224,12 @@ class DataPanel(QWidget):
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import data")
+        if path:
+            self.path_edit.setText(path)
+            self.show_preview()
+
+    def _browse_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Import a folder of documents")
         if path:
             self.path_edit.setText(path)
             self.show_preview()

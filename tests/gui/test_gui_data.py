@@ -113,3 +113,25 @@ def test_redaction_policy_dry_run_then_locked_after_cleaning(qtbot, db, tmp_path
     assert not box.combo.isEnabled() and "Locked" in box.note.text()
     out = os.environ.get("ENCLAVE_SCREENSHOT_DIR")
     render(panel, f"{out}/data-policy.png" if out else tmp_path / "data-policy.png")
+
+
+def test_a_folder_of_documents_imports_with_unreadable_ones_in_the_quarantine(qtbot, db, tmp_path):
+    from tests.engine.data.test_data_sheets_documents import _contracts
+
+    project_id = projects.create(db, "Contracts", task="classification")
+    bridge = EngineBridge(paths.workspace_db())
+    panel = DataPanel(db, bridge)
+    qtbot.addWidget(panel)
+    panel.open_project(project_id)
+    panel.path_edit.setText(str(_contracts(tmp_path / "contracts")))
+    assert panel.show_preview()
+    assert panel.preview.container == "text-files"
+    assert panel.mapping() == {"text": "text", "label": "label"}
+    with qtbot.waitSignal(panel.import_done, timeout=120_000):
+        assert panel.run_import() is not None
+    bridge.shutdown(grace_s=0.5)
+    assert "Imported 4 records, 4 quarantined" in panel.status_label.text()
+    reasons = [panel.quarantine_table.item(r, 2).text()
+               for r in range(panel.quarantine_table.rowCount())]
+    assert any(r.startswith("scan.pdf") and "no text layer" in r for r in reasons)
+    assert any(r.startswith("locked.pdf") and "password" in r for r in reasons)
