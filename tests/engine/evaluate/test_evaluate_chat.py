@@ -81,3 +81,23 @@ def test_answers_sent_to_review_become_items_of_one_evaluation(enclave_home):
     assert [r["id"] for r in runs.usable_runs(db, project_id, ("evaluate",))] == [review]
     with pytest.raises(ValueError, match="no answer"):
         send_to_review(db, project_id, source, "x", {"base": " "})
+
+
+def test_a_compressed_variant_answers_too(tiny_llama_folder, tmp_path):
+    from engine.compress.prune import prune_to_folder
+
+    db, project_id, run_id = _project(tiny_llama_folder)
+    prune_to_folder(tiny_llama_folder, tmp_path / "pruned", 0.5)
+    compress_id = runs.create(db, project_id, "compress", "pruned", {
+        "method": "prune", "sparsity": 0.5, "source_run_id": run_id})
+    runs.add_artifact(db, project_id, "compressed-model", tmp_path / "pruned", compress_id)
+    runs.set_summary(db, compress_id, {"method": "prune", "label": "pruned 50%",
+                                       "source_run_id": run_id})
+    assert list(chat_sides(db, run_id)) == ["base", "tuned", "tuned pruned 50%"]
+    recipe = ChatRecipe(run_id=run_id, prompt="Hi", sides=["tuned", "tuned pruned 50%"],
+                        temperature=1.0, max_new_tokens=6)
+    answers = run_chat(db, recipe, Reporter(), load_side)["answers"]
+    assert set(answers) == {"tuned", "tuned pruned 50%"} and all(answers.values())
+    with pytest.raises(ValueError, match="no model 'tuned 4-bit'"):
+        run_chat(db, ChatRecipe(run_id=run_id, prompt="Hi", sides=["tuned 4-bit"]),
+                 Reporter(), load_side)
