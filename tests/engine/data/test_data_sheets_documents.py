@@ -139,3 +139,19 @@ def test_documents_for_a_text_task_are_one_record_each(tmp_path, project):
     root = _contracts(tmp_path / "contracts")
     summary = import_file(db, pid, root, task="text", test_fraction=0)
     assert summary.records == 4 and summary.container == "text-files"
+
+
+def test_a_text_file_named_xlsx_and_an_empty_sheet_are_refused_and_nothing_is_written(tmp_path,
+                                                                                       project):
+    from openpyxl import Workbook
+
+    db, pid = project
+    fake = tmp_path / "export.xlsx"
+    fake.write_text("text,label\nhello,a\n")
+    with pytest.raises(DataFormatError, match="export.xlsx, line 1: not a readable Excel workbook"):
+        import_file(db, pid, fake, task="classification")
+    empty = tmp_path / "empty.xlsx"
+    Workbook().save(empty)
+    with pytest.raises(DataFormatError, match="empty.xlsx, line 1: the file holds no records"):
+        import_file(db, pid, empty, task="classification")
+    assert db.execute("SELECT COUNT(*) FROM datasets").fetchone()[0] == 0
