@@ -43,9 +43,10 @@ class EmbeddingResult:
 def model_id(embedding: str = "minilm", llm_folder: Path | None = None,
              precision: str = "float32") -> str:
     """Cache key of an embedding model: ``minilm`` or ``llm`` (mean-pooled hidden states);
-    MiniLM in bfloat16 has its own key (``all-MiniLM-L6-v2:bf16``)."""
+    MiniLM in bfloat16 or int8 has its own key (``all-MiniLM-L6-v2:bf16``, ``…:int8``)."""
     if embedding == "minilm":
-        return MINILM_ID if precision == "float32" else f"{MINILM_ID}:bf16"
+        suffix = {"float32": "", "bfloat16": ":bf16", "int8": ":int8"}[precision]
+        return MINILM_ID + suffix
     if embedding == "llm":
         if llm_folder is None:
             raise ValueError("embedding 'llm' needs the base model folder")
@@ -77,8 +78,9 @@ def embed_cached(db: sqlite_utils.Database, texts: list[str], *, embedding: str 
         llm_folder: the causal LM folder when ``embedding == "llm"``.
         batch_size: texts per forward pass.
         reporter: progress per batch of the texts still to embed; cancel between batches.
-        precision: MiniLM in ``"float32"`` (default) or ``"bfloat16"`` (faster on
-            CPUs with BF16 support; cached under its own model id).
+        precision: MiniLM in ``"float32"`` (default), ``"bfloat16"`` (faster on
+            CPUs with BF16 support) or ``"int8"`` (ONNX Runtime, faster on any CPU);
+            each cached under its own model id.
 
     Returns:
         An :class:`EmbeddingResult`.

@@ -62,3 +62,37 @@ def test_bfloat16_is_close_to_float32_and_cached_under_its_own_id(tmp_path):
     assert np.min(np.sum(full.vectors * half.vectors, axis=1)) > 0.98
     with pytest.raises(ValueError, match="precision"):
         embed_texts(["x"], precision="int4")
+
+
+def _varied_texts() -> list[str]:
+    subjects = ["The patient", "The tenant", "Our client", "The court", "A follow-up scan"]
+    objects = ["mild swelling of the left ankle", "a breach of the lease agreement",
+               "no abnormality", "an appeal against the ruling", "elevated blood pressure"]
+    long_tail = (" which the parties had already discussed at length in earlier "
+                 "correspondence, including the letters of 3 and 17 June.")
+    return TEXTS + [f"{s} noted {o}{long_tail if (i + j) % 2 else '.'}"
+                    for i, s in enumerate(subjects) for j, o in enumerate(objects)]
+
+
+def test_int8_onnx_vectors_stay_within_0_99_cosine_of_float32_on_every_row():
+    from engine.models.onnx_encoder import int8_model_path
+
+    texts = _varied_texts()
+    full = embed_texts(texts, batch_size=8)
+    fast = embed_texts(texts, batch_size=8, precision="int8")
+    assert fast.shape == full.shape and fast.dtype == np.float32
+    assert np.allclose(np.linalg.norm(fast, axis=1), 1, atol=1e-4)
+    assert np.min(np.sum(full * fast, axis=1)) >= 0.99
+    path = int8_model_path(minilm_folder())  # kept in the models folder, not rebuilt
+    modified = path.stat().st_mtime_ns
+    assert int8_model_path(minilm_folder()).stat().st_mtime_ns == modified
+
+
+def test_int8_is_cached_under_its_own_id(tmp_path):
+    from engine.select.cache import embed_cached
+    from engine.store import open_store
+
+    db = open_store(tmp_path / "w.sqlite3")
+    fast = embed_cached(db, TEXTS, precision="int8")
+    again = embed_cached(db, TEXTS, precision="int8")
+    assert fast.model == "all-MiniLM-L6-v2:int8" and again.embedded == 0

@@ -98,3 +98,75 @@ def test_coverage_numbers_and_map(data):
     one = coverage(points, np.array([0]), labels)
     assert one["labels"]["labels_missing"] == ["class1", "class2"]
     assert map_coordinates(points).shape == (len(points), 2)
+
+
+def _labelled_blobs(spreads=(0.05, 0.05, 0.4, 0.4), rows=40, seed=0):
+    """One blob per label; labels differ in how scattered their rows are."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(len(spreads), 16)) * 3
+    points, labels = [], []
+    for number, (centre, spread) in enumerate(zip(centres, spreads)):
+        points.append(centre + spread * rng.normal(size=(rows, 16)))
+        labels += [f"label{number}"] * rows
+    points = np.concatenate(points).astype(np.float32)
+    return points / np.linalg.norm(points, axis=1, keepdims=True), labels
+
+
+def test_spread_quotas_give_scattered_labels_more_rows():
+    from engine.select.methods.labelled import spread_quotas
+
+    points, labels = _labelled_blobs()
+    quotas = spread_quotas(points, np.asarray(labels, dtype=object), 20)
+    assert sum(quotas.values()) == 20 and min(quotas.values()) >= 1
+    assert quotas["label2"] > quotas["label0"] and quotas["label3"] > quotas["label1"]
+    tiny = spread_quotas(points, np.asarray(labels, dtype=object), 2)
+    assert sum(tiny.values()) == 2 and max(tiny.values()) == 1
+
+
+def test_spread_quotas_never_exceed_a_labels_rows():
+    from engine.select.methods.labelled import spread_quotas
+
+    points, labels = _labelled_blobs(spreads=(0.01, 0.9), rows=10)
+    labels = np.asarray(labels[:3] + labels[10:], dtype=object)  # label0 keeps 3 rows
+    quotas = spread_quotas(np.concatenate([points[:3], points[10:]]), labels, 12)
+    assert quotas["label0"] <= 3 and sum(quotas.values()) == 12
+
+
+def test_spread_kmeans_picks_the_typical_row_of_each_label_at_one_per_label():
+    points, labels = _labelled_blobs()
+    chosen = run_method("spread-kmeans", MethodInput(points, 4, seed=0, labels=labels)).indices
+    label_array = np.asarray(labels)
+    assert sorted(label_array[chosen].tolist()) == ["label0", "label1", "label2", "label3"]
+    for row in chosen:  # the member nearest its label's centre
+        members = np.flatnonzero(label_array == label_array[row])
+        centre = points[members].mean(axis=0)
+        nearest = members[np.argmin(np.linalg.norm(points[members] - centre, axis=1))]
+        assert row == nearest
+
+
+def test_kmeans_balanced_spreads_labels_among_the_picks():
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=(3, 8)) * 3
+    points = np.concatenate([c + 0.01 * rng.normal(size=(30, 8)) for c in base])
+    points = (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32)
+    labels = [("a" if i % 2 else "b") for i in range(90)]  # two labels mixed in every blob
+    chosen = run_method("kmeans-balanced", MethodInput(points, 2, seed=0, labels=labels)).indices
+    assert sorted(np.asarray(labels)[chosen].tolist()) == ["a", "b"]
+
+
+def test_probe_confidence_is_low_for_a_row_that_sits_in_another_label():
+    from engine.select.methods.labelled import probe_confidence
+
+    points, labels = _labelled_blobs(spreads=(0.05, 0.05), rows=30)
+    labels = np.asarray(labels, dtype=object)
+    labels[0] = "label1"  # a label0 point marked label1
+    confidence = probe_confidence(points, labels, seed=0)
+    assert confidence[0] < 0.5 < float(np.median(confidence))
+
+
+def test_labelled_methods_need_labels(data):
+    points = data[0]
+    for name in ("kmeans-balanced", "spread-kmeans", "probe-mix"):
+        assert get_method(name).needs_labels
+        with pytest.raises(ValueError, match="needs labelled records"):
+            run_method(name, MethodInput(points, 5))

@@ -99,13 +99,13 @@ def test_auto_is_stratified_kmeans_for_labelled_records_and_kmeans_otherwise(pro
 
     db, project_id = project
     auto = run_selection(db, project_id, SelectionRecipe(budget="25%", seed=2))
-    stratified = run_selection(db, project_id, SelectionRecipe(method="stratified-kmeans",
+    stratified = run_selection(db, project_id, SelectionRecipe(method="spread-kmeans",
                                                                budget="25%", seed=2),
                                dataset="clauses")
-    assert auto["method"] == "stratified-kmeans"
+    assert auto["method"] == "spread-kmeans"
     rows = {r["id"]: r for r in datasets.list_for_project(db, project_id)}
     provenance = json.loads(rows[auto["dataset_id"]]["recipe"])
-    assert (provenance["method"], provenance["method_used"]) == ("auto", "stratified-kmeans")
+    assert (provenance["method"], provenance["method_used"]) == ("auto", "spread-kmeans")
     assert provenance["parent_positions"] == json.loads(
         rows[stratified["dataset_id"]]["recipe"])["parent_positions"]
     assert resolve_method("auto", None) == "kmeans"
