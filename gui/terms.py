@@ -85,3 +85,20 @@ def explain(name: str, fallback: str = "") -> str:
     """The one-line plain explanation of a field or term (``fallback`` when there is none)."""
     entry = TERMS.get(name)
     return entry[1] if entry else fallback
+
+
+# Fields shown only under "Show all settings" where a recipe's metadata does not say.
+EXPERT_FIELDS = frozenset({
+    # training
+    "grad_accum", "warmup_ratio", "weight_decay", "optimizer", "scheduler", "seed", "alpha",
+    "dropout", "target_modules", "use_dora", "gradient_checkpointing", "precision", "packing",
+    "eval_every", "early_stopping_patience", "checkpoint_every", "checkpoint_minutes",
+    "keep_checkpoints", "max_grad_norm", "logging_every", "init_adapter", "reweight_by",
+    "chat_template_fallback", "fused_kernels", "task",
+    # cleaning
+    "fix_mojibake", "normalise_unicode", "fill_text", "languages", "tokenizer",
+    "near_threshold", "num_perm", "mislabel_max_records", "min_label_count",
+    "allowed_labels",
+    # preference tuning
+    "beta", "loss_type", "label_smoothing", "reference_free",
+})

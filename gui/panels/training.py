@@ -27,7 +27,7 @@ from gui import tasks
 from gui.jobs import follow_jobs
 from gui.panels.training_dpo import DpoOptions
 from gui.widgets.messages import for_window
-from gui.widgets.recipe_form import (add_field_rows, field_widget, form_values, hinted,
+from gui.widgets.recipe_form import (RecipeForm, field_widget, form_values, hinted,
                                      row_label)
 
 CURVES = {"loss": "#2563eb", "eval_loss": "#dc2626", "lr": "#7c3aed", "tokens_per_s": "#15803d",
@@ -64,6 +64,8 @@ class TrainingPanel(QWidget):
         splitter.addWidget(self.form_area)
         splitter.addWidget(self.right)
         splitter.setSizes([430, 850])
+        splitter.setStretchFactor(1, 1)
+        self.form_area.setMinimumWidth(300)  # the form keeps its inputs readable; charts give way
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self.job = follow_jobs(bridge, self)
@@ -94,7 +96,9 @@ class TrainingPanel(QWidget):
         sft_form.setContentsMargins(0, 0, 0, 0)
         self.dataset_combo = QComboBox()
         sft_form.addRow(row_label("dataset"), self.dataset_combo)
-        self.inputs.update(add_field_rows(sft_form, TrainRecipe, skip=("method",)))
+        self.recipe_form = RecipeForm(TrainRecipe, skip=("method",))
+        sft_form.addRow(self.recipe_form)
+        self.inputs.update(self.recipe_form.inputs)
         sft_page = QWidget()
         sft_page.setLayout(sft_form)
         self.dpo_options = DpoOptions(self.db)
@@ -122,14 +126,15 @@ class TrainingPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.resume_button.clicked.connect(self.resume_selected)
         buttons = QHBoxLayout()
-        for button in (self.estimate_button, self.start_button, self.cancel_button,
-                       self.resume_button):
+        for button in (self.estimate_button, self.start_button, self.cancel_button):
             buttons.addWidget(button)
+        buttons.addStretch(1)
         self.estimate_label = QLabel("Memory estimate: press Estimate memory.")
         self.estimate_label.setWordWrap(True)
         self.advice_label = QLabel("")
         self.advice_label.setWordWrap(True)
-        self.advice_button = QPushButton("Use recommended method and batch size")
+        self.advice_button = QPushButton("Use the recommendation")
+        self.advice_button.setToolTip("Put the recommended method and batch size in the form.")
         self.advice_button.setVisible(False)
         self.advice_button.clicked.connect(self.apply_advice)
         self.advice = None
@@ -139,6 +144,7 @@ class TrainingPanel(QWidget):
         grid = QHBoxLayout()
         for title, names in PLOTS:
             plot = pg.PlotWidget(title=title)
+            plot.setMinimumSize(110, 140)  # small screens: the charts narrow, nothing clips
             self.plots[title] = plot
             plot.setBackground("w")
             plot.addLegend(offset=(-10, 10)) if len(names) > 1 else None
@@ -169,7 +175,12 @@ class TrainingPanel(QWidget):
         layout.addLayout(advice_row)
         layout.addWidget(self.status_label)
         layout.addLayout(grid, 3)
-        layout.addWidget(QLabel("Runs (select one to see its curves, or to resume it)"))
+        runs_row = QHBoxLayout()
+        runs_title = QLabel("Runs (select one to see its curves, or to resume it)")
+        runs_title.setWordWrap(True)
+        runs_row.addWidget(runs_title, 1)
+        runs_row.addWidget(self.resume_button)
+        layout.addLayout(runs_row)
         layout.addWidget(self.runs_table, 2)
 
     # --- project and recipe -------------------------------------------------------------

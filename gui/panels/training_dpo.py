@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
 from engine.store import reads, runs
 from engine.train import preferences
 from engine.train.dpo_recipe import DpoRecipe
-from gui.widgets.recipe_form import add_field_rows, form_values, hinted, row_label
+from gui.widgets.recipe_form import RecipeForm, hinted, row_label
 
 REVIEWS = "reviews"
 SHORT_HOW_TO = ("Rate answers in the Review tab: choose A or B is better, or write a corrected "
@@ -42,7 +42,9 @@ class DpoOptions(QWidget):
                                          "tuning; DPO keeps the tuned model close to it."))
         form.addRow(row_label("pairs"), self.pairs_combo)
         form.addRow(row_label(""), self.pairs_label)
-        self.inputs = add_field_rows(form, DpoRecipe)
+        self.recipe_form = RecipeForm(DpoRecipe)
+        form.addRow(self.recipe_form)
+        self.inputs = self.recipe_form.inputs
         self.inputs["include_corrections"].toggled.connect(self.refresh_count)
         self.inputs["min_pairs"].textChanged.connect(self.refresh_count)
 
@@ -107,7 +109,7 @@ class DpoOptions(QWidget):
 
     def recipe(self) -> DpoRecipe:
         """The DPO recipe in the form. Raises ValueError naming the bad field."""
-        return DpoRecipe.from_dict(form_values(self.inputs, DpoRecipe), where="DPO recipe")
+        return DpoRecipe.from_dict(self.recipe_form.values(), where="DPO recipe")
 
     def from_run(self) -> int | None:
         """The training run chosen to start from, or None for the base model."""

@@ -1,85 +1,15 @@
-"""Widgets of the Data panel: a form built from a recipe dataclass, report tables and charts."""
+"""Widgets of the Data panel: report tables and charts (its recipe form is the window's one
+:class:`~gui.widgets.recipe_form.RecipeForm`, re-exported here)."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pyqtgraph as pg
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox,
-                               QFormLayout, QHeaderView, QLineEdit, QSpinBox, QTableWidget,
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QTableWidget,
                                QTableWidgetItem, QWidget)
 
+from gui.widgets.recipe_form import RecipeForm
 
-class RecipeForm(QWidget):
-    """One editor per field of a recipe dataclass; labels and tooltips from field metadata.
-
-    Args:
-        recipe_class: A dataclass whose fields carry ``help`` (and optionally ``choices``,
-            ``minimum``, ``maximum``) in their metadata.
-    """
-
-    def __init__(self, recipe_class, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.recipe_class = recipe_class
-        self.editors: dict[str, QWidget] = {}
-        layout = QFormLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setVerticalSpacing(3)
-        for f in dataclasses.fields(recipe_class):
-            editor = _editor(f)
-            editor.setToolTip(f.metadata.get("help", ""))
-            self.editors[f.name] = editor
-            layout.addRow(f.name.replace("_", " ").capitalize(), editor)
-
-    def values(self) -> dict:
-        """The form's values by field name."""
-        out = {}
-        for name, editor in self.editors.items():
-            if isinstance(editor, QCheckBox):
-                out[name] = editor.isChecked()
-            elif isinstance(editor, QComboBox):
-                out[name] = editor.currentText()
-            elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
-                out[name] = editor.value()
-            else:
-                out[name] = editor.text()
-        return out
-
-    def set_values(self, values: dict) -> None:
-        """Put values into the editors (unknown names are ignored)."""
-        for name, value in values.items():
-            editor = self.editors.get(name)
-            if isinstance(editor, QCheckBox):
-                editor.setChecked(bool(value))
-            elif isinstance(editor, QComboBox):
-                editor.setCurrentText(str(value))
-            elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
-                editor.setValue(value)
-            elif editor is not None:
-                editor.setText(str(value))
-
-
-def _editor(f: dataclasses.Field) -> QWidget:
-    meta, default = f.metadata, f.default
-    if isinstance(default, bool):
-        editor = QCheckBox()
-        editor.setChecked(default)
-    elif "choices" in meta:
-        editor = QComboBox()
-        editor.addItems(list(meta["choices"]))
-        editor.setCurrentText(default)
-    elif isinstance(default, int):
-        editor = QSpinBox()
-        editor.setRange(int(meta.get("minimum", 0)), int(meta.get("maximum", 1_000_000)))
-        editor.setValue(default)
-    elif isinstance(default, float):
-        editor = QDoubleSpinBox()
-        editor.setRange(float(meta.get("minimum", 0.0)), float(meta.get("maximum", 1e6)))
-        editor.setSingleStep(0.05)
-        editor.setValue(default)
-    else:
-        editor = QLineEdit(str(default))
-    return editor
+__all__ = ["LengthHistogramPlot", "RecipeForm", "fill_table", "read_only_table"]
 
 
 def read_only_table(headers: list[str], stretch_last: bool = True) -> QTableWidget:

@@ -38,7 +38,7 @@ def test_form_builds_the_recipe_and_names_bad_fields(qtbot, db):
     try:
         panel.recipe()
     except ValueError as exc:
-        assert "batch_size must be an integer >= 1" in str(exc)
+        assert "batch_size must be >= 1" in str(exc)
     else:
         raise AssertionError("batch 0 accepted")
 
