@@ -70,6 +70,30 @@ class StallMonitor:
     def reset(self) -> None:
         self.gaps, self._last = [], time.perf_counter()
 
+    def watch(self, threshold_ms: float = 60.0) -> list[str]:
+        """Sample the main thread's stack from a helper thread whenever a tick is more
+        than ``threshold_ms`` late; returns the list the samples are appended to."""
+        import threading
+        import traceback
+
+        main, samples = threading.main_thread().ident, []
+
+        def sample() -> None:
+            seen = None
+            while True:
+                time.sleep(0.02)
+                late = (time.perf_counter() - self._last) * 1000
+                if late > threshold_ms and seen != self._last:
+                    seen = self._last
+                    frame = sys._current_frames().get(main)
+                    stack = traceback.extract_stack(frame)[-12:] if frame else []
+                    samples.append(f"{late:.0f} ms late:\n" + "".join(
+                        f"    {f.filename.split('/work/main/')[-1]}:{f.lineno} {f.name}\n"
+                        for f in stack))
+
+        threading.Thread(target=sample, daemon=True, name="stall-sampler").start()
+        return samples
+
     def figures(self) -> tuple[float, float]:
         """(max, p99) gap in ms."""
         gaps = sorted(self.gaps) or [0.0]
@@ -179,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=400)
     parser.add_argument("--train-steps", type=int, default=4)
     parser.add_argument("--skip", default="", help="comma-separated jobs not to run")
+    parser.add_argument("--why", action="store_true",
+                        help="print the main thread's stack during each stall over 60 ms")
     parser.add_argument("--fresh-each", action="store_true",
                         help="each job in a fresh workspace whose inputs are written straight "
                              "into the store (evaluate still follows a train job)")
@@ -188,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     app = application()
     window, notes = open_window(app, args.records, seeded=False)
     monitor = StallMonitor()
+    samples = monitor.watch() if args.why else []
     wait_for(app, 1.0)
     monitor.reset()
     wait_for(app, 3.0)
@@ -218,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{p99 / idle_p99:.1f}x idle) {verdict}; job {time.perf_counter() - started:.0f} s"
               f"{note}", flush=True)
         worst = max(worst, high)
+        for sample in samples:
+            print(f"  {name} stall, {sample}", flush=True)
+        samples.clear()
     window.bridge.shutdown(2.0)
     window.close()
     return 0 if worst < LIMIT_MS else 1

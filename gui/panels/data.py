@@ -25,9 +25,8 @@ from engine.data.formats import CONTAINERS
 from engine.data.mapping import OPTIONAL_FIELDS, MappingError, check_mapping, column_heading
 from engine.data.records import TASK_FIELDS, DataFormatError
 from engine.data.report import STEP_TITLES
-from engine.store import projects, runs
+from engine.store import projects, reads, runs
 from engine.data.privacy import display_redactor
-from engine.store.dataset_stream import quarantine_for_project
 from gui.jobs import follow_jobs
 from gui.widgets.data_views import (LengthHistogramPlot, RecipeForm, fill_table,
                                     read_only_table)
@@ -379,13 +378,13 @@ class DataPanel(QWidget):
         """Reload the quarantine and the newest clean run's report."""
         if self.project_id is None:
             return
-        bad = quarantine_for_project(self.db, self.project_id)
+        bad, total = reads.quarantine_page(self.db, self.project_id, QUARANTINE_ROWS)
         shown = display_redactor(self.db, self.project_id)
         fill_table(self.quarantine_table, [[q["line"], q["field"] or "", shown(q["reason"])]
-                                           for q in bad[:QUARANTINE_ROWS]])
+                                           for q in bad])
         if self.preview is not None:  # a file previewed before a redacting clean
             self._show_preview_rows()
-        self.tabs.setTabText(1, f"Quarantine ({len(bad)})")
+        self.tabs.setTabText(1, f"Quarantine ({total})")
         self.policy_box.set_project(self.project_id)
         cleaned = [r for r in runs.list_for_project(self.db, self.project_id) if r["kind"] == "data.clean"]
         if cleaned:
