@@ -194,7 +194,10 @@ def _typed(name: str, value: Any, kind: Any, error: type[RecipeError]) -> Any:
             return float(value)
         if want is str and isinstance(value, str):
             return value
-        if want in (Any, object) or typing.get_origin(want) in (dict, list, tuple):
+        if want in (Any, object):
+            return value
+        container = typing.get_origin(want) or want
+        if container in (dict, list, tuple) and isinstance(value, container):
             return value
     names = " or ".join("none" if want is type(None) else getattr(want, "__name__", str(want))
                         for want in allowed)

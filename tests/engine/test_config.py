@@ -57,3 +57,19 @@ def test_bad_files_are_named_with_the_field(capsys, tmp_path, text, message):
     path.write_text(text)
     code, out = _json(capsys, "validate", str(path))
     assert code == 1 and message in out["error"] and str(path) in out["error"]
+
+
+def test_container_fields_take_their_container_only():
+    from engine.config import Recipe, option
+
+    @dataclasses.dataclass
+    class Columns(Recipe):
+        SECTION = "columns"
+        plain: dict | None = option(None, "a plain dict")
+        typed: list[str] = option(help="a typed list", default_factory=list)
+
+    assert Columns(plain={"text": 5}, typed=["a"]).plain == {"text": 5}
+    with pytest.raises(RecipeError, match="plain must be dict or none, got \\[1\\]"):
+        Columns(plain=[1])
+    with pytest.raises(RecipeError, match="typed must be list"):
+        Columns(typed={"a": 1})
