@@ -57,7 +57,8 @@ class BrowsePanel(QWidget):
     """Browse one project's dataset versions.
 
     Signals:
-        records_shown(count): a version or filter was loaded; ``count`` rows on screen.
+        records_shown(count): the first page of a version or filter arrived; ``count`` rows
+            on screen.
         count_shown(count): the number of records that pass the filter is shown.
     """
 
@@ -70,6 +71,9 @@ class BrowsePanel(QWidget):
         self.project_id: int | None = None
         self.shower: Shower | None = None
         self.records_model = RecordsTableModel(db, self)
+        self.records_model.page_loaded.connect(self._on_page_loaded)
+        self.records_model.page_failed.connect(
+            lambda message: show_status(self.status_label, message, error=True))
         self.quarantine_model = QuarantineTableModel(db, self)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -283,9 +287,12 @@ class BrowsePanel(QWidget):
             tasks.runner().run_with_store(
                 self.db, lambda db: record_search.count(db, dataset_id, flt, cap=COUNT_CAP),
                 lambda counted: self._show_count(dataset_id, flt, counted))
-        if self.records_model.rowCount():
-            self.records_view.selectRow(0)
-        self.records_shown.emit(self.records_model.rowCount())
+
+    def _on_page_loaded(self, first: bool) -> None:
+        if first:
+            if self.records_model.rowCount():
+                self.records_view.selectRow(0)
+            self.records_shown.emit(self.records_model.rowCount())
 
     def _show_count(self, dataset_id: int, flt: RecordFilter, counted: tuple[int, bool]) -> None:
         if (dataset_id, flt) != (self.dataset_id(), self.records_model.filter):
