@@ -11,7 +11,9 @@ read and decoded, then the page sliced out; search = substring test over the loa
   a filter that matches nothing, and the list of labels (both scan every record; the
   window runs the label list and the match count off the main thread);
 * search for a rare word (5 records) and a common one, first page of hits;
-* the write cost of the index: ``--write-n`` records written with and without the triggers.
+* the write cost of the index: ``--write-n`` records written with and without the triggers;
+* with ``--window``: the real Browse tab (offscreen) opening the version, searching and
+  filtering, with the longest main-thread stall of each (a 10 ms timer's largest gap).
 """
 
 from __future__ import annotations
@@ -127,6 +129,49 @@ def naive_side(db, dataset_id: int) -> dict[str, float]:
     return out
 
 
+def window_stalls(db, project_id: int) -> dict[str, tuple[float, float]]:
+    """The Browse tab on the version: for each action, (seconds until its rows were shown,
+    longest main-thread stall in ms) measured with a 10 ms timer."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+    from gui import tasks
+    from gui.app import application
+    from gui.panels.browse import BrowsePanel
+
+    application()
+    panel = BrowsePanel(db)
+    panel.resize(1180, 720)
+    panel.show()
+    application().processEvents()  # the widget's first paint is not part of any action
+    clock, ticks = QElapsedTimer(), []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(clock.elapsed()))
+    clock.start()
+    timer.start(10)
+    actions = {"open version": lambda: panel.set_project(project_id),
+               "search common": lambda: panel.search_edit.setText("insulin fever"),
+               "filter, no match": lambda: (panel.search_edit.setText(""),
+                                            panel.max_spin.setValue(40), panel.apply_filter())}
+    out = {}
+    for name, action in actions.items():
+        loop = QEventLoop()
+        panel.records_shown.connect(loop.quit)
+        ticks.clear()
+        started = clock.elapsed()
+        action()
+        QTimer.singleShot(60_000, loop.quit)
+        loop.exec()
+        panel.records_shown.disconnect(loop.quit)
+        done = clock.elapsed()
+        marks = [started, *ticks, done]
+        out[name] = ((done - started) / 1000, max(b - a for a, b in zip(marks, marks[1:])))
+    timer.stop()
+    tasks.runner().wait(120_000)  # the label list may still be reading
+    return out
+
+
 def write_overhead(n: int) -> tuple[float, float]:
     """Seconds to write n records with the FTS triggers and without them."""
     from engine.store import open_store, projects
@@ -148,6 +193,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--write-n", type=int, default=100_000)
+    parser.add_argument("--window", action="store_true",
+                        help="also time the Browse tab's main thread on the version")
     args = parser.parse_args()
     from engine.store import open_store, projects
 
@@ -162,6 +209,11 @@ def main() -> None:
         for name, value in ours.items():
             print(f"{name:16}{value * 1000:>10.1f}ms{naive[name] * 1000:>16.0f}ms"
                   f"{naive[name] / value:>9.0f}x")
+        if args.window:
+            print("Browse tab (real widgets, offscreen): rows shown after / longest "
+                  "main-thread stall")
+            for name, (seconds, stall) in window_stalls(db, 1).items():
+                print(f"  {name:16} {seconds * 1000:>8.0f} ms   stall {stall:>5.0f} ms")
         db.close()
     with_index, without = write_overhead(args.write_n)
     print(f"write {args.write_n:,} records: {with_index:.1f} s with the search index, "

@@ -118,10 +118,11 @@ class BrowsePanel(QWidget):
         self.privacy_label.setObjectName("subtitle")
         self.privacy_label.setWordWrap(True)
         self.records_view = _table(self.records_model)
-        header = self.records_view.horizontalHeader()
-        for column in range(len(RecordsTableModel.COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.Stretch if column == 2
-                                        else QHeaderView.ResizeToContents)
+        header = self.records_view.horizontalHeader()  # fixed widths: sizing columns to
+        for column, width in enumerate((64, 56, 0, 90, 84)):  # contents reads every row
+            if width:
+                header.resizeSection(column, width)
+        header.setSectionResizeMode(2, QHeaderView.Stretch)
         self.records_view.selectionModel().currentRowChanged.connect(self._on_record_chosen)
         self.record_view = QTextBrowser()
         self.record_view.setAccessibleName("Record")

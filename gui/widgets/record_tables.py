@@ -44,6 +44,7 @@ class RecordsTableModel(QAbstractTableModel):
         self.shower: Shower | None = None
         self.rows: list[RecordRow] = []
         self.shown: list[ShownRow] = []
+        self.cells: list[tuple] = []
         self._done = True
         self._pending = False
         self._generation = 0
@@ -53,7 +54,7 @@ class RecordsTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._generation += 1
         self.dataset_id, self.filter, self.shower = dataset_id, flt, shower
-        self.rows, self.shown, self._done = [], [], dataset_id is None
+        self.rows, self.shown, self.cells, self._done = [], [], [], dataset_id is None
         self._pending = False
         self.endResetModel()
         if not self._done:
@@ -96,7 +97,10 @@ class RecordsTableModel(QAbstractTableModel):
         if rows:
             self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(rows) - 1)
             self.rows += rows
-            self.shown += [self.shower.row(row) for row in rows]
+            shown = [self.shower.row(row) for row in rows]
+            self.shown += shown
+            self.cells += [(row.position + 1, "" if row.line is None else row.line, row.preview,
+                            row.label, row.chars) for row in shown]
             self.endInsertRows()
         self.page_loaded.emit(first)
 
@@ -108,10 +112,7 @@ class RecordsTableModel(QAbstractTableModel):
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
         if not index.isValid() or role not in (Qt.DisplayRole, Qt.ToolTipRole):
             return None
-        row = self.shown[index.row()]
-        values = (row.position + 1, "" if row.line is None else row.line, row.preview,
-                  row.label, row.chars)
-        return values[index.column()]
+        return self.cells[index.row()][index.column()]
 
     def headerData(self, section: int, orientation, role: int = Qt.DisplayRole):  # noqa: N802
         if role == Qt.DisplayRole and orientation == Qt.Horizontal:
