@@ -47,6 +47,7 @@ def _raw_connection(path: Path) -> sqlite3.Connection:
     if key is None:
         conn = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False,
                                isolation_level=None)
+        keys.mark_plain(path)
     else:
         conn = cipher_connection(path, key)
     conn.execute("PRAGMA busy_timeout = 30000")

@@ -8,6 +8,12 @@ receive through a pipe; the passphrase itself is never kept or passed on.
 A file is taken for encrypted when it does not start with the plain SQLite header and
 is made of whole pages (SQLCipher writes pages of 512 bytes or a multiple); any other
 file is left to SQLite, which reports it as damaged.
+
+The header is read once per process and file, before the first connection, and then
+remembered: opening and closing a database file beside SQLite's own connections would
+drop the POSIX locks those connections hold (closing any descriptor of a file releases
+all of a process's locks on it), and another process could then write under them.
+Conversions (:mod:`engine.store.encryption`) update what is remembered.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ KEY_BYTES = 32
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
 
 _keys: dict[str, bytes] = {}
+_headers: dict[str, tuple[bool, bytes]] = {}  # path -> (encrypted, salt), read once
 _lock = threading.Lock()
 
 
@@ -50,21 +57,58 @@ def _name(path: Path) -> str:
     return str(Path(path).resolve())
 
 
-def is_encrypted(path: Path) -> bool:
-    """Whether ``path`` is an encrypted (SQLCipher) workspace file."""
+def _read_header(path: Path) -> tuple[bool, bytes] | None:
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as handle:
             head = handle.read(len(SQLITE_HEADER))
     except (FileNotFoundError, IsADirectoryError):
-        return False
-    return size >= 512 and size % 512 == 0 and head != SQLITE_HEADER
+        return None
+    return size >= 512 and size % 512 == 0 and head != SQLITE_HEADER, head[:SALT_BYTES]
+
+
+def _header(path: Path) -> tuple[bool, bytes]:
+    name = _name(path)
+    with _lock:
+        known = _headers.get(name)
+    if known is not None:
+        return known
+    found = _read_header(path)
+    if found is None:
+        return False, b""  # not created yet: asked again next time
+    if found[0] or os.path.getsize(path):
+        with _lock:
+            _headers[name] = found
+    return found
+
+
+def is_encrypted(path: Path) -> bool:
+    """Whether ``path`` is an encrypted (SQLCipher) workspace file."""
+    return _header(path)[0]
 
 
 def file_salt(path: Path) -> bytes:
     """The salt SQLCipher stored at the start of an encrypted file."""
-    with open(path, "rb") as handle:
-        return handle.read(SALT_BYTES)
+    return _header(path)[1]
+
+
+def mark_plain(path: Path) -> None:
+    """Remember that ``path`` is a plain workspace (a plain connection to it is open).
+
+    Once this process holds a connection, its header must never be read again with
+    open()/close(): closing any descriptor of the file drops every POSIX lock the process
+    holds on it, and another process could then write under our readers (the way SQLite
+    files get corrupted). A new plain workspace whose pages still sit in the WAL would
+    otherwise be read again at each open."""
+    with _lock:
+        _headers[_name(path)] = (False, b"")
+
+
+def reread(path: Path) -> None:
+    """Forget what was remembered of a file's header (it was just converted or created;
+    no connection of this process may be open on it)."""
+    with _lock:
+        _headers.pop(_name(path), None)
 
 
 def new_salt() -> bytes:
