@@ -121,7 +121,10 @@ def encrypt(args: argparse.Namespace) -> dict:
     path = paths.workspace_db()
     if keys.is_encrypted(path):
         raise CommandError(f"{path} is encrypted already; use `enclave workspace rekey`.")
-    if jobs.running_ids(open_workspace()):
+    db = open_workspace()
+    running = jobs.running_ids(db)
+    db.conn.close()  # no connection of this process may stay open on the file it replaces
+    if running:
         raise CommandError("Jobs are running; encrypt once they have finished.")
     new = passphrase(args.new_passphrase_file, "New passphrase: ", confirm=True)
     try:

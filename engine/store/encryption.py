@@ -54,6 +54,7 @@ def create(path: Path, passphrase: str) -> None:
     conn = cipher_connection(path, key, salt)
     conn.execute("PRAGMA journal_mode = WAL")  # writes the first page (and the salt)
     conn.close()
+    keys.reread(path)
     keys.remember(path, key)
 
 
@@ -138,6 +139,7 @@ def _convert(path: Path, old_key: bytes | None, passphrase: str) -> int:
         check.close()
     os.link(path, backup)  # the backup: the old file stays reachable until the swap is done
     os.replace(target, path)
+    keys.reread(path)
     for suffix in ("-wal", "-shm"):
         _shred(path.with_name(path.name + suffix))
     _shred(backup)

@@ -60,11 +60,13 @@ def _name(path: Path) -> str:
 def _read_header(path: Path) -> tuple[bool, bytes] | None:
     try:
         size = os.path.getsize(path)
-        with open(path, "rb") as handle:
-            head = handle.read(len(SQLITE_HEADER))
-    except (FileNotFoundError, IsADirectoryError):
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    return size >= 512 and size % 512 == 0 and head != SQLITE_HEADER, head[:SALT_BYTES]
+    if size < 512 or size % 512:  # empty (a WAL workspace before its first checkpoint) or
+        return False, b""         # not whole pages: never opened here
+    with open(path, "rb") as handle:
+        head = handle.read(len(SQLITE_HEADER))
+    return head != SQLITE_HEADER, head[:SALT_BYTES]
 
 
 def _header(path: Path) -> tuple[bool, bytes]:
@@ -76,9 +78,8 @@ def _header(path: Path) -> tuple[bool, bytes]:
     found = _read_header(path)
     if found is None:
         return False, b""  # not created yet: asked again next time
-    if found[0] or os.path.getsize(path):
-        with _lock:
-            _headers[name] = found
+    with _lock:
+        _headers[name] = found
     return found
 
 

@@ -111,3 +111,37 @@ def test_files_and_folders_are_owner_only():
         assert mode(item) == 0o600, item
     (paths.project_dir(1) / "weights").mkdir()
     assert mode(paths.project_dir(1) / "weights") == 0o700
+
+
+_OPENED: list[str] = []
+_WATCH = {"on": False}
+
+
+def _record_opens(event, args):
+    if _WATCH["on"] and event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+        _OPENED.append(os.fsdecode(args[0]))
+
+
+def test_opening_the_store_again_never_opens_the_file_beside_sqlite():
+    """Closing any descriptor of a database file drops every POSIX lock this process holds
+    on it, and another process may then write under SQLite's feet ("database disk image is
+    malformed"): once the workspace is known, telling whether it is encrypted must not open
+    it again."""
+    import sys
+
+    sys.addaudithook(_record_opens)
+    setups = (lambda path: None, lambda path: encryption.create(path, "phrase"))
+    for number, setup in enumerate(setups):
+        path = paths.home() / f"workspace-{number}.sqlite3"
+        setup(path)
+        held = open_store(path)
+        projects.create(held, "Ward")
+        _OPENED.clear()
+        _WATCH["on"] = True
+        try:
+            for _ in range(3):
+                open_store(path, migrate=False, check=False).conn.close()
+        finally:
+            _WATCH["on"] = False
+        assert str(path) not in _OPENED
+        held.conn.close()
