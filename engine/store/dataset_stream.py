@@ -34,7 +34,7 @@ class VersionWriter:
     def __init__(self, db: sqlite_utils.Database, project_id: int, name: str, kind: str, *,
                  role: str, parent_id: int | None = None, recipe: dict | None = None,
                  job_id: int | None = None, test_id: int | None = None) -> None:
-        self.db, self.count = db, 0
+        self.db, self.count, self.kind, self.project_id = db, 0, kind, project_id
         self._digest = hashlib.sha256()
         version = (db.execute("SELECT MAX(version) FROM datasets WHERE project_id = ? AND name = ?",
                               [project_id, name]).fetchone()[0] or 0) + 1
@@ -92,7 +92,8 @@ class VersionWriter:
         with transaction(self.db):
             self.db["datasets"].update(self.dataset_id, done)
             audit.record(self.db, "dataset.create", f"dataset:{self.dataset_id}",
-                         records=self.count, **detail)
+                         **{"kind": self.kind, "project_id": self.project_id, **detail,
+                            "records": self.count})
         return self.dataset_id
 
 
