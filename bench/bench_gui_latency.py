@@ -79,17 +79,23 @@ class StallMonitor:
         main, samples = threading.main_thread().ident, []
 
         def sample() -> None:
-            seen = None
+            stall, stacks = None, {}
             while True:
                 time.sleep(0.02)
                 late = (time.perf_counter() - self._last) * 1000
-                if late > threshold_ms and seen != self._last:
-                    seen = self._last
+                if late > threshold_ms:
                     frame = sys._current_frames().get(main)
-                    stack = traceback.extract_stack(frame)[-12:] if frame else []
-                    samples.append(f"{late:.0f} ms late:\n" + "".join(
+                    stack = "".join(
                         f"    {f.filename.split('/work/main/')[-1]}:{f.lineno} {f.name}\n"
-                        for f in stack))
+                        for f in (traceback.extract_stack(frame)[-10:] if frame else []))
+                    stall = stall or self._last
+                    stacks[stack] = stacks.get(stack, 0) + 1
+                    longest = late
+                elif stall is not None:
+                    top = max(stacks, key=stacks.get)
+                    samples.append(f"{longest:.0f} ms, most seen ({stacks[top]} of "
+                                   f"{sum(stacks.values())} samples):\n{top}")
+                    stall, stacks = None, {}
 
         threading.Thread(target=sample, daemon=True, name="stall-sampler").start()
         return samples

@@ -16,7 +16,7 @@ from dataclasses import fields
 
 import pyqtgraph as pg
 import sqlite_utils
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QScrollArea, QSplitter, QStackedWidget,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
@@ -39,6 +39,8 @@ RUN_COLUMNS = ["run", "name", "method", "lr", "batch", "steps", "loss end", "eva
 DEVICES = (("this computer (one GPU, or the CPU)", 1), ("2 GPUs", 2), ("4 GPUs", 4),
            ("8 GPUs", 8))
 DPO = "dpo"
+LIVE_REDRAW_MS = 500
+PLOT_STAGGER_MS = 60
 DPO_HELP = "dpo: preference tuning (DPO) on the experts' preference pairs."
 
 
@@ -58,6 +60,10 @@ class TrainingPanel(QWidget):
         self.db, self.bridge = db, bridge
         self.project_id: int | None = None
         self.points: dict[str, list[tuple[int, float]]] = {name: [] for name in CURVES}
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.timeout.connect(self._redraw_next)
+        self._pending_plots: list = []
         self._build_form()
         self._build_right()
         splitter = QSplitter(Qt.Horizontal)
@@ -365,7 +371,7 @@ class TrainingPanel(QWidget):
             for name in CURVES:
                 if name in point:
                     self.points[name].append((point["step"], float(point[name])))
-        self._redraw()
+        self._redraw_soon()
         eta = metrics.get("eta_s")
         eta_text = f", about {eta / 60:.1f} min left" if eta is not None else ""
         loss = f", loss {metrics['loss']:.4f}" if "loss" in metrics else ""
@@ -382,10 +388,30 @@ class TrainingPanel(QWidget):
                                   f"{for_window(error)}".strip())
         self.refresh()
 
+    def _redraw_soon(self) -> None:
+        """Live curves are redrawn at most every :data:`LIVE_REDRAW_MS`, one chart per
+        timer tick (a chart repaint costs tens of milliseconds of the main thread; three at
+        once would freeze the window for their sum)."""
+        if not self._redraw_timer.isActive():
+            self._pending_plots = [names for _title, names in PLOTS]
+            self._redraw_timer.start(LIVE_REDRAW_MS)
+
+    def _redraw_next(self) -> None:
+        if self._pending_plots:
+            self._set_lines(self._pending_plots.pop(0))
+        if self._pending_plots:
+            self._redraw_timer.start(PLOT_STAGGER_MS)
+
     def _redraw(self) -> None:
-        for name, line in self.lines.items():
+        """Redraw every curve now."""
+        self._redraw_timer.stop()
+        self._pending_plots = []
+        self._set_lines(list(self.lines))
+
+    def _set_lines(self, names) -> None:
+        for name in names:
             points = self.points.get(name, [])
-            line.setData([p[0] for p in points], [p[1] for p in points])
+            self.lines[name].setData([p[0] for p in points], [p[1] for p in points])
 
     # --- runs table ---------------------------------------------------------------------
 

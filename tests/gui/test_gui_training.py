@@ -56,6 +56,9 @@ def test_progress_events_draw_curves_and_eta(qtbot, db):
                                      "metrics": metrics[2],
                                      "points": [{"step": 2, **metrics[1]},
                                                 {"step": 3, **metrics[2]}]})
+    # live curves are redrawn at most twice a second
+    qtbot.waitUntil(lambda: panel.lines["loss"].getData()[1] is not None
+                    and len(panel.lines["loss"].getData()[1]) == 3, timeout=2_000)
     assert panel.lines["loss"].getData()[1].tolist() == [2.0, 1.0, 2.0 / 3]
     assert "Step 3/10" in panel.status_label.text() and "2.0 min left" in panel.status_label.text()
 
