@@ -292,7 +292,7 @@ def _title(text: str) -> QLabel:
 
 
 def _method_text(recipe: dict) -> str:
-    """``auto (stratified-kmeans)`` for an automatic choice, else the method's name."""
+    """``auto (spread-kmeans)`` for an automatic choice, else the method's name."""
     used = recipe.get("method_used")
     method = recipe.get("method")
     return f"{method} ({used})" if used and used != method else str(method)

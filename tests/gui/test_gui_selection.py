@@ -35,7 +35,7 @@ def test_selection_panel_runs_a_job_and_shows_the_result(qtbot, db, tmp_path):
     panel.budget_edit.setText("0")
     assert panel.run_selection() is None
     assert "budget" in panel.status_label.text()
-    assert panel.method_combo.currentText() == "auto"  # stratified k-means for labelled rows
+    assert panel.method_combo.currentText() == "auto"  # spread k-means for labelled rows
     panel.budget_edit.setText("10%")
     with qtbot.waitSignal(panel.selection_shown, timeout=240_000):
         assert panel.run_selection() is not None
@@ -43,6 +43,6 @@ def test_selection_panel_runs_a_job_and_shows_the_result(qtbot, db, tmp_path):
     assert panel.table.rowCount() == round(0.1 * datasets.get(db, 1)["record_count"])
     assert panel.coverage_labels["kcenter_radius"].text() != "—"
     assert len(panel.map_plot.selected_points.data) == panel.table.rowCount()
-    assert "by auto (stratified-kmeans)" in panel.summary_label.text()
+    assert "by auto (spread-kmeans)" in panel.summary_label.text()
     out = os.environ.get("ENCLAVE_SCREENSHOT_DIR")
     render(panel, f"{out}/selection.png" if out else tmp_path / "selection.png")

@@ -8,7 +8,8 @@
 - ``spread-kmeans``: per-label k-means (rows nearest each centroid) with each
   label's share of the budget proportional to its size times its spread (mean
   distance to the label centre: Neyman allocation), so tight labels get fewer rows
-  and scattered ones more.
+  and scattered ones more; with fewer rows than labels, one row for each of the
+  largest labels.
 - ``probe-mix``: per-label k-means clusters as in ``spread-kmeans``; inside each
   cluster the row with the best mix of typicality (near the centre) and
   uncertainty under a cross-validated logistic probe (low probability of its own
@@ -73,8 +74,15 @@ def kmeans_balanced(data: MethodInput) -> Selection:
 
 def spread_quotas(embeddings: np.ndarray, labels: np.ndarray, budget: int) -> dict[str, int]:
     """Budget per label in proportion to size × spread, each label at least one while
-    the budget allows, never more than its rows."""
+    the budget allows, never more than its rows.
+
+    With fewer rows than labels, the largest labels get one row each: a label's single
+    row is worth about its share of the data to a classifier, whatever its spread.
+    """
     names = sorted(set(labels.tolist()))
+    if budget < len(names):
+        sizes = np.array([int(np.sum(labels == name)) for name in names])
+        return dict(zip(names, (int(q) for q in allocate_budget(sizes, budget))))
     weights, sizes = [], []
     for name in names:
         rows = embeddings[labels == name]
