@@ -163,15 +163,24 @@ def check_workspace(db_path: Path | None = None) -> list[Finding]:
     found = [Finding("workspace", "location", str(db_path))]
     if not db_path.exists():
         return found + [Finding("workspace", "state", "not created yet (created on first use)")]
+    from engine.store import keys
+    from engine.store.connection import DatabaseError, cipher_connection
+
+    encrypted = keys.is_encrypted(db_path)
+    if encrypted and keys.key_for(db_path) is None:
+        return found + [Finding("workspace", "encryption", "encrypted (SQLCipher 4); give the "
+                                "passphrase (--passphrase-file) to check its integrity")]
     try:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
+        conn = cipher_connection(db_path, keys.key_for(db_path)) if encrypted else \
+            sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
         try:
             rows = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
             current = conn.execute("PRAGMA user_version").fetchone()[0]
         finally:
             conn.close()
-    except sqlite3.DatabaseError as exc:
+    except (*DatabaseError, keys.WrongPassphrase) as exc:
         rows, current = [f"cannot be read: {exc}"], None
+
     backups = sorted(item.name for item in db_path.parent.glob(db_path.name + ".bak-v*"))
     if rows != ["ok"]:
         found.append(Finding("workspace", "integrity", "; ".join(rows[:3]), "the workspace is damaged",
@@ -181,6 +190,8 @@ def check_workspace(db_path: Path | None = None) -> list[Finding]:
     found.append(Finding("workspace", "integrity", "ok"))
     found.append(_schema_finding(current, schema.LATEST))
     found.append(Finding("workspace", "backups", ", ".join(backups) or "none"))
+    found.append(Finding("workspace", "encryption", "encrypted (SQLCipher 4)" if encrypted
+                         else "not encrypted (enclave workspace encrypt)"))
     return found
 
 

@@ -145,3 +145,16 @@ def test_opening_the_store_again_never_opens_the_file_beside_sqlite():
             _WATCH["on"] = False
         assert str(path) not in _OPENED
         held.conn.close()
+
+
+def test_doctor_tells_an_encrypted_workspace_from_a_damaged_one():
+    from engine.doctor import check_workspace
+
+    path = paths.workspace_db()
+    encryption.create(path, "doctor phrase")
+    _plant(path)
+    found = {f.label: f for f in check_workspace(path)}
+    assert found["integrity"].value == "ok" and "encrypted" in found["encryption"].value
+    keys.forget(path)
+    found = {f.label: f for f in check_workspace(path)}
+    assert "integrity" not in found and "passphrase" in found["encryption"].value
