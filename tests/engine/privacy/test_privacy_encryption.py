@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -95,11 +96,15 @@ def test_job_process_gets_the_key_through_a_pipe():
     encryption.create(path, "phrase for jobs")
     open_store(path)
     runner = JobRunner(path)
-    job = runner.submit("test.count", {"n": 3, "delay": 0.01})
+    job = runner.submit("test.count", {"n": 20, "delay": 0.05})
+    secret = keys.key_for(path).hex().encode()
+    proc = Path(f"/proc/{runner._procs[job].pid}")
+    seen = [(proc / part).read_bytes() for part in ("cmdline", "environ") if proc.exists()]
     row = runner.wait(job, timeout=60)
     assert row["state"] == jobs.SUCCEEDED, row["error"]
-    log = (paths.home() / "logs" / f"job-{job}.log").read_text()
-    assert keys.key_for(path).hex() not in log
+    log = paths.home() / "logs" / f"job-{job}.log"
+    assert all(secret not in blob for blob in [*seen, log.read_bytes()])
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
 
 
 def test_files_and_folders_are_owner_only():
