@@ -7,6 +7,11 @@ step can never hold up a heartbeat, a progress event or a cancel, and reading it
 (``enclave jobs``, the window) never waits behind data.
 
 The workspace keeps the durable job rows (queued, running, final state, result).
+
+Progress messages can hold text (the chat job streams its answers through them), so the
+channel of an encrypted workspace is encrypted with the same key (SQLCipher, its own
+salt); its errors are raised as the standard ``sqlite3`` ones, which callers catch.
+Deleted traffic is overwritten (``secure_delete``).
 """
 
 from __future__ import annotations
@@ -16,7 +21,11 @@ import sqlite3
 import time
 from pathlib import Path
 
+import sqlcipher3.dbapi2 as sqlcipher
+
 from engine.progress import Progress
+from engine.store import keys
+from engine.store.connection import cipher_connection
 
 FILE_NAME = "jobs-channel.sqlite3"
 _SCHEMA = (
@@ -30,6 +39,42 @@ _SCHEMA = (
 _EVENT_COLUMNS = ("id", "job_id", "time", "stage", "step", "total", "message", "metrics")
 _LIVE_COLUMNS = ("job_id", "pid", "heartbeat", "stage", "step", "total", "message",
                  "cancel_requested")
+
+
+class _Translated:
+    """A connection, or a cursor, whose SQLCipher errors come out as ``sqlite3`` errors."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str):
+        attribute = getattr(self.inner, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args, **kwargs):
+            try:
+                result = attribute(*args, **kwargs)
+            except sqlcipher.Error as exc:
+                raise getattr(sqlite3, type(exc).__name__, sqlite3.Error)(str(exc)) from exc
+            return _Translated(result) if isinstance(result, sqlcipher.Cursor) else result
+
+        return call
+
+
+def _connect(path: Path, workspace: Path):
+    key = keys.key_for(workspace)
+    if key is None:
+        return sqlite3.connect(str(path), timeout=5.0, isolation_level=None,
+                               check_same_thread=False)
+    if keys.is_encrypted(path):
+        return _Translated(cipher_connection(path, key))
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)  # plain traffic from before the workspace was encrypted
+    conn = cipher_connection(path, key, keys.new_salt())
+    conn.execute("PRAGMA journal_mode = WAL")  # writes the first page (and the salt) now
+    keys.reread(path)
+    return _Translated(conn)
 
 
 def path_for(workspace: Path) -> Path:
@@ -47,9 +92,9 @@ class JobChannel:
     def __init__(self, workspace: Path) -> None:
         self.path = path_for(workspace)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(str(self.path), timeout=5.0, isolation_level=None,
-                                    check_same_thread=False)
+        self.conn = _connect(self.path, workspace)
         self.conn.execute("PRAGMA busy_timeout = 5000")
+        self.conn.execute("PRAGMA secure_delete = ON")
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
         for statement in _SCHEMA:

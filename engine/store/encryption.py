@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlcipher3.dbapi2 as sqlcipher
 
 from engine import fsutil
-from engine.store import keys
+from engine.store import channel, keys
 from engine.store.connection import cipher_connection
 from engine.store.keys import WrongPassphrase
 
@@ -77,6 +77,10 @@ def encrypt(path: Path, passphrase: str) -> dict:
     for item in files:
         if not keys.is_encrypted(item):
             rows += _convert(item, None, passphrase)
+    traffic = channel.path_for(path)
+    for item in (traffic, traffic.with_name(traffic.name + "-wal"),
+                 traffic.with_name(traffic.name + "-shm")):
+        _shred(item)  # past progress text; the next job starts an encrypted channel
     keys.remember(path, keys.derive(passphrase, keys.file_salt(path)))
     return {"files": [str(item) for item in files], "rows": rows}
 

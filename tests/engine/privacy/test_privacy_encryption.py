@@ -163,3 +163,24 @@ def test_doctor_tells_an_encrypted_workspace_from_a_damaged_one():
     keys.forget(path)
     found = {f.label: f for f in check_workspace(path)}
     assert "integrity" not in found and "passphrase" in found["encryption"].value
+
+
+def test_job_channel_of_an_encrypted_workspace_is_encrypted_too():
+    """Progress messages may carry text (the chat job streams answers through them)."""
+    from engine.progress import Progress
+    from engine.store.channel import JobChannel, path_for
+
+    path = paths.workspace_db()
+    encryption.create(path, "channel phrase")
+    open_store(path)
+    channel = JobChannel(path)
+    channel.started(1, os.getpid())
+    channel.event(1, Progress(stage="chat", step=1, total=2, message=f"answer about {MRN}"))
+    assert channel.events_after(1, 0)[0]["message"] == f"answer about {MRN}"
+    second = JobChannel(path)  # another connection (another thread or process) reads it
+    assert second.live([1])[1]["message"] == f"answer about {MRN}"
+    blob = b"".join(p.read_bytes() for p in path.parent.glob(path_for(path).name + "*"))
+    assert MRN.encode() not in blob
+    assert not path_for(path).read_bytes().startswith(b"SQLite format 3")
+    with pytest.raises(sqlite3.Error):  # callers catch the standard errors
+        channel.conn.execute("SELECT nothing FROM nowhere")
