@@ -77,13 +77,16 @@ def test_many_signal_emits_do_not_exhaust_true(qtbot):
     assert sys.getrefcount(True) > 0
 
 
-def test_enclave_launcher_routes_gui_to_the_window_and_the_rest_to_the_engine(capsys):
-    from gui import launcher
+def test_enclave_gui_opens_the_window_and_other_commands_never_load_qt(capsys):
+    """The console script is engine.cli:main; `enclave gui` looks the window up by name."""
+    from engine.cli import main
+    from engine.cli.parser import build_parser
 
-    assert launcher.main(["projects", "--json"]) == 0
+    assert main(["projects", "--json"]) == 0
     assert '"projects": []' in capsys.readouterr().out
+    assert build_parser().parse_args(["gui"]).func.__name__ == "gui"
     engine_only = subprocess.run(
-        [sys.executable, "-c", "import sys; from gui import launcher; launcher.main(['projects']);"
+        [sys.executable, "-c", "import sys; from engine.cli import main; main(['projects']);"
          "print(any(m.startswith('PySide6') for m in sys.modules))"],
         capture_output=True, text=True, check=True).stdout
     assert engine_only.strip().endswith("False")
