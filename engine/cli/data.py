@@ -10,6 +10,7 @@ from pathlib import Path
 from engine.cli.errors import CommandError
 from engine.cli.workspace import find_project, open_workspace
 from engine.cli.parser import add_command as add
+from engine.cli.security import plant_canaries, purge_raw
 from engine.cli.jobs import run_job
 from engine.data.import_recipe import DEFAULT_TEST_FRACTION
 from engine.data.phi.policy import POLICIES
@@ -59,6 +60,12 @@ def register(sub) -> None:
         (("--html",), {"required": True, "metavar": "OUT", "help": "HTML file to write"}))
     add(leaves, "quarantine", "list or export the quarantined records", data_quarantine, where,
         (("--export",), {"metavar": "OUT", "help": "write them as JSON Lines"}))
+    add(leaves, "purge-raw", "after a redacting clean, delete the unredacted versions and "
+        "quarantined raw lines for good (counts, hashes and the audit trail stay)", purge_raw,
+        where, (("--yes",), {"action": "store_true", "help": "do not ask for confirmation"}))
+    add(leaves, "plant-canaries", "copy the training data with random fake identifiers "
+        "(canaries) for the memorization check", plant_canaries, where,
+        (("--count",), {"type": int, "default": 5}), (("--seed",), {"type": int, "default": 0}))
 
 
 def _fraction(text: str) -> float:
@@ -150,7 +157,7 @@ def _recipe(args: argparse.Namespace) -> dict:
     from engine.data.clean_recipe import CleanRecipe
 
     try:
-        recipe = CleanRecipe.from_toml(Path(args.recipe)) if args.recipe else CleanRecipe()
+        recipe = CleanRecipe.from_toml(Path(args.recipe))[0] if args.recipe else CleanRecipe()
         values = recipe.to_dict()
         for pair in args.set:
             key, sep, raw = pair.partition("=")

@@ -1,4 +1,5 @@
-"""`enclave workspace …`, `audit …`, `data purge-raw`, `data plant-canaries`, `export-open`:
+"""`enclave workspace …`, `audit …`, `export-open`, and the handlers of `data purge-raw` and
+`data plant-canaries` (registered with the data group):
 privacy at rest from the command line.
 
 A passphrase comes from ``--passphrase-file FILE`` (its first line) or from a prompt that
@@ -90,21 +91,7 @@ def register(sub) -> None:
     add(sub, "export-open", "open an encrypted export archive (.enclave-sealed)", export_open,
         (("archive",), {}), (("out",), {"help": "folder to open it into"}),
         ARCHIVE_PASSPHRASE_FILE)
-    data = _subcommands(sub.choices["data"])
-    add(data, "purge-raw", "after a redacting clean, delete the unredacted versions and "
-        "quarantined raw lines for good (counts, hashes and the audit trail stay)", purge_raw,
-        (("project",), {"help": "project name"}),
-        (("--yes",), {"action": "store_true", "help": "do not ask for confirmation"}))
-    add(data, "plant-canaries", "copy the training data with random fake identifiers "
-        "(canaries) for the memorization check", plant_canaries,
-        (("project",), {"help": "project name"}),
-        (("--count",), {"type": int, "default": 5}), (("--seed",), {"type": int, "default": 0}))
 
-
-def _subcommands(parser: argparse.ArgumentParser):
-    """The subcommand table of a command group added by another module."""
-    return next(action for action in parser._actions  # noqa: SLF001 - argparse has no getter
-                if isinstance(action, argparse._SubParsersAction))
 
 
 def status(args: argparse.Namespace) -> dict:

@@ -73,3 +73,19 @@ def test_container_fields_take_their_container_only():
         Columns(plain=[1])
     with pytest.raises(RecipeError, match="typed must be list"):
         Columns(typed={"a": 1})
+
+
+def test_data_clean_reads_a_recipe_file(capsys, tmp_path):
+    data = tmp_path / "qa.csv"
+    data.write_text("question,answer\n" + "".join(f"What is item {i}?,It is {i}.\n"
+                                                  for i in range(12)))
+    assert main(["create-project", "Clinic"]) == 0
+    assert main(["data", "import", "Clinic", str(data)]) == 0
+    capsys.readouterr()
+    recipe = tmp_path / "clean.toml"
+    recipe.write_text("[clean]\ntokenizer = 'words'\nnear_dedup = false\n")
+    code, out = _json(capsys, "data", "clean", "Clinic", "--recipe", str(recipe), "--dry-run")
+    assert code == 0 and out["ok"], out
+    recipe.write_text("[clean]\ntokeniser = 'words'\n")
+    code, out = _json(capsys, "data", "clean", "Clinic", "--recipe", str(recipe), "--dry-run")
+    assert code == 1 and "did you mean 'tokenizer'" in out["error"]
