@@ -28,7 +28,6 @@ from engine.data.split import check_test_fraction, held_out_positions
 from engine.data.text_fix import record_text
 from engine.progress import Reporter
 from engine.store import dataset_stream, datasets
-from engine.store.transactions import transaction
 from engine.data.import_recipe import DEFAULT_TEST_FRACTION
 
 FORMAT_ALIASES = {"alpaca": "json", "sharegpt": "json", "chat": "jsonl", "txt": "text",
@@ -267,15 +266,8 @@ def _quarantine_row(error: RecordError, raw: object) -> dict:
 
 
 def _flush_quarantine(db, dataset_id: int, rows: list[dict]) -> int:
-    count = len(rows)
-    if rows:
-        with transaction(db):
-            db.conn.executemany(
-                "INSERT INTO quarantine (dataset_id, file, line, field, reason, raw) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [(dataset_id, r["file"], r["line"], r["field"], r["reason"], r["raw"])
-                 for r in rows])
-        rows.clear()
+    count = datasets.add_quarantine(db, dataset_id, rows)
+    rows.clear()
     return count
 
 

@@ -114,24 +114,6 @@ def iter_records(db: sqlite_utils.Database, dataset_id: int,
         last = rows[-1][0]
 
 
-def copy_positions(db: sqlite_utils.Database, source_id: int, target: VersionWriter,
-                   positions: Sequence[int]) -> None:
-    """Append the records at ``positions`` of another version to ``target``, in that order."""
-    for start in range(0, len(positions), 500):
-        chunk = list(positions[start:start + 500])
-        marks = ",".join("?" * len(chunk))
-        rows = db.execute(f"SELECT position, data, line, content_hash FROM records WHERE "
-                          f"dataset_id = ? AND position IN ({marks})", [source_id, *chunk]).fetchall()
-        by_position = {r[0]: r for r in rows}
-        records, hashes = [], []
-        for position in chunk:
-            _, data, line, digest = by_position[position]
-            record = json.loads(data)
-            record["_line"] = line
-            records.append(record)
-            hashes.append(digest)
-        target.append(records, hashes)
-
 
 def quarantine_for_project(db: sqlite_utils.Database, project_id: int) -> list[dict]:
     """Every quarantined record of a project's datasets, oldest first."""

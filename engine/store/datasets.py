@@ -90,9 +90,14 @@ def add_version(db: sqlite_utils.Database, project_id: int, name: str, kind: str
 
 
 def add_quarantine(db: sqlite_utils.Database, dataset_id: int, rows: Iterable[dict]) -> int:
-    """Keep bad records beside a dataset: dicts with file, line, field, reason, raw."""
-    items = [{"dataset_id": dataset_id, **row} for row in rows]
-    db["quarantine"].insert_all(items, batch_size=500)
+    """Keep bad records beside a dataset, in one short transaction: dicts with file, line,
+    field, reason and raw. Returns how many were kept."""
+    items = [(dataset_id, r["file"], r["line"], r.get("field"), r["reason"], r.get("raw"))
+             for r in rows]
+    if items:
+        with transaction(db):
+            db.conn.executemany("INSERT INTO quarantine (dataset_id, file, line, field, reason, "
+                                "raw) VALUES (?, ?, ?, ?, ?, ?)", items)
     return len(items)
 
 
