@@ -181,6 +181,9 @@ def budget_table(percent: float, pool_x, pool_y, test_x, test_y, scores, full_ac
         print(f"  {method:<20} {acc.mean():6.2f} ± {acc.std(ddof=1):5.2f} "
               f"{f1.mean():6.2f} ± {f1.std(ddof=1):5.2f} {100 * acc.mean() / full_acc:6.1f}   "
               f"{versus[0]:<36} {versus[1]}")
+    if "auto" in table and "stratified-kmeans" in table:
+        print(f"  auto vs stratified-kmeans (paired): "
+              f"{compare(table['auto'][:, 0], table['stratified-kmeans'][:, 0])}")
     print(f"  {'full pool':<20} {full_acc:6.2f}\n")
     return {m: v[:, 0].mean() for m, v in table.items()}
 
