@@ -250,12 +250,17 @@ def _scratch_home() -> Iterator[Path]:
                 os.environ["ENCLAVE_HOME"] = before
 
 
-def check_offline(timeout_s: float = 120.0) -> dict[str, Any]:
+def check_offline(timeout_s: float = 120.0, params: dict | None = None) -> dict[str, Any]:
     """Run :func:`offline_probe_job` as a real job in a throw-away workspace.
+
+    Args:
+        timeout_s: How long to wait for the job.
+        params: The job's parameters (the probe ignores them; a test passes a cluster plan
+            to show that a job other than a cluster training run is never opened).
 
     Returns:
         The job's result plus ``state``, ``error`` and ``ok`` (every probe
-        blocked and loopback working).
+        blocked, loopback working and the walls opened to no other machine).
     """
     from engine.jobs.runner import JobRunner
     from engine.store import open_store
@@ -264,7 +269,7 @@ def check_offline(timeout_s: float = 120.0) -> dict[str, Any]:
         db_path = home / "workspace.sqlite3"
         open_store(db_path).conn.close()
         runner = JobRunner(db_path)
-        job_id = runner.submit(JOB_KIND, {})
+        job_id = runner.submit(JOB_KIND, params or {})
         row = runner.wait(job_id, timeout=timeout_s)
         if runner.running():
             runner.shutdown(grace_s=1.0)
@@ -272,7 +277,8 @@ def check_offline(timeout_s: float = 120.0) -> dict[str, Any]:
     result.update(state=row["state"], error=row.get("error") or "")
     loopback = result.get("loopback") or {}
     result["ok"] = bool(result.get("total")) and result["blocked"] == result["total"] \
-        and bool(loopback) and all(value == "ok" for value in loopback.values())
+        and bool(loopback) and all(value == "ok" for value in loopback.values()) \
+        and not (result.get("walls") or {}).get("opened_to")
     return result
 
 

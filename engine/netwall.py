@@ -24,6 +24,12 @@ that judges each attempt on its numeric address:
 
 What it cannot see: native code that opens sockets without Python (a C
 extension, ``ctypes``). The namespace wall covers those where it holds.
+
+The one opening: a training job on several machines whose plan names them
+(:mod:`engine.netwall_cluster`). The job runner grants it through
+``ENCLAVE_JOB_CLUSTER``; such a job process stays out of the namespace (its
+collective libraries must reach the other machines from native code) and its
+hook admits loopback and exactly the listed numeric addresses.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ import sys
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from engine import netns
+from engine import netns, netwall_cluster
 from engine.netwall_programs import judge_program
 from engine.offline import NetworkBlocked
 
@@ -44,7 +50,8 @@ HOOK_WALL = "audit hook"
 NAMESPACE_WALL = "network namespace (no interfaces)"
 _LOCAL_FAMILIES = {socket.AF_UNIX, getattr(socket, "AF_NETLINK", socket.AF_UNIX)}
 _IP_FAMILIES = {socket.AF_INET, socket.AF_INET6}
-_STATE: dict[str, Any] = {"hook": False, "namespace": False, "namespace_reason": "not tried"}
+_STATE: dict[str, Any] = {"hook": False, "namespace": False, "namespace_reason": "not tried",
+                          "cluster": ()}
 
 
 def _refuse(what: str) -> NetworkBlocked:
@@ -65,13 +72,18 @@ def is_loopback_host(host: object) -> bool:
         return False
 
 
+def is_allowed_host(host: object) -> bool:
+    """Loopback, or an address of the cluster this job process was opened to."""
+    return is_loopback_host(host) or netwall_cluster.is_listed(host, _STATE["cluster"])
+
+
 def _check_address(sock: Any, address: Any, verb: str) -> None:
     family = getattr(sock, "family", None)
     if family in _LOCAL_FAMILIES or address is None:
         return  # Unix/netlink, or sendmsg on an already connected socket
     if family in _IP_FAMILIES:
         host = address[0] if isinstance(address, tuple) and address else address
-        if is_loopback_host(host):
+        if is_allowed_host(host):
             return
     raise _refuse(f"{verb} {address!r}")
 
@@ -83,14 +95,14 @@ def _check_family(family: Any) -> None:
 
 
 def _check_lookup(host: Any, what: str = "lookup of") -> None:
-    if host is None or is_loopback_host(host):
+    if host is None or is_allowed_host(host):
         return
     raise _refuse(f"{what} {host!r}")
 
 
 def _check_url(url: Any) -> None:
     host = urlsplit(str(url)).hostname
-    if host is None or is_loopback_host(host):
+    if host is None or is_allowed_host(host):
         return  # file: and data: URLs have no host
     raise _refuse(f"opening {url!r}")
 
@@ -167,13 +179,19 @@ def _guard_fork_exec() -> None:
 
 
 def install_audit_hook() -> None:
-    """Install the audit wall in this process (once; it stays until the process ends)."""
+    """Install the audit wall in this process (once; it stays until the process ends).
+
+    The cluster addresses it admits besides loopback are read once, here, from
+    ``ENCLAVE_JOB_CLUSTER`` (see :func:`engine.netwall_cluster.from_environment`).
+    """
     if _STATE["hook"]:
         return
+    _STATE["cluster"] = netwall_cluster.from_environment()
     _guard_fork_exec()
     sys.addaudithook(_hook)
     _STATE["hook"] = True
     os.environ[JOB_ENV] = "1"  # Python children install it too when they import engine
+    os.environ[netwall_cluster.CLUSTER_ENV] = ",".join(_STATE["cluster"])
 
 
 def seal_job_process() -> dict[str, Any]:
@@ -182,8 +200,13 @@ def seal_job_process() -> dict[str, Any]:
     Returns:
         :func:`active_walls`.
     """
+    cluster = netwall_cluster.from_environment()
     if _STATE["hook"]:  # a Python child of a job process: it shares its parent's namespace
         _STATE["namespace_reason"] = "not tried here: shared with the job process that started it"
+    elif cluster:
+        _STATE["namespace_reason"] = (
+            f"not entered: a cluster training run opened to {', '.join(cluster)} (gloo/NCCL "
+            "connect from native code); the audit hook admits those addresses only")
     elif not _STATE["namespace"]:
         entered, reason = netns.enter_empty_network()
         _STATE.update(namespace=entered, namespace_reason=reason)
@@ -196,12 +219,15 @@ def active_walls() -> dict[str, Any]:
 
     Returns:
         ``walls`` (names of the active walls), ``audit_hook`` and ``namespace``
-        (booleans), ``namespace_reason`` and ``interfaces`` (those visible here).
+        (booleans), ``namespace_reason``, ``interfaces`` (those visible here) and
+        ``opened_to`` (the cluster addresses the hook admits; empty for every
+        ordinary job).
     """
     walls = [NAMESPACE_WALL] if _STATE["namespace"] else []
     walls += [HOOK_WALL] if _STATE["hook"] else []
     return {"walls": walls, "audit_hook": _STATE["hook"], "namespace": _STATE["namespace"],
-            "namespace_reason": _STATE["namespace_reason"], "interfaces": netns.interfaces()}
+            "namespace_reason": _STATE["namespace_reason"], "interfaces": netns.interfaces(),
+            "opened_to": list(_STATE["cluster"])}
 
 
 def wall_status(timeout_s: float = 60.0) -> dict[str, Any]:
@@ -217,12 +243,14 @@ def wall_status(timeout_s: float = 60.0) -> dict[str, Any]:
     import subprocess
 
     try:
+        env = {**os.environ, netwall_cluster.CLUSTER_ENV: ""}  # an ordinary job's walls
         done = subprocess.run([sys.executable, "-m", "engine.netwall"], capture_output=True,
-                              text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
+                              text=True, timeout=timeout_s, stdin=subprocess.DEVNULL, env=env)
         return json.loads(done.stdout.strip().splitlines()[-1])
     except (OSError, subprocess.TimeoutExpired, ValueError, IndexError) as exc:
         return {"walls": [], "audit_hook": False, "namespace": False,
-                "namespace_reason": "unknown", "interfaces": [], "error": str(exc)}
+                "namespace_reason": "unknown", "interfaces": [], "opened_to": [],
+                "error": str(exc)}
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ def format_result(result: dict[str, Any]) -> str:
              f"Walls: {', '.join(walls.get('walls') or []) or 'none'}",
              f"  network namespace: {walls.get('namespace_reason', 'unknown')}",
              f"  interfaces the job sees: {', '.join(walls.get('interfaces') or []) or 'none'}",
+             f"  other machines the job may reach: {', '.join(walls.get('opened_to') or []) or 'none'}"
+             " (only a training run on several machines opens, to the addresses it names)",
              f"Probes: {result.get('blocked', 0)} of {result.get('total', 0)} blocked"]
     for name, probe in (result.get("probes") or {}).items():
         lines.append(f"  {probe['outcome']:<11} {name}: {probe['detail']}")

@@ -66,7 +66,10 @@ def register(sub) -> None:
     add(sub, "train-join", "on machine K of a cluster: run its share of a training run that "
         "machine 0 started (the run folder must be shared)", train_join,
         (("spec",), {"help": "the run's launch/spec.json, as printed by machine 0"}),
-        (("--machine-rank",), {"type": int, "required": True}))
+        (("--machine-rank",), {"type": int, "required": True}),
+        (("--allow-cluster",), {"required": True, "metavar": "ADDRESSES",
+                                "help": "the cluster's machines, exactly as machine 0 named "
+                                        "them (comma-separated private addresses)"}))
 
 
 def _launch_flags() -> list:
@@ -79,6 +82,10 @@ def _launch_flags() -> list:
         (("--machine-rank",), {"type": int, "default": None, "help": "this machine's rank"}),
         (("--main-address",), {"default": None, "help": "address of machine 0"}),
         (("--main-port",), {"type": int, "default": None, "help": "port machine 0 listens on"}),
+        (("--allow-cluster",), {"default": None, "metavar": "ADDRESSES",
+                                "help": "several machines only: their private addresses, "
+                                        "comma-separated (machine 0 first); the job's network "
+                                        "walls admit these and loopback, nothing else"}),
         (("--accelerate-config",), {"default": None, "dest": "config_file",
                                     "help": "accelerate config (train-accelerate-config)"})]
 
@@ -93,14 +100,15 @@ def launch_from_args(args: argparse.Namespace, method: str) -> dict | None:
 
     names = {"gpus": "processes", "strategy": "strategy", "machines": "machines",
              "machine_rank": "machine_rank", "main_address": "main_address",
-             "main_port": "main_port", "config_file": "config_file"}
+             "main_port": "main_port", "config_file": "config_file",
+             "allow_cluster": "allow_cluster"}
     values = {field: getattr(args, flag) for flag, field in names.items()
               if getattr(args, flag, None) is not None}
     try:
         plan = LaunchPlan.from_dict(values)
         check_plan(plan, method)
     except ValueError as exc:
-        raise CommandError(f"--gpus/--machines: {exc}") from exc
+        raise CommandError(f"--gpus/--machines/--allow-cluster: {exc}") from exc
     return plan.to_dict() if plan.distributed else None
 
 
@@ -275,11 +283,19 @@ def accelerate_config(args: argparse.Namespace) -> dict:
 
 
 def train_join(args: argparse.Namespace) -> dict:
-    from engine.train.launch import join
+    from engine.store import audit
+    from engine.train.cluster import opening_message
+    from engine.train.launch import join, join_plan
 
     try:
-        code = join(Path(args.spec), args.machine_rank)
-    except ValueError as exc:
+        plan = join_plan(Path(args.spec), args.machine_rank, args.allow_cluster)
+        audit.record(open_workspace(), "network.cluster_opened", f"spec:{Path(args.spec)}",
+                     addresses=plan.allow_cluster, machines=plan.machines,
+                     machine_rank=plan.machine_rank, main_address=plan.main_address,
+                     main_port=plan.main_port)
+        print(opening_message(plan.allow_cluster), file=sys.stderr)
+        code = join(Path(args.spec), plan)
+    except (ValueError, RuntimeError) as exc:
         raise CommandError(str(exc)) from exc
     if code:
         raise CommandError(f"this machine's training processes ended with exit code {code}")

@@ -8,6 +8,7 @@ asked for, interrupted (resumable) when a signal killed it, failed otherwise.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -18,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from engine import paths
-from engine.store import datasets, jobs, keys, open_store
+from engine import netwall_cluster, paths
+from engine.store import audit, datasets, jobs, keys, open_store
 from engine.store.channel import JobChannel
 
 POLL_S = 0.2
@@ -86,13 +87,15 @@ class JobRunner:
         log_path = log_dir / f"job-{job_id}.log"
         key = keys.key_for(self.db_path)
         command = [sys.executable, "-P", "-m", "engine.jobs.child", str(self.db_path), str(job_id)]
+        opening = self._network_opening(job_id)
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(
                 # -P: import the installed Enclave, never an `engine` folder in the cwd.
                 command + ([KEY_ON_STDIN] if key else []),
                 stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.PIPE if key else subprocess.DEVNULL,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                env={**os.environ, "PYTHONUNBUFFERED": "1",
+                     netwall_cluster.CLUSTER_ENV: ",".join(opening)})
         if key:  # the key goes through a pipe, never on the command line or in the environment
             proc.stdin.write(key.hex().encode("ascii") + b"\n")
             proc.stdin.close()
@@ -102,6 +105,23 @@ class JobRunner:
             self._procs[job_id] = proc
             self._threads[job_id] = thread
         thread.start()
+
+    def _network_opening(self, job_id: int) -> tuple[str, ...]:
+        """The cluster addresses a job's walls admit (a training run on several machines that
+        names them; nothing for any other job), recorded in the audit log when granted."""
+        db = self._db()
+        row = jobs.get(db, job_id)
+        launch = row["params"].get("launch")
+        if row["kind"] == netwall_cluster.TRAIN_KIND and row["params"].get("run_id"):
+            run = next(db["runs"].rows_where("id = ?", [row["params"]["run_id"]]), {})
+            launch = json.loads(run.get("recipe") or "{}").get("launch")  # a resume's plan
+        opening = netwall_cluster.cluster_opening(row["kind"], launch)
+        if opening:
+            audit.record(db, "network.cluster_opened", f"job:{job_id}",
+                         project_id=row["project_id"], addresses=list(opening),
+                         machines=launch["machines"], main_address=launch["main_address"],
+                         main_port=launch.get("main_port"))
+        return opening
 
     def cancel(self, job_id: int, grace_s: float = DEFAULT_GRACE_S) -> None:
         """Ask a job to stop; kill its process if it has not stopped after ``grace_s``."""

@@ -15,8 +15,12 @@ job process (whose network and program walls allow Enclave's own modules only) m
 them; the launched workers are ``python -m engine.train.worker SPEC`` as well.
 
 On a cluster every machine sees the run folder at the same path (a shared file system) and
-each machine other than rank 0 runs ``enclave train-join SPEC --machine-rank K``; the job
-on machine 0 prints the command.
+each machine other than rank 0 runs ``enclave train-join SPEC --machine-rank K --allow-cluster
+ADDRESSES``; the job on machine 0 prints the command. A cluster plan must name the machines'
+private addresses (``allow_cluster``): the job's network walls then admit exactly those
+(:mod:`engine.netwall_cluster`), gloo and NCCL are pinned to the interface holding this
+machine's address, and the run stops when any of its processes holds a connection to any
+other address (:mod:`engine.train.cluster`).
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine import netwall, netwall_cluster
 from engine.progress import Cancelled, Reporter
+from engine.train import cluster
 from engine.train.multi_gpu import STRATEGIES, write_accelerate_config
 
 PLAN_FILE = "plan.json"
@@ -60,6 +66,9 @@ class LaunchPlan:
     config_file: str = field(default="", metadata={
         "help": "An accelerate config (enclave train-accelerate-config); empty: one is "
                 "written into the run folder from these fields."})
+    allow_cluster: list[str] = field(default_factory=list, metadata={
+        "help": "Private addresses of every machine of a cluster run (machine 0 first); the "
+                "only addresses its network walls admit besides loopback."})
     precision: str = field(default="no", metadata={
         "help": "accelerate's mixed precision in the written config; the recipe's precision "
                 "governs autocast inside Enclave's loop."})
@@ -77,6 +86,8 @@ class LaunchPlan:
         if self.machines > 1 and (not self.main_address or not self.main_port):
             raise ValueError("a run on several machines needs main_address and main_port "
                              "(where machine 0 listens on the cluster network)")
+        self.allow_cluster = list(netwall_cluster.check_plan_opening(
+            self.machines, self.main_address, self.allow_cluster))
 
     @property
     def world(self) -> int:
@@ -113,6 +124,9 @@ def check_plan(plan: LaunchPlan, method: str) -> None:
     if plan.strategy == "fsdp" and method != "full":
         raise ValueError(f"strategy fsdp shards the weights of full tuning; method {method!r} "
                          "trains small adapters, use strategy ddp")
+    if plan.machines > 1 and not plan.allow_cluster:
+        raise ValueError("a run on several machines must name them with allow_cluster (their "
+                         "private addresses): the network walls open to those addresses only")
 
 
 def free_port() -> int:
@@ -187,17 +201,19 @@ def _stop(process: subprocess.Popen, grace: float) -> None:
 
 
 def follow(command: list[str], spec_file: Path, reporter: Reporter, log_file: Path,
-           env: dict[str, str] | None = None) -> dict[str, Any]:
+           env: dict[str, str] | None = None,
+           watch: cluster.ConnectionWatch | None = None) -> dict[str, Any]:
     """Run the launcher, forward rank 0's events, pass on a cancel, return the outcome.
 
     Raises:
         Cancelled: when the reporter's stop flag was raised (the run's checkpoints stay).
         RuntimeError: when the run failed; the message is rank 0's error or the end of the
-            launcher's log.
+            launcher's log; or when ``watch`` found a connection outside the cluster.
     """
     spec = json.loads(Path(spec_file).read_text())
     events, result = Path(spec["events"]), Path(spec["result"])
     offset = 0
+    watch = watch or cluster.ConnectionWatch(())
     with open(log_file, "ab") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True, env=env)
@@ -210,12 +226,25 @@ def follow(command: list[str], spec_file: Path, reporter: Reporter, log_file: Pa
                     Path(spec["cancel"]).touch()
                     _stop(process, CANCEL_GRACE_S)
                     raise
+                _check_connections(watch, process)
                 time.sleep(POLL_S)
         finally:
             if process.poll() is None:
                 _stop(process, 0)
     _forward_events(events, offset, reporter)
     return _outcome(result, process.returncode, log_file)
+
+
+def _check_connections(watch: cluster.ConnectionWatch, process: subprocess.Popen) -> None:
+    """End the run's processes when one holds a connection outside the cluster.
+
+    Raises:
+        RuntimeError: naming the process and the peer.
+    """
+    breach = watch.breach(process.pid)
+    if breach:
+        _stop(process, 0)
+        raise RuntimeError(breach)
 
 
 def _outcome(result: Path, code: int, log_file: Path) -> dict[str, Any]:
@@ -251,33 +280,67 @@ def run_launched(plan: LaunchPlan, base: Path, records: list[dict], recipe: Any,
                       recipe=recipe.to_dict(), out_dir=out_dir, checkpoint_dir=checkpoint_dir)
     (folder / PLAN_FILE).write_text(json.dumps(plan.to_dict(), indent=2))
     command = launch_command(plan, spec)
+    env = None
     if plan.machines > 1:
+        env = cluster.environment(plan.allow_cluster)
+        reporter.report(0, 0, cluster.opening_message(plan.allow_cluster), stage="train")
         reporter.report(0, 0, f"waiting for {plan.machines - 1} more machine(s): on each, run "
-                        f"enclave train-join {spec} --machine-rank K", stage="train")
-    return follow(command, spec, reporter, folder / "launcher.log")
+                        f"enclave train-join {spec} --machine-rank K --allow-cluster "
+                        f"{','.join(plan.allow_cluster)}", stage="train")
+    return follow(command, spec, reporter, folder / "launcher.log", env,
+                  cluster.ConnectionWatch(plan.allow_cluster))
 
 
-def join(spec: Path, machine_rank: int) -> int:
-    """Run machine ``machine_rank``'s processes of a cluster run started on machine 0.
-
-    The run folder (spec, records, plan) must be visible at the same path on this machine.
-    Only rank 0 reports and writes; this returns the launcher's exit code.
+def join_plan(spec: Path, machine_rank: int, allow_cluster: str | list[str]) -> LaunchPlan:
+    """The plan of machine ``machine_rank``'s share of the cluster run in ``spec``.
 
     Raises:
-        ValueError: when the spec's folder holds no plan or the rank is out of range.
+        ValueError: when the spec's folder holds no plan, the rank is out of range, or
+            ``allow_cluster`` does not name exactly the machines that machine 0 named.
     """
     import dataclasses
 
-    spec = Path(spec).resolve()
-    saved = spec.with_name(PLAN_FILE)
+    saved = Path(spec).resolve().with_name(PLAN_FILE)
     if not saved.is_file():
         raise ValueError(f"{saved} is missing: start the run on machine 0 first "
                          "(enclave train ... --machines N)")
-    plan = dataclasses.replace(LaunchPlan.from_dict(json.loads(saved.read_text())),
-                               machine_rank=machine_rank)
     if machine_rank == 0:
         raise ValueError("machine 0 runs the training job itself; join with rank 1 or more")
-    return subprocess.run(launch_command(plan, spec)).returncode
+    plan = dataclasses.replace(LaunchPlan.from_dict(json.loads(saved.read_text())),
+                               machine_rank=machine_rank)
+    named = netwall_cluster.parse_addresses(allow_cluster)
+    if set(named) != set(plan.allow_cluster):
+        raise ValueError(f"--allow-cluster must name exactly the run's machines "
+                         f"({', '.join(plan.allow_cluster)}); given: "
+                         f"{', '.join(named) or 'nothing'}")
+    return plan
+
+
+def join(spec: Path, plan: LaunchPlan) -> int:
+    """Run this machine's processes of a cluster run started on machine 0 (see join_plan).
+
+    The run folder (spec, records, plan) must be visible at the same path on this machine.
+    The launcher and the workers raise the audit wall, opened to the plan's machines only,
+    and the run is stopped when one of them connects elsewhere. Only rank 0 reports and
+    writes; this returns the launcher's exit code.
+
+    Raises:
+        ValueError: when this machine holds none of the plan's addresses.
+        RuntimeError: when a process connected outside the cluster.
+    """
+    env = {**cluster.environment(plan.allow_cluster), netwall.JOB_ENV: "1"}
+    watch = cluster.ConnectionWatch(plan.allow_cluster)
+    process = subprocess.Popen(launch_command(plan, Path(spec).resolve()), env=env,
+                               start_new_session=True)
+    try:
+        with cluster.sigterm_as_exit():
+            while process.poll() is None:
+                _check_connections(watch, process)
+                time.sleep(POLL_S)
+    finally:
+        if process.poll() is None:
+            _stop(process, 0)
+    return process.returncode
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from engine import netprobe
 from engine.netwall import HOOK_WALL, NAMESPACE_WALL, is_loopback_host
+from engine.netwall_cluster import cluster_opening, parse_addresses
 from engine.netwall_programs import is_multiprocessing_bootstrap, judge_program
 
 NO_OLD_GUARD = {"ENCLAVE_BLOCK_NETWORK": "0"}  # test one wall at a time
@@ -167,3 +168,79 @@ def test_programs_are_judged_against_an_allowlist():
         assert judge_program(executable, argv), argv
     assert not is_multiprocessing_bootstrap("from multiprocessing.spawn import spawn_main; "
                                             "spawn_main(); import urllib")
+
+
+CLUSTER = {"ENCLAVE_JOB_CLUSTER": "10.0.0.5,10.0.0.6"}
+
+
+def test_a_cluster_opening_admits_the_named_machines_and_nothing_else():
+    found = _python("""
+        import json, socket, subprocess, sys
+        from engine import netprobe, netwall
+        out = {"walls": netwall.seal_job_process()}
+        for host in ("10.0.0.6", "10.0.0.7", "192.168.1.6"):
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                try:  # a UDP connect sends nothing: it only picks the peer
+                    sock.connect((host, 9))
+                    out[host] = "admitted"
+                except OSError as exc:
+                    out[host] = netprobe.judge(exc)
+        out["lookup"] = netprobe.run_probe(lambda: socket.getaddrinfo("10.0.0.5", 9))["outcome"]
+        out["probes"] = netprobe.run_here()["probes"]
+        child = subprocess.run([sys.executable, "-m", "engine.netwall"], capture_output=True,
+                               text=True, check=True)
+        out["child"] = json.loads(child.stdout)
+        print(json.dumps(out))
+    """, **CLUSTER, **NO_OLD_GUARD)
+    walls = found["walls"]
+    assert walls["walls"] == [HOOK_WALL] and not walls["namespace"]
+    assert walls["opened_to"] == ["10.0.0.5", "10.0.0.6"]
+    assert "not entered: a cluster training run opened to 10.0.0.5, 10.0.0.6" \
+        in walls["namespace_reason"]
+    assert found["10.0.0.6"] in ("admitted", "through")  # through: no route here
+    assert found["10.0.0.7"] == found["192.168.1.6"] == "refused"
+    assert found["lookup"] == "through"
+    assert _through(found["probes"]) == []  # every other address stays refused
+    assert found["child"]["opened_to"] == ["10.0.0.5", "10.0.0.6"]  # Python children too
+
+
+def test_an_opening_that_is_not_private_or_not_numeric_opens_nothing():
+    found = _python("""
+        import json
+        from engine import netwall
+        print(json.dumps(netwall.seal_job_process()))
+    """, ENCLAVE_JOB_CLUSTER="10.0.0.5,8.8.8.8", **NO_OLD_GUARD)
+    assert found["opened_to"] == []
+    if _namespace_allowed():
+        assert found["namespace"]
+
+
+def test_only_a_training_run_on_several_machines_that_names_them_is_opened():
+    plan = {"machines": 2, "main_address": "10.0.0.5", "allow_cluster": ["10.0.0.5", "fd00::6"]}
+    assert cluster_opening("train", plan) == ("10.0.0.5", "fd00::6")
+    assert cluster_opening("check.offline", plan) == ()
+    assert cluster_opening("train.dpo", plan) == ()
+    assert cluster_opening("train", {**plan, "machines": 1}) == ()
+    assert cluster_opening("train", {**plan, "allow_cluster": []}) == ()
+    assert cluster_opening("train", {**plan, "allow_cluster": ["10.0.0.5", "8.8.8.8"]}) == ()
+    assert cluster_opening("train", {**plan, "main_address": "10.0.0.9"}) == ()
+    assert cluster_opening("train", None) == ()
+    for address in ("10.1.2.3", "172.16.0.1", "192.168.9.9", "127.0.0.2", "169.254.3.4",
+                    "fe80::1", "fd12:3456::1", "::1"):
+        assert parse_addresses(address) == (address,)
+    for address in ("8.8.8.8", "172.32.0.1", "100.64.0.1", "203.0.113.1", "2001:db8::1",
+                    "0.0.0.0", "node0.hospital.local"):
+        with pytest.raises(ValueError, match="not a private address|not a numeric"):
+            parse_addresses(address)
+
+
+def test_ordinary_jobs_stay_fully_walled_whatever_their_params_or_environment(
+        enclave_home, monkeypatch):
+    monkeypatch.setenv("ENCLAVE_JOB_CLUSTER", "10.0.0.5,10.0.0.6")  # never inherited
+    plan = {"launch": {"machines": 2, "main_address": "10.0.0.5", "main_port": 29500,
+                       "allow_cluster": ["10.0.0.5", "10.0.0.6"]}}
+    result = netprobe.check_offline(params=plan)
+    assert result["ok"] and result["blocked"] == 12
+    assert result["walls"]["opened_to"] == []
+    if _namespace_allowed():
+        assert result["walls"]["walls"] == [NAMESPACE_WALL, HOOK_WALL]

@@ -72,5 +72,5 @@ def test_cluster_configs_name_the_main_machine(capsys, tmp_path):
 
 def test_joining_needs_a_run_started_on_machine_zero(capsys, tmp_path):
     code, out = _json(capsys, "train-join", str(tmp_path / "launch" / "spec.json"),
-                      "--machine-rank", "1")
+                      "--machine-rank", "1", "--allow-cluster", "10.0.0.5,10.0.0.6")
     assert code == 1 and "start the run on machine 0 first" in out["error"]
