@@ -16,14 +16,18 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from engine import paths
+from engine.compress.export_seal import seal_export
 from engine.compress.recipe import CompressRecipe, CompressRequestError, gguf_problem
+from engine.evaluate.export_check import MemorizationRefused, require_acknowledgement
 from engine.models.run_models import RunModelError
 from engine.store import reads
 from gui.jobs import follow_jobs
+from gui.tasks import runner
 from gui.widgets.run_picker import fill_run_picker
 from gui.widgets.messages import for_window
 from gui.widgets.status import show_status
 from gui.widgets.export_folder import ExportFolderRow
+from gui.widgets.export_privacy import ExportPrivacyBox
 from gui.widgets.compress_views import ComparisonCharts, ComparisonTable, merge_comparisons
 
 CLASSIFIER_COLUMNS = [("name", "Variant"), ("layers", "Layers"), ("size_mb", "Size MB"),
@@ -137,9 +141,11 @@ class CompressPanel(QWidget):
 
     Signals:
         comparison_shown(run_id): the table now shows the variants of this run.
+        sealed(path): an export was sealed into this encrypted archive.
     """
 
     comparison_shown = Signal(int)
+    sealed = Signal(str)
 
     def __init__(self, db: sqlite_utils.Database, bridge, parent=None) -> None:
         super().__init__(parent)
@@ -182,6 +188,8 @@ class CompressPanel(QWidget):
         self.export_path.setAccessibleName("Export folder")
         self.export_button = QPushButton("Export run")
         self.export_folder = ExportFolderRow()
+        self.export_privacy = ExportPrivacyBox(self.db)
+        self._sealing: tuple[int, str] | None = None  # (run, passphrase) of the running export
         self.status_label = QLabel("Choose a run and a method.")
         self.status_label.setObjectName("subtitle")
         self.status_label.setWordWrap(True)
@@ -203,8 +211,9 @@ class CompressPanel(QWidget):
         export = QHBoxLayout()
         export.addWidget(self.export_format)
         export.addWidget(self.export_button)
-        side.addLayout(export)
         side.addWidget(self.export_path)
+        side.addWidget(self.export_privacy)
+        side.addLayout(export)
         side.addWidget(self.export_folder)
         side.addWidget(self.status_label)
         side.addStretch(1)
@@ -262,6 +271,7 @@ class CompressPanel(QWidget):
         """Show the run's comparison; choosing a classifier run picks distillation."""
         self.show_comparison()
         run_id = self.selected_run()
+        self.export_privacy.show_run(run_id)  # a check may have run since
         if run_id == self._shown_run:
             return
         self._shown_run = run_id
@@ -340,16 +350,31 @@ class CompressPanel(QWidget):
         return self._start("compress", params, f"Compressing run {run_id} ({recipe.method})")
 
     def run_export(self) -> int | None:
-        """Start an ``export`` job for the chosen run; returns its id."""
+        """Start an ``export`` job for the chosen run; returns its id. A model the
+        memorization check flagged needs the acknowledgement (audited); a sealed export
+        needs its archive passphrase."""
         run_id, fmt = self.selected_run(), self.export_format.currentText()
         if run_id is None or self.project_id is None:
             self._set_status("No run to export.", error=True)
+            return None
+        problem = self.export_privacy.problem()
+        if problem:
+            self._set_status(problem, error=True)
+            return None
+        try:
+            require_acknowledgement(self.db, run_id, self.export_privacy.acknowledged())
+        except MemorizationRefused as exc:  # checked again since the box was filled
+            self.export_privacy.show_run(run_id)
+            self._set_status(for_window(str(exc)), error=True)
             return None
         out = self.export_path.text().strip() or str(
             paths.project_dir(self.project_id) / "exports" / f"run-{run_id}-{fmt}")
         params = {"run_id": run_id, "format": fmt, "out": out,
                   "dtype": _value(self.editors["dtype"]),
                   "gguf_type": _value(self.editors["gguf_type"])}
+        phrase = self.export_privacy.take_passphrase()
+        self._sealing = (run_id, phrase) if phrase else None
+        self.export_privacy.acknowledge_box.setChecked(False)  # each export asks again
         return self._start("export", params, f"Exporting run {run_id} as {fmt} to {out}")
 
     def _start(self, kind: str, params: dict, message: str) -> int:
@@ -372,8 +397,33 @@ class CompressPanel(QWidget):
     def _on_job_succeeded(self, result: dict) -> None:
         if "variants" in result:
             self._set_status(f"Done: {result['label']} saved as run {result['run_id']}.")
+        elif self._sealing is not None:
+            self._seal(result)
         else:
             self._set_status(f"Exported to {result.get('path')} ({result.get('files')} files, "
                              f"checksums {'verified' if result.get('verified') else 'FAILED'}).")
             self.export_folder.show_path(result.get("path"))
         self.refresh()
+
+    def _seal(self, result: dict) -> None:
+        """Seal the finished export off the main thread (scrypt and AES over the model)."""
+        (run_id, phrase), self._sealing = self._sealing, None
+        folder = result.get("path")
+        self.export_button.setEnabled(False)
+        self._set_status(f"Exported ({result.get('files')} files, checksums "
+                         f"{'verified' if result.get('verified') else 'FAILED'}); now sealing "
+                         "it as an encrypted archive…")
+        runner().run_with_store(self.db, lambda db: seal_export(db, run_id, folder, phrase),
+                                self._on_sealed, self._on_seal_failed)
+
+    def _on_sealed(self, archive) -> None:
+        self.export_button.setEnabled(True)
+        self._set_status(f"Sealed into {archive}: one encrypted file that opens only with its "
+                         "passphrase (enclave export-open). The plain folder was removed.")
+        self.export_folder.show_path(str(archive))
+        self.sealed.emit(str(archive))
+
+    def _on_seal_failed(self, exc: Exception) -> None:
+        self.export_button.setEnabled(True)
+        self._set_status(f"The export was written but not sealed: {for_window(str(exc))}",
+                         error=True)

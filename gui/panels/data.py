@@ -31,6 +31,7 @@ from gui.jobs import follow_jobs
 from gui.widgets.data_views import (LengthHistogramPlot, RecipeForm, fill_table,
                                     read_only_table)
 from gui.widgets.messages import file_problem, for_window, read_problem
+from gui.widgets.purge_box import PurgeBox
 from gui.widgets.redaction_policy import RedactionPolicyBox
 from gui.widgets.status import show_status
 
@@ -153,6 +154,9 @@ class DataPanel(QWidget):
         layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.status_label)
+        self.purge_box = PurgeBox(self.db)
+        self.purge_box.purged.connect(lambda _result: self.refresh())
+        layout.addWidget(self.purge_box)
         return box
 
     def _build_results(self) -> QWidget:
@@ -198,6 +202,7 @@ class DataPanel(QWidget):
         fill_table(self.quarantine_table, [])
         self.tabs.setTabText(1, "Quarantine")
         self.policy_box.set_project(project_id)
+        self.purge_box.set_project(project_id)
         if project_id is not None:
             task = projects.get(self.db, project_id).get("task") or "instruction"
             self.task_combo.setCurrentText(task)
@@ -386,6 +391,7 @@ class DataPanel(QWidget):
             self._show_preview_rows()
         self.tabs.setTabText(1, f"Quarantine ({total})")
         self.policy_box.set_project(self.project_id)
+        self.purge_box.refresh()
         cleaned = [r for r in runs.list_for_project(self.db, self.project_id) if r["kind"] == "data.clean"]
         if cleaned:
             self.show_report(cleaned[0]["summary"])

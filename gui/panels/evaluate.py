@@ -19,6 +19,7 @@ from engine.evaluate.display import shown_drift, shown_items
 from engine.evaluate.word_diff import diff_words
 from engine.store import reads, runs
 from gui.jobs import follow_jobs
+from gui.widgets.memorization_box import MemorizationBox
 from gui.widgets.messages import for_window
 from gui.widgets.run_picker import fill_run_picker
 
@@ -101,6 +102,7 @@ class EvaluatePanel(QWidget):
         self.drift_label.setTextFormat(Qt.RichText)
         self.drift_history_label = QLabel()
         self.drift_history_label.setObjectName("subtitle")
+        self.memorization_box = MemorizationBox(self.db, self.bridge)
 
     def _build_layout(self) -> None:
         top = QHBoxLayout()
@@ -138,6 +140,7 @@ class EvaluatePanel(QWidget):
         layout.addLayout(shown)
         layout.addWidget(self.status_label)
         layout.addWidget(split, 1)
+        layout.addWidget(self.memorization_box)
 
     # ----- showing -------------------------------------------------------------------
 
@@ -150,12 +153,15 @@ class EvaluatePanel(QWidget):
         self.train_combo.clear()
         self.run_combo.clear()
         self._shown_eval = None
+        self.memorization_box.set_project(project_id)
         self.refresh()
 
     open_project = set_project
 
     def refresh(self) -> None:
-        """Reload the run pickers (keeping the choices) and the drift checks."""
+        """Reload the run pickers (keeping the choices), the drift checks and the
+        memorization check."""
+        self.memorization_box.refresh()
         fill_run_picker(self.train_combo, self.db, self.project_id, ("train",),
                         keep=self.train_combo.currentData())
         self._on_train_run_chosen()

@@ -75,7 +75,13 @@ class MemorizationBox(QGroupBox):
     def set_project(self, project_id: int | None) -> None:
         """Offer the project's training runs and show the newest check of the chosen one."""
         self.project_id = project_id
-        fill_run_picker(self.run_combo, self.db, project_id, ("train",))
+        self.run_combo.clear()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reload the training runs (keeping the chosen one) and the newest check."""
+        fill_run_picker(self.run_combo, self.db, self.project_id, ("train",),
+                        keep=self.run_combo.currentData())
         self.check_button.setEnabled(self.run_combo.count() > 0 and not self.job.running)
         self.show_latest()
 

@@ -50,31 +50,69 @@ def test_audit_tab_filters_verifies_and_exports(window, db, tmp_path):
     assert panel.verify() and "changed outside Enclave" in panel.status_label.text()
 
 
-def test_purge_box_needs_a_redacting_clean_and_the_checkbox(window, db, tmp_path):
+def _ward_with_identifiers(db, tmp_path):
     ward = projects.create(db, "Ward")
     rows = [{"prompt": f"Patient Zebulon Quackenbush MRN {4100000 + i} question {i} about "
                        "the discharge plan", "response": f"Answer {i}"} for i in range(10)]
     source = tmp_path / "ward.jsonl"
     source.write_text("\n".join(json.dumps(r) for r in rows))
     import_file(db, ward, source, task="instruction", test_fraction=0.2, seed=1)
-    box = window.privacy.purge
-    window.project_list.setCurrentRow(0)
-    dict(window.stage_panels)["Data"].set_project(ward)
-    assert not box.isEnabled()  # no redacting clean yet
+    return ward
+
+
+def test_purge_box_belongs_to_the_data_panel_and_follows_it(window, db, tmp_path):
+    ward = _ward_with_identifiers(db, tmp_path)
+    panel = dict(window.stage_panels)["Data"]
+    box = panel.purge_box
+    assert box.parent() is not None and panel.isAncestorOf(box)
+    assert "set_project" not in vars(panel) and "refresh" not in vars(panel)  # not patched
+    panel.set_project(ward)
+    assert box.project_id == ward and not box.isEnabled()  # no redacting clean yet
     run_clean(db, ward, CleanRecipe(tokenizer="words", redaction="placeholder"))
-    dict(window.stage_panels)["Data"].refresh()
+    panel.refresh()
     assert box.isEnabled() and not box.purge_button.isEnabled()
+    panel.set_project(None)
+    assert box.project_id is None and not box.isEnabled()
+
+
+def test_purge_runs_off_the_main_thread_with_the_button_disabled(window, db, tmp_path, qtbot):
+    ward = _ward_with_identifiers(db, tmp_path)
+    run_clean(db, ward, CleanRecipe(tokenizer="words", redaction="placeholder"))
+    panel = dict(window.stage_panels)["Data"]
+    panel.set_project(ward)
+    box = panel.purge_box
     box.confirm_box.setChecked(True)
     assert box.purge_button.isEnabled()
-    qt_result = box.purge()
-    assert qt_result["records"] > 0 and "Removed" in box.status_label.text()
+    with qtbot.waitSignal(box.purged, timeout=20000) as blocker:
+        assert box.purge() is True
+        assert box.busy and not box.purge_button.isEnabled()  # back to the event loop now
+        assert not box.confirm_box.isEnabled() and "rewriting" in box.status_label.text()
+    assert blocker.args[0]["records"] > 0 and "Done: removed" in box.status_label.text()
+    assert not box.busy and not box.isEnabled()  # nothing left to purge
     assert b"Quackenbush" not in paths.workspace_db().read_bytes()
+
+
+def test_a_refused_purge_says_why_and_frees_the_button(window, db, tmp_path, qtbot):
+    ward = _ward_with_identifiers(db, tmp_path)
+    run_clean(db, ward, CleanRecipe(tokenizer="words", redaction="placeholder"))
+    panel = dict(window.stage_panels)["Data"]
+    panel.set_project(ward)
+    box = panel.purge_box
+    box.confirm_box.setChecked(True)
+    projects.delete(db, ward)  # gone behind the box's back
+    with qtbot.waitSignal(box.failed, timeout=20000):
+        box.purge()
+    assert not box.busy and box.status_label.text()
+    assert "Traceback" not in box.status_label.text()
 
 
 def test_memorization_box_shows_the_newest_check(window, db):
     ward = projects.create(db, "Ward")
-    box = window.privacy.memorization
-    box.set_project(ward)
+    panel = dict(window.stage_panels)["Evaluate"]
+    box = panel.memorization_box
+    assert panel.isAncestorOf(box) and "set_project" not in vars(panel)
+    panel.set_project(ward)
+    assert box.project_id == ward
     assert "Not checked yet" in box.verdict_label.text()
     summary = {"source_run": 5, "flagged": True, "sides": {"tuned": {
         "identifier": {"probes": 4, "exact": 0.5, "partial": 0.75},
