@@ -102,6 +102,8 @@ class MainWindow(QMainWindow):
             self._pages[id(panel)] = page
             self.tabs.addTab(page, title)
         compact_combos(self.tabs)
+        self._stale: set[int] = set()
+        self.tabs.currentChanged.connect(self._on_tab_changed)
 
     def show_panel(self, panel: QWidget) -> None:
         """Bring a panel's tab to the front."""
@@ -164,9 +166,13 @@ class MainWindow(QMainWindow):
         self.open_project(project["id"])
         return True
 
-    def create_project(self, name: str, description: str = "") -> int:
-        """Create a project and open it on its guided path (raises ProjectError)."""
+    def create_project(self, name: str, description: str = "",
+                       redaction_policy: str = DEFAULT_POLICY) -> int:
+        """Create a project under a redaction policy (stored and audited as
+        `enclave projects create --redaction-policy` does) and open it on its guided path
+        (raises ProjectError)."""
         project_id = projects.create(self.db, name, description)
+        set_project_policy(self.db, project_id, redaction_policy)
         self.open_project(project_id)
         self.show_guide()
         return project_id
@@ -338,10 +344,26 @@ class MainWindow(QMainWindow):
 
     @Slot(int, dict)
     def _on_job_finished(self, _job_id: int, _row: dict) -> None:
-        """Any job that ends may change what any panel shows: the open tab reloads now,
-        the others when they are shown."""
-        for panel in self.panels():
+        """Any job that ends may change what any panel shows: the open tab (and the guide,
+        which says which steps are done) reloads now, the others when they are shown, so
+        the end of a job costs the main thread one panel's reads, not every panel's."""
+        self._stale = {id(panel) for panel in self.panels()}
+        self._refresh_if_stale(self.guide)
+        self._refresh_if_stale(self.current_panel())
+
+    def current_panel(self) -> QWidget | None:
+        """The panel of the open tab."""
+        page = self.tabs.currentWidget()
+        return page.widget() if isinstance(page, QScrollArea) else page
+
+    def _refresh_if_stale(self, panel: QWidget | None) -> None:
+        if panel is not None and id(panel) in self._stale:
+            self._stale.discard(id(panel))
             panel.refresh()
+
+    @Slot(int)
+    def _on_tab_changed(self, _index: int) -> None:
+        self._refresh_if_stale(self.current_panel())
 
     @Slot(int, dict, float)
     def _on_long_job_ended(self, job_id: int, row: dict, seconds: float) -> None:

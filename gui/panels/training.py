@@ -358,6 +358,7 @@ class TrainingPanel(QWidget):
 
     def _follow(self, kind: str, params: dict) -> None:
         self.points = {name: [] for name in CURVES}
+        self._auto_step_axis()
         self._redraw()
         job_id = self.job.start(kind, params, self.project_id, "Training")
         self.status_label.setText(f"Training job {job_id} starting…")
@@ -371,6 +372,7 @@ class TrainingPanel(QWidget):
             for name in CURVES:
                 if name in point:
                     self.points[name].append((point["step"], float(point[name])))
+        self._fix_step_axis(event.get("total") or 0)
         self._redraw_soon()
         eta = metrics.get("eta_s")
         eta_text = f", about {eta / 60:.1f} min left" if eta is not None else ""
@@ -401,6 +403,19 @@ class TrainingPanel(QWidget):
             self._set_lines(self._pending_plots.pop(0))
         if self._pending_plots:
             self._redraw_timer.start(PLOT_STAGGER_MS)
+
+    def _fix_step_axis(self, total: int) -> None:
+        """While a job runs the step axis spans the whole run, so it is not re-laid out
+        (its ticks recomputed and redrawn) at every new point."""
+        for plot in self.plots.values():
+            view = plot.getViewBox()
+            if total and view.state["autoRange"][0] is not False:
+                plot.setXRange(0, total, padding=0.02)
+                view.enableAutoRange(x=False)
+
+    def _auto_step_axis(self) -> None:
+        for plot in self.plots.values():
+            plot.getViewBox().enableAutoRange(x=True)
 
     def _redraw(self) -> None:
         """Redraw every curve now."""
@@ -443,6 +458,7 @@ class TrainingPanel(QWidget):
             return
         self.points = {name: runs.series(self.db, run_id, name) for name in CURVES}
         self._show_dpo_chart(self.is_dpo() or self._run_method(run_id) == DPO)
+        self._auto_step_axis()
         self._redraw()
 
     def _run_method(self, run_id: int) -> str:

@@ -1,4 +1,5 @@
-"""Panels stay current: whatever job ends, every panel shows what the store now holds."""
+"""Panels stay current: whatever job ends, every panel shows what the store now holds
+(the open one at once, the others when shown)."""
 
 import json
 
@@ -38,6 +39,10 @@ def test_every_panel_reloads_when_any_job_ends(qtbot, window, db, tmp_path):
 
     _finish_a_job(qtbot, window, pid)
 
+    # a hidden tab reloads when it is shown (the end of a job reads only the open one)
+    assert panels["Selection"].dataset_combo.count() == 0
+    for panel in panels.values():
+        window.show_panel(panel)
     assert panels["Selection"].dataset_combo.currentData() == data
     assert panels["Review"].position_label.text() == "Item 1 of 1"
     assert panels["Review"].prompt_label.text() == "How often?"
