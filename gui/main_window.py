@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (QApplication, QHBoxLayout, QInputDialog, QLabel, 
                                QVBoxLayout, QWidget)
 
 from engine import paths
+from engine.data.phi.policy import DEFAULT_POLICY
+from engine.data.redaction_policy import set_project_policy
 from engine.store import projects
 from engine.store.projects import ProjectError
 from gui import tasks, theme, window_state

@@ -3,7 +3,8 @@
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
-from engine.store import projects
+from engine.data.redaction_policy import project_policy
+from engine.store import audit, projects
 
 
 def _create_through_dialog(qtbot, window, name: str):
@@ -26,6 +27,24 @@ def test_create_project_through_dialog_opens_it(qtbot, window, db):
     assert window.current_project_id() == project["id"]
     assert window.stack.currentWidget() is window.tabs
     assert window.project_panel.title_label.text() == "Ward notes"
+
+
+def test_new_project_offers_the_redaction_policy_clinical_first(qtbot, window, db):
+    qtbot.mouseClick(window.new_button, Qt.LeftButton)
+    dialog = window.new_project_dialog
+    assert dialog.policy() == "clinical" and "HIPAA" in dialog.policy_line.text()
+    titles = [dialog.policy_combo.itemText(i) for i in range(dialog.policy_combo.count())]
+    assert [t.split()[0] for t in titles] == ["Clinical", "Legal", "General", "Off"]
+    dialog.policy_combo.setCurrentIndex(dialog.policy_combo.findData("legal"))
+    assert "case files" in dialog.policy_line.text()
+    qtbot.keyClicks(dialog.name_edit, "Chambers")
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.Ok), Qt.LeftButton)
+    chambers = projects.find(db, "Chambers")["id"]
+    assert project_policy(db, chambers) == "legal"
+    entry = audit.entries(db, action="project.redaction_policy")[0]
+    assert entry["object"] == f"project:{chambers}"  # as create-project --redaction-policy
+    _create_through_dialog(qtbot, window, "Ward notes")
+    assert project_policy(db, projects.find(db, "Ward notes")["id"]) == "clinical"
 
 
 def test_duplicate_name_keeps_dialog_open_with_reason(qtbot, window):
