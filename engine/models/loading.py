@@ -1,4 +1,5 @@
-"""Safe loading of causal language models and tokenizers from local folders.
+"""Safe loading of causal language models, sequence classifiers and tokenizers from local
+folders.
 
 Every load goes through :func:`engine.offline.refuse_remote_code` (local files
 only, no remote code) and reads safetensors weights only. The folder is
@@ -102,6 +103,43 @@ def load_causal_lm(folder: str | Path, *, quantize: Quantize | None = None,
     if quantization is not None:
         kwargs["quantization_config"] = quantization
     model = AutoModelForCausalLM.from_pretrained(str(info.folder), **kwargs)
+    model.eval()
+    return model
+
+
+# A classifier's head (and BERT-style pooler) stays in full precision: it is small, and a head
+# that the checkpoint lacks (a base encoder) would otherwise be an uninitialised int8 layer.
+CLASSIFIER_HEADS = ["classifier", "pooler", "head", "score"]
+
+
+def load_sequence_classifier(folder: str | Path, *, quantize: Quantize | None = None,
+                             dtype: Any = None, **labels: Any) -> Any:
+    """Load an encoder (BERT, RoBERTa, DeBERTa-v2, ModernBERT…) for sequence classification.
+
+    Args:
+        folder: a Hugging Face model folder with safetensors weights.
+        quantize: ``None``, ``"8bit"`` (LLM.int8) or ``"4bit"`` (NF4) through bitsandbytes;
+            the classification head and pooler stay in full precision.
+        dtype: torch dtype or its name (default as for :func:`load_causal_lm`).
+        **labels: ``num_labels``, ``id2label``, ``label2id`` for a new head.
+
+    Returns:
+        The model in eval mode.
+
+    Raises:
+        ModelRefused: if the folder is not a safe, complete model folder.
+        ValueError: for an unknown ``quantize`` or ``dtype``.
+    """
+    from transformers import AutoModelForSequenceClassification
+
+    info = import_local(folder)
+    torch_dtype = _torch_dtype(dtype)
+    kwargs = refuse_remote_code({"use_safetensors": True, "dtype": torch_dtype, **labels})
+    quantization = _quantization_config(quantize, torch_dtype)
+    if quantization is not None:
+        quantization.llm_int8_skip_modules = list(CLASSIFIER_HEADS)
+        kwargs["quantization_config"] = quantization
+    model = AutoModelForSequenceClassification.from_pretrained(str(info.folder), **kwargs)
     model.eval()
     return model
 

@@ -1,6 +1,7 @@
 """Bring your own model: tiny random-weight models of the common families, saved as local
 folders, go through check-model, LoRA training (each family's target modules), merge, 8-bit
-loading, classification heads for the encoders and GGUF export (or a refusal naming the
+loading (causal models for generation, encoders as classifiers with their head in full
+precision), classification heads for the encoders and GGUF export (or a refusal naming the
 family)."""
 
 from __future__ import annotations
@@ -97,8 +98,32 @@ def test_encoder_family_trains_a_classification_head_and_merges(family, tmp_path
     config = json.loads((merged / "config.json").read_text())
     assert config["id2label"] == {"0": "stable", "1": "watch"}
     assert import_local(merged).kind == "encoder"
+    _classifies_in_8bit(merged)
     with pytest.raises(CompressRequestError, match=f"not '{family}'"):
         export_gguf(merged, tmp_path / "model.gguf")
+
+
+def _classifies_in_8bit(folder: Path) -> None:
+    """The merged classifier loads with int8 encoder layers, its head in full precision, and
+    gives nearly the logits of the full-precision model."""
+    import torch
+
+    from engine.models.loading import load_sequence_classifier, load_tokenizer
+
+    texts = [record["text"] for record in families.label_records()]
+    batch = load_tokenizer(folder)(texts, return_tensors="pt", padding=True)
+    logits = {}
+    for quantize in (None, "8bit"):
+        model = load_sequence_classifier(folder, quantize=quantize, dtype="float32")
+        with torch.no_grad():
+            logits[quantize] = model(**batch).logits
+    kinds = {name: type(m).__name__ for name, m in model.named_modules()}
+    assert sum(kind == "Linear8bitLt" for kind in kinds.values()) >= 4
+    assert all(kind != "Linear8bitLt" for name, kind in kinds.items()
+               if name.split(".")[0] in ("classifier", "head", "pooler"))
+    assert model.config.id2label == {0: "stable", 1: "watch"}
+    assert torch.isfinite(logits["8bit"]).all()
+    assert torch.allclose(logits["8bit"], logits[None], atol=1e-2)
 
 
 def test_a_model_without_a_chat_template_is_refused_unless_the_fallback_is_chosen(tmp_path):
