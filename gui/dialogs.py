@@ -15,9 +15,10 @@ from gui.widgets.redaction_policy import TITLES
 # One plain line per redaction policy, for the person who creates the project.
 POLICY_LINES = {
     "clinical": "For patient records: names, dates (except the year), phone numbers, "
-                "addresses, record numbers and the other HIPAA identifiers are replaced.",
+                "addresses, record numbers and the other HIPAA identifiers become placeholders "
+                "such as [NAME].",
     "legal": "For case files: names of parties, addresses, case, docket and account "
-             "numbers, phones and e-mails are replaced.",
+             "numbers, phones and e-mails become placeholders such as [NAME].",
     "general": "For other text: only names of people, phones, e-mails and record numbers "
                "are replaced; dates and historical names stay.",
     "off": "Nothing is replaced. Only for data that holds no personal information.",

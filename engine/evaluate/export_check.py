@@ -56,14 +56,16 @@ class ExportVerdict:
         """The rates in plain words, for people who decide whether the model may leave."""
         tuned = self.check["sides"]["tuned"]
         ids, canary = tuned["identifier"], tuned["canary"]
-        lines = [f"Given the words before a patient's or client's identifier from its "
-                 f"training data, the model wrote the identifier out exactly "
-                 f"{ids['exact']:.0%} of the time ({ids['probes']} tried)."]
+        line = (f"Given the words before an identifier from its training data, it wrote out "
+                f"{_share(ids)} identifiers")
         if canary["probes"]:
-            lines.append(f"It repeated {canary['exact']:.0%} of the planted test identifiers "
-                         f"(canaries), and picked the true one out of random look-alikes "
-                         f"with a strength of {canary['exposure_max']:.1f} bits (6.6 = always).")
-        return " ".join(lines)
+            line += f" and {_share(canary)} planted test identifiers (canaries)"
+        return line + "."
+
+
+def _share(rates: dict) -> str:
+    """'3 of 8 (38%)': how many probes the model completed exactly."""
+    return f"{round(rates['exact'] * rates['probes'])} of {rates['probes']} ({rates['exact']:.0%})"
 
 
 def export_verdict(db: sqlite_utils.Database, run_id: int) -> ExportVerdict:

@@ -8,8 +8,10 @@ applies); this box only shows it and collects the user's answers.
 
 from __future__ import annotations
 
+import html
+
 import sqlite_utils
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGroupBox, QLabel, QLineEdit,
                                QVBoxLayout, QWidget)
 
@@ -31,9 +33,9 @@ def warning_text(verdict: ExportVerdict | None) -> str:
                 "tab before the model leaves this computer.")
     if not verdict.flagged:
         return "Memorization check passed: the model did not repeat its training identifiers."
-    return ("Warning: this model may repeat patients' or clients' identifiers from its "
-            "training data. " + verdict.plain() + " Do not share it outside the organisation. Exporting it "
-            "anyway is recorded in the audit trail with your name.")
+    return ("<b>Warning: this model may repeat patients' or clients' identifiers.</b> "
+            + html.escape(verdict.plain()) + " Do not share it outside the organisation. "
+            "Exporting it anyway is recorded in the audit trail with your name.")
 
 
 class ExportPrivacyBox(QGroupBox):
@@ -51,6 +53,7 @@ class ExportPrivacyBox(QGroupBox):
         self.verdict: ExportVerdict | None = None
         self.warning_label = QLabel()
         self.warning_label.setWordWrap(True)
+        self.warning_label.setTextFormat(Qt.RichText)
         self.acknowledge_box = QCheckBox(ACKNOWLEDGE)
         self.acknowledge_box.setAccessibleName("Acknowledge the memorization warning")
         self.seal_box = QCheckBox(SEAL)
@@ -86,8 +89,8 @@ class ExportPrivacyBox(QGroupBox):
         same = verdict == self.verdict
         self.verdict = verdict
         self.warning_label.setText(warning_text(self.verdict))
-        self.warning_label.setObjectName("errorText" if self.flagged else "subtitle")
-        self.warning_label.style().polish(self.warning_label)
+        self.warning_label.setToolTip(f"Memorization check {self.verdict.check['privacy_run_id']}"
+                                      f": {self.verdict.figures()}" if self.flagged else "")
         self.warning_label.setVisible(self.verdict is not None)
         if not same:
             self.acknowledge_box.setChecked(False)

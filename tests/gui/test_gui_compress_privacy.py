@@ -71,7 +71,8 @@ def test_a_flagged_model_needs_the_ticked_acknowledgement_and_seals(qtbot, db, t
     panel.open_project(project_id)
     box = panel.export_privacy
     text = box.warning_label.text()
-    assert "may repeat" in text and "38% of the time (8 tried)" in text and "6.6 bits" in text
+    assert "may repeat" in text and "3 of 8 (38%) identifiers" in text
+    assert "2 of 2 (100%) planted" in text and "6.6 bits" in box.warning_label.toolTip()
     assert box.acknowledge_box.isVisible()
     out = tmp_path / "ward-export"
     panel.export_path.setText(str(out))

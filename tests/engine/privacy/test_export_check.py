@@ -50,7 +50,7 @@ def test_an_acknowledgement_is_audited_with_the_figures(ward):
     entry = audit.entries(db, action="model.export.acknowledged")[0]
     assert entry["object"] == f"run:{trained}"
     assert str(check) in str(entry) and verdict.figures() in str(entry)
-    assert "25% of the time (4 tried)" in verdict.plain() and "6.6 bits" in verdict.plain()
+    assert "wrote out 1 of 4 (25%) identifiers and 2 of 2 (100%) planted" in verdict.plain()
 
 
 def test_a_model_not_flagged_needs_nothing(ward):
