@@ -82,12 +82,23 @@ def _run(spec: dict[str, Any]) -> dict[str, Any]:
             "result": {**asdict(result), "adapter_dir": str(result.adapter_dir)}}
 
 
+def walls_line() -> str:
+    """This process's network walls in one line (each rank says it in the launcher's log)."""
+    from engine import netwall
+
+    walls = netwall.active_walls()
+    opened = ", ".join(walls["opened_to"])
+    return (f"network walls: {', '.join(walls['walls']) or 'none'}"
+            + (f", opened to {opened} and loopback only" if opened else ""))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run this process's share of the run in the spec file named by ``argv[0]``."""
     import os
 
     spec = json.loads(Path((argv or sys.argv[1:])[0]).read_text())
     is_main = int(os.environ.get("RANK", "0")) == 0
+    print(f"rank {os.environ.get('RANK', '0')}: {walls_line()}", file=sys.stderr, flush=True)
     try:
         outcome = _run(spec)
         code = 0

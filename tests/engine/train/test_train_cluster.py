@@ -109,11 +109,17 @@ def test_two_machines_follow_one_machine_with_two_processes(
     # Shown in the job's messages and on machine 1's terminal.
     assert "network: this cluster run may reach 127.0.0.1, 127.0.0.2 besides loopback" in shown
     assert "network: this cluster run may reach" in joined["done"].stderr
+    # Machine 1's worker raised the audit hook, opened to the two machines only.
+    assert "rank 1: network walls: audit hook, opened to 127.0.0.1, 127.0.0.2 and loopback " \
+        "only" in joined["done"].stderr
     # The walls were up: machine 0's job process outside the namespace, hook opened to the two.
     job_id = cluster["job_id"]
     log = (enclave_home / "logs" / f"job-{job_id}.log").read_text()
     assert "network walls: audit hook (not entered: a cluster training run opened to " \
            "127.0.0.1, 127.0.0.2" in log
+    launcher_log = next(enclave_home.glob(f"**/run-{cluster['id']}/launch/launcher.log"))
+    assert "rank 0: network walls: audit hook, opened to 127.0.0.1, 127.0.0.2" \
+        in launcher_log.read_text()
     # Recorded in the audit log: machine 0's job and machine 1's join.
     opened = [row for row in audit.entries(db, 50) if row["action"] == "network.cluster_opened"]
     objects = sorted(row["object"].split(":")[0] for row in opened)
