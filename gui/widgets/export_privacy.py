@@ -111,8 +111,9 @@ class ExportPrivacyBox(QGroupBox):
     def problem(self) -> str | None:
         """Why the export cannot start yet, in words (None when it can)."""
         if self.flagged and not self.acknowledge_box.isChecked():
-            return ("This model may repeat identifiers: read the warning and tick the box "
-                    "to export it anyway, or do not export it.")
+            return ("This model may repeat identifiers: read the warning under 'Before the "
+                    "model leaves this computer' (Compress tab) and tick the box to export it "
+                    "anyway, or do not export it.")
         if self.sealing():
             phrase = self.passphrase_edit.text()
             if not phrase:
