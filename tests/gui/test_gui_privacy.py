@@ -8,7 +8,6 @@ import json
 import sqlite3
 
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
 from engine import paths
