@@ -29,7 +29,9 @@ The one opening: a training job on several machines whose plan names them
 (:mod:`engine.netwall_cluster`). The job runner grants it through
 ``ENCLAVE_JOB_CLUSTER``; such a job process stays out of the namespace (its
 collective libraries must reach the other machines from native code) and its
-hook admits loopback and exactly the listed numeric addresses.
+hook admits loopback and exactly the listed numeric addresses (connects, sends,
+binds, URLs and forward lookups, which parse a numeric address without asking a
+name server; reverse lookups stay loopback-only, since they would ask one).
 """
 
 from __future__ import annotations
@@ -96,8 +98,14 @@ def _check_family(family: Any) -> None:
 
 def _check_lookup(host: Any, what: str = "lookup of") -> None:
     if host is None or is_allowed_host(host):
-        return
+        return  # a numeric cluster address is parsed, not looked up
     raise _refuse(f"{what} {host!r}")
+
+
+def _check_reverse_lookup(host: Any) -> None:
+    if host is None or is_loopback_host(host):
+        return  # a cluster address is not: its reverse lookup would ask a name server
+    raise _refuse(f"reverse lookup of {host!r}")
 
 
 def _check_url(url: Any) -> None:
@@ -130,8 +138,8 @@ _EVENTS: dict[str, Callable[[tuple], None]] = {
     "socket.getaddrinfo": lambda a: _check_lookup(a[0]),
     "socket.gethostbyname": lambda a: _check_lookup(a[0]),
     "socket.gethostbyname_ex": lambda a: _check_lookup(a[0]),
-    "socket.gethostbyaddr": lambda a: _check_lookup(a[0], "reverse lookup of"),
-    "socket.getnameinfo": lambda a: _check_lookup(a[0][0] if a[0] else None, "reverse lookup of"),
+    "socket.gethostbyaddr": lambda a: _check_reverse_lookup(a[0]),
+    "socket.getnameinfo": lambda a: _check_reverse_lookup(a[0][0] if a[0] else None),
     "urllib.Request": lambda a: _check_url(a[0]),
     "webbrowser.open": lambda a: _refuse_browser(a[0]),
     "subprocess.Popen": lambda a: _check_program(a[0], a[1]),

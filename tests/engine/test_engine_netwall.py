@@ -186,6 +186,7 @@ def test_a_cluster_opening_admits_the_named_machines_and_nothing_else():
                 except OSError as exc:
                     out[host] = netprobe.judge(exc)
         out["lookup"] = netprobe.run_probe(lambda: socket.getaddrinfo("10.0.0.5", 9))["outcome"]
+        out["reverse"] = netprobe.run_probe(lambda: socket.gethostbyaddr("10.0.0.5"))["outcome"]
         out["probes"] = netprobe.run_here()["probes"]
         child = subprocess.run([sys.executable, "-m", "engine.netwall"], capture_output=True,
                                text=True, check=True)
@@ -199,7 +200,8 @@ def test_a_cluster_opening_admits_the_named_machines_and_nothing_else():
         in walls["namespace_reason"]
     assert found["10.0.0.6"] in ("admitted", "through")  # through: no route here
     assert found["10.0.0.7"] == found["192.168.1.6"] == "refused"
-    assert found["lookup"] == "through"
+    assert found["lookup"] == "through"  # a numeric address is parsed, not looked up
+    assert found["reverse"] == "refused"  # a reverse lookup would ask a name server
     assert _through(found["probes"]) == []  # every other address stays refused
     assert found["child"]["opened_to"] == ["10.0.0.5", "10.0.0.6"]  # Python children too
 
