@@ -178,3 +178,24 @@ def test_encrypted_window_locks_when_idle_and_jobs_keep_running(qtbot, enclave_h
 
 def test_plain_workspace_has_no_lock(window):
     assert window.privacy.lock is None
+
+
+def test_purge_in_an_encrypted_workspace_uses_the_held_key(qtbot, enclave_home, tmp_path):
+    from engine.data.purge import raw_versions
+    from gui.app import application, create_main_window
+
+    path = paths.workspace_db()
+    encryption.create(path, "heron quarry violin lantern")
+    db = open_store(path)
+    ward = _ward_with_identifiers(db, tmp_path)
+    run_clean(db, ward, CleanRecipe(tokenizer="words", redaction="placeholder"))
+    application()
+    window = create_main_window(path)
+    qtbot.addWidget(window)
+    panel = dict(window.stage_panels)["Data"]
+    panel.set_project(ward)
+    panel.purge_box.confirm_box.setChecked(True)
+    with qtbot.waitSignal(panel.purge_box.purged, timeout=20000):
+        panel.purge_box.purge()
+    assert raw_versions(db, ward) == [] and not panel.purge_box.isEnabled()
+    window.bridge.shutdown(grace_s=0.5)
