@@ -7,5 +7,7 @@ memory_estimate · preflight · search · job (the ``train`` job) · multi_gpu (
 schedule (steps, file names) · lora_targets (modules LoRA adapts) · format (chat-template encoding)
 · chat_template (the model's own or the plain fallback) · kernels (TF32, Liger on CUDA) ·
 recommend (method and batch that fit) · launch (several GPUs or machines: accelerate/torchrun)
-· worker (one launched process) · distributed (ranks, DDP/FSDP, collectives).
+· worker (one launched process) · distributed (ranks, DDP/FSDP, collectives) · cluster (a
+machine's share of a run on several machines: its network opening, interface and connection
+watch).
 """
