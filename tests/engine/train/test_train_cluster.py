@@ -209,3 +209,30 @@ def test_a_native_connection_outside_the_cluster_stops_the_run():
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_the_runner_grants_the_opening_to_cluster_training_runs_only_and_records_it(project):
+    from engine import paths
+    from engine.jobs.runner import JobRunner
+    from engine.store import jobs, runs
+
+    db = open_store(paths.workspace_db())
+    project_id = next(db["projects"].rows)["id"]
+    plan = {"machines": 2, "main_address": "10.0.0.5", "main_port": 29500,
+            "allow_cluster": ["10.0.0.5", "10.0.0.6"]}
+    run_id = runs.create(db, project_id, "train", "cluster run", {"launch": plan})
+    runner = JobRunner(paths.workspace_db())
+    granted = {
+        "new run": jobs.create(db, "train", {"launch": plan}, project_id),
+        "resumed run": jobs.create(db, "train", {"run_id": run_id}, project_id),
+        "one machine": jobs.create(db, "train", {"launch": {**plan, "machines": 1}}, project_id),
+        "other kind": jobs.create(db, "check.offline", {"launch": plan}, project_id),
+        "public address": jobs.create(db, "train", {"launch": {
+            **plan, "allow_cluster": ["10.0.0.5", "8.8.8.8"]}}, project_id)}
+    opened = {name: runner._network_opening(job_id) for name, job_id in granted.items()}
+    assert opened == {"new run": ("10.0.0.5", "10.0.0.6"), "resumed run": ("10.0.0.5", "10.0.0.6"),
+                      "one machine": (), "other kind": (), "public address": ()}
+    rows = [row for row in audit.entries(db, 50) if row["action"] == "network.cluster_opened"]
+    assert sorted(row["object"] for row in rows) == sorted(
+        f"job:{granted[name]}" for name in ("new run", "resumed run"))
+    assert json.loads(rows[0]["detail"])["main_port"] == 29500
