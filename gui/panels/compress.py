@@ -8,6 +8,7 @@ chosen run are merged into one table and three bar charts (size, speed, quality)
 from __future__ import annotations
 
 from dataclasses import fields
+from pathlib import Path
 
 import sqlite_utils
 from PySide6.QtCore import Qt, Signal, Slot
@@ -418,8 +419,9 @@ class CompressPanel(QWidget):
 
     def _on_sealed(self, archive) -> None:
         self.export_button.setEnabled(True)
-        self._set_status(f"Sealed into {archive}: one encrypted file that opens only with its "
-                         "passphrase (enclave export-open). The plain folder was removed.")
+        self._set_status(f"Sealed: {Path(archive).name} (path above) is one encrypted file "
+                         "that opens only with its passphrase (enclave export-open). The "
+                         "plain folder was removed.")
         self.export_folder.show_path(str(archive))
         self.sealed.emit(str(archive))
 

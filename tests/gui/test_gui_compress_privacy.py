@@ -96,7 +96,7 @@ def test_a_flagged_model_needs_the_ticked_acknowledgement_and_seals(qtbot, db, t
     archive = Path(sealed.args[0])
     assert archive.name == "ward-export.enclave-sealed" and not out.exists()
     assert audit.entries(db, action="model.export.sealed")[0]["object"] == f"run:{run_id}"
-    assert "Sealed into" in panel.status_label.text()
+    assert "Sealed: ward-export.enclave-sealed" in panel.status_label.text()
     opened = open_archive(archive, tmp_path / "opened", PHRASE)
     assert (opened / "SHA256SUMS").exists() or any(opened.iterdir())
     assert not box.acknowledge_box.isChecked()  # the next export asks again
