@@ -25,6 +25,7 @@ import numpy as np
 
 from engine import paths
 from engine.fsutil import write_folder_atomically
+from engine.offline import refuse_remote_code
 
 FILE_NAME = "model-int8.onnx"
 BUILD_VERSION = "2"  # attention-only int8; bump when the export or quantization changes
@@ -88,7 +89,6 @@ def _export(model_folder: Path, target: Path) -> None:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from engine.offline import refuse_remote_code
 
     kwargs = refuse_remote_code({})
     tokenizer = AutoTokenizer.from_pretrained(str(model_folder), **kwargs)
