@@ -13,6 +13,7 @@ from gui.widgets.jobs_table import COLUMNS, PROGRESS_ROLE
 def panel(window, db):
     project_id = projects.create(db, "Selftests")
     window.open_project(project_id)
+    window.show_panel(window.project_panel)  # a project opens on its guided path
     return window.project_panel
 
 
