@@ -15,10 +15,23 @@ import json
 from pathlib import Path
 
 import sqlite_utils
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.data.privacy import display_redactor
 from engine.evaluate.chat import ChatRecipe, chat_sides, send_to_review
@@ -63,12 +76,8 @@ class ChatPanel(QWidget):
     """Try the project's models on a prompt.
 
     Signals:
-        answer_finished(answers): the job ended with ``{side: answer}``.
-        sent_to_review(run_id): the answers became an item of evaluation ``run_id``.
     """
 
-    answer_finished = Signal(dict)
-    sent_to_review = Signal(int)
 
     def __init__(self, db: sqlite_utils.Database, bridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -286,7 +295,6 @@ class ChatPanel(QWidget):
         show_status(self.status_label, "Done. Send the answers to Review to rate or correct "
                                        "them.")
         self.review_button.setEnabled(True)
-        self.answer_finished.emit(self.answers)
 
     def _box_of(self, side: str) -> AnswerBox | None:
         return next((box for box in self.answer_boxes if box.title() == side), None)
@@ -306,7 +314,6 @@ class ChatPanel(QWidget):
             return None
         self.review_button.setEnabled(False)
         show_status(self.status_label, "Sent to Review: rate or correct it in the Review tab.")
-        self.sent_to_review.emit(self.review_run_id)
         return self.review_run_id
 
 

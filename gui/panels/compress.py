@@ -1,6 +1,7 @@
 """Compress tab: pick a run and a method, run it as a job, compare every variant.
 
-The form is built from :class:`engine.compress.recipe.CompressRecipe`'s field metadata;
+The form is built from :class:`engine.compress.recipe.CompressRecipe`'s field metadata by the
+shared recipe form widgets (spin boxes for numbers);
 only the options of the chosen method are shown. Results of every compression of the
 chosen run are merged into one table and three bar charts (size, speed, quality).
 """
@@ -12,9 +13,17 @@ from pathlib import Path
 
 import sqlite_utils
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine import paths
 from engine.compress.export_seal import seal_export
@@ -24,12 +33,13 @@ from engine.models.run_models import RunModelError
 from engine.store import reads
 from gui.jobs import follow_jobs
 from gui.tasks import runner
-from gui.widgets.run_picker import fill_run_picker
-from gui.widgets.messages import for_window
-from gui.widgets.status import show_status
+from gui.widgets.compress_views import ComparisonCharts, ComparisonTable, merge_comparisons
 from gui.widgets.export_folder import ExportFolderRow
 from gui.widgets.export_privacy import ExportPrivacyBox
-from gui.widgets.compress_views import ComparisonCharts, ComparisonTable, merge_comparisons
+from gui.widgets.messages import for_window
+from gui.widgets.recipe_form import field_widget, widget_value
+from gui.widgets.run_picker import fill_run_picker
+from gui.widgets.status import show_status
 
 CLASSIFIER_COLUMNS = [("name", "Variant"), ("layers", "Layers"), ("size_mb", "Size MB"),
                       ("memory_mb", "Weights MB"), ("peak_mb", "Peak MB"), ("load_s", "Load s"),
@@ -46,34 +56,6 @@ def _field_method(help_text: str) -> str | None:
     return next((m for prefix, m in _FIELD_METHODS.items() if help_text.startswith(prefix)),
                 None)
 
-
-def _editor(default, choices):
-    if choices:
-        widget = QComboBox()
-        widget.addItems(list(choices))
-        widget.setCurrentText(str(default))
-    elif isinstance(default, bool):
-        widget = QCheckBox()
-        widget.setChecked(default)
-    elif isinstance(default, int):
-        widget = QSpinBox()
-        widget.setRange(0, 100_000)
-        widget.setValue(default)
-    else:
-        widget = QDoubleSpinBox()
-        widget.setDecimals(4)
-        widget.setRange(-10.0, 100.0)
-        widget.setSingleStep(0.05)
-        widget.setValue(default)
-    return widget
-
-
-def _value(widget):
-    if isinstance(widget, QComboBox):
-        return widget.currentText()
-    if isinstance(widget, QCheckBox):
-        return widget.isChecked()
-    return widget.value()
 
 
 def _is_classifier_rows(rows: list[dict]) -> bool:
@@ -141,11 +123,9 @@ class CompressPanel(QWidget):
     """Runs ``compress`` and ``export`` jobs for one project and compares the variants.
 
     Signals:
-        comparison_shown(run_id): the table now shows the variants of this run.
         sealed(path): an export was sealed into this encrypted archive.
     """
 
-    comparison_shown = Signal(int)
     sealed = Signal(str)
 
     def __init__(self, db: sqlite_utils.Database, bridge, parent=None) -> None:
@@ -154,6 +134,7 @@ class CompressPanel(QWidget):
         self.project_id: int | None = None
         self._shown_run: int | None = None
         self.editors: dict[str, QWidget] = {}
+        self.owners: dict[str, str | None] = {}  # the method a field belongs to, if one
         self._build_widgets()
         self._build_layout()
         self._on_method_changed(self.method_combo.currentText())
@@ -170,8 +151,8 @@ class CompressPanel(QWidget):
         self.form = QFormLayout()
         self.form.addRow("Run", self.run_combo)
         for item in fields(CompressRecipe):
-            editor = _editor(item.default, item.metadata.get("choices"))
-            editor.setToolTip(item.metadata.get("help", ""))
+            editor = field_widget(item, numbers="spin")
+            self.owners[item.name] = _field_method(item.metadata.get("help", ""))
             self.editors[item.name] = editor
             self.form.addRow(item.name.replace("_", " ").capitalize().replace("Kl ", "KL "),
                              editor)
@@ -243,7 +224,7 @@ class CompressPanel(QWidget):
         for name, editor in self.editors.items():
             if name == "method":
                 continue
-            owner = _field_method(editor.toolTip())
+            owner = self.owners[name]
             visible = owner is None or owner == method
             editor.setVisible(visible)
             self.form.labelForField(editor).setVisible(visible)
@@ -310,12 +291,11 @@ class CompressPanel(QWidget):
             rows = merge_comparisons([s for s in summaries if s.get("source_run_id") == root])
         self.table.show_rows(rows)
         self.charts.show_rows(rows)
-        if run_id is not None:
-            self.comparison_shown.emit(run_id)
 
     def recipe(self) -> CompressRecipe:
         """The recipe of the form (raises CompressRequestError on a bad value)."""
-        return CompressRecipe.from_dict({name: _value(w) for name, w in self.editors.items()})
+        return CompressRecipe.from_dict({name: widget_value(w, None)
+                                         for name, w in self.editors.items()})
 
     def _check_request(self, run_id: int, recipe: CompressRecipe) -> None:
         """The checks that need no model library: classifier requests, GGUF support.
@@ -371,8 +351,8 @@ class CompressPanel(QWidget):
         out = self.export_path.text().strip() or str(
             paths.project_dir(self.project_id) / "exports" / f"run-{run_id}-{fmt}")
         params = {"run_id": run_id, "format": fmt, "out": out,
-                  "dtype": _value(self.editors["dtype"]),
-                  "gguf_type": _value(self.editors["gguf_type"])}
+                  "dtype": widget_value(self.editors["dtype"], None),
+                  "gguf_type": widget_value(self.editors["gguf_type"], None)}
         phrase = self.export_privacy.take_passphrase()
         self._sealing = (run_id, phrase) if phrase else None
         self.export_privacy.acknowledge_box.setChecked(False)  # each export asks again

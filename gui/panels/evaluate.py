@@ -8,11 +8,24 @@ from pathlib import Path
 
 import pyqtgraph as pg
 import sqlite_utils
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
-                               QLabel, QPushButton, QSpinBox, QSplitter, QTableWidget,
-                               QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.evaluate.compare import compressed_variants, side_metric_rows
 from engine.evaluate.display import shown_drift, shown_items
@@ -20,7 +33,6 @@ from engine.evaluate.word_diff import diff_words
 from engine.store import reads, runs
 from gui.jobs import follow_jobs
 from gui.widgets.memorization_box import MemorizationBox
-from gui.widgets.messages import for_window
 from gui.widgets.run_picker import fill_run_picker
 
 SIDE_COLORS = {"base": "#94a3b8", "tuned": "#2563eb"}
@@ -49,10 +61,8 @@ class EvaluatePanel(QWidget):
     """Shows evaluation runs and drift checks of one project and starts new ones.
 
     Signals:
-        evaluation_shown(run_id): the panel now shows an evaluation run.
     """
 
-    evaluation_shown = Signal(int)
 
     def __init__(self, db: sqlite_utils.Database, bridge, parent=None) -> None:
         super().__init__(parent)
@@ -211,7 +221,6 @@ class EvaluatePanel(QWidget):
         self.status_label.setText(
             f"Evaluation {run_id}: {summary.get('items')} items from {summary.get('test')}, "
             f"{summary.get('contaminated', 0)} left out (also in training data).")
-        self.evaluation_shown.emit(run_id)
 
     def _show_metrics(self, summary: dict) -> None:
         """One column per side; tuned judged against base ("change"), each compressed

@@ -12,9 +12,18 @@ from dataclasses import dataclass
 
 import sqlite_utils
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QButtonGroup, QFileDialog, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QPushButton, QRadioButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.store import reads
 from gui import guide_presets as presets
@@ -63,12 +72,10 @@ class GuidePanel(QWidget):
 
     Signals:
         details_requested(tab): show the expert tab of the current step.
-        step_shown(key): a step is on screen.
         job_started(job_id): a step's job was submitted.
     """
 
     details_requested = Signal(str)
-    step_shown = Signal(str)
     job_started = Signal(int)
 
     def __init__(self, db: sqlite_utils.Database, bridge, stages: dict[str, QWidget],
@@ -207,7 +214,6 @@ class GuidePanel(QWidget):
     @Slot(int)
     def _on_step_chosen(self, _row: int) -> None:
         self._update_page()
-        self.step_shown.emit(self.current_step().key)
 
     def _update_page(self) -> None:
         step = self.current_step()

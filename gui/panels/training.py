@@ -17,9 +17,21 @@ from dataclasses import fields
 import pyqtgraph as pg
 import sqlite_utils
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QScrollArea, QSplitter, QStackedWidget,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.store import datasets, reads, runs
 from engine.train.recipe import DEFAULT_LEARNING_RATE, METHODS, TrainRecipe
@@ -27,8 +39,7 @@ from gui import tasks
 from gui.jobs import follow_jobs
 from gui.panels.training_dpo import DpoOptions
 from gui.widgets.messages import for_window
-from gui.widgets.recipe_form import (RecipeForm, field_widget, form_values, hinted,
-                                     row_label)
+from gui.widgets.recipe_form import RecipeForm, field_widget, form_values, hinted, row_label
 
 CURVES = {"loss": "#2563eb", "eval_loss": "#dc2626", "lr": "#7c3aed", "tokens_per_s": "#15803d",
           "reward_accuracy": "#0891b2", "reward_margin": "#db2777"}
@@ -48,11 +59,9 @@ class TrainingPanel(QWidget):
     """Starts, follows, cancels and resumes training runs of one project.
 
     Signals:
-        run_started(job_id): a training job was submitted from this panel.
         estimate_shown(): the memory estimate line was filled in.
     """
 
-    run_started = Signal(int)
     estimate_shown = Signal()
 
     def __init__(self, db: sqlite_utils.Database, bridge, parent=None) -> None:
@@ -362,7 +371,6 @@ class TrainingPanel(QWidget):
         self._redraw()
         job_id = self.job.start(kind, params, self.project_id, "Training")
         self.status_label.setText(f"Training job {job_id} starting…")
-        self.run_started.emit(job_id)
 
     @Slot(dict)
     def _on_progress(self, event: dict) -> None:

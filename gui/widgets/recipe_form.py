@@ -15,8 +15,17 @@ from __future__ import annotations
 from dataclasses import MISSING, Field, fields
 from typing import Any
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui import terms
 
@@ -49,8 +58,14 @@ def field_tooltip(item: Field) -> str:
     return " ".join(part for part in (plain, own + _bounds(item)) if part)
 
 
-def field_widget(item: Field) -> QWidget:
-    """The input of one recipe field, set to its default."""
+def field_widget(item: Field, numbers: str = "text") -> QWidget:
+    """The input of one recipe field, set to its default.
+
+    Args:
+        item: the recipe field.
+        numbers: "text" types numbers into a line edit; "spin" gives spin boxes bounded by
+            the field's ``min`` / ``max``.
+    """
     default = item.default if item.default is not MISSING else ""
     choices = item.metadata.get("choices")
     if choices:
@@ -60,9 +75,28 @@ def field_widget(item: Field) -> QWidget:
     elif isinstance(default, bool):
         widget = QCheckBox()
         widget.setChecked(default)
+    elif numbers == "spin" and isinstance(default, (int, float)):
+        widget = _spin_box(item, default)
     else:
         widget = QLineEdit("" if default is None else str(default))
     widget.setToolTip(field_tooltip(item))
+    return widget
+
+
+def _spin_box(item: Field, default: int | float) -> QWidget:
+    """A spin box for a number field; the recipe still checks open bounds and the rest."""
+    low, high = item.metadata.get("min"), item.metadata.get("max")
+    if isinstance(default, int):
+        widget = QSpinBox()
+        widget.setRange(int(low) if low is not None else 0,
+                        int(high) if high is not None else 100_000)
+    else:
+        widget = QDoubleSpinBox()
+        widget.setDecimals(4)
+        widget.setSingleStep(0.05)
+        widget.setRange(-10.0 if low is None else float(low) - 10.0,
+                        100.0 if high is None else float(high) + 10.0)
+    widget.setValue(default)
     return widget
 
 
@@ -76,6 +110,8 @@ def widget_value(widget: QWidget, default: object) -> object:
         return widget.currentText()
     if isinstance(widget, QCheckBox):
         return widget.isChecked()
+    if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
+        return widget.value()
     text = widget.text().strip()
     try:
         if isinstance(default, bool):
@@ -97,6 +133,8 @@ def set_widget_value(widget: QWidget, value: object) -> None:
         widget.setChecked(bool(value))
     elif isinstance(widget, QComboBox):
         widget.setCurrentText(str(value))
+    elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
+        widget.setValue(value)
     else:
         widget.setText("" if value is None else str(value))
 
