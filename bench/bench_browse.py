@@ -48,8 +48,8 @@ def records(n: int, seed: int = 0):
 
 
 def write_version(db, project_id: int, n: int, name: str) -> tuple[int, float]:
-    from engine.store.dataset_stream import VersionWriter
     from engine.store import datasets
+    from engine.store.dataset_stream import VersionWriter
 
     started = time.perf_counter()
     writer = VersionWriter(db, project_id, name, "import", role="pool")
@@ -136,6 +136,7 @@ def window_stalls(db, project_id: int) -> dict[str, tuple[float, float]]:
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+
     from gui import tasks
     from gui.app import application
     from gui.panels.browse import BrowsePanel

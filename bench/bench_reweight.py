@@ -37,7 +37,7 @@ def referrals(count: int, minority: float, seed: int, skewed: bool = True) -> li
     """Generated referrals; clinic B is ``minority`` of them, 15 % urgent if ``skewed``."""
     rng = random.Random(seed)
     records = []
-    for index in range(count):
+    for _ in range(count):
         clinic = "B" if rng.random() < minority else "A"
         urgent_share = 0.15 if clinic == "B" and skewed else 0.5
         label = "urgent" if rng.random() < urgent_share else "routine"

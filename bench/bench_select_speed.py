@@ -69,9 +69,9 @@ def _paired_cold_runs(baseline_model, db, texts: list[str], chunks: int):
     reference, ours, baseline_s, cold_s = [], [], 0.0, 0.0
     for index, part in enumerate(np.array_split(np.arange(len(texts)), chunks)):
         part_texts = [texts[i] for i in part]
-        base = lambda: _time(baseline_model.encode, part_texts, batch_size=64,  # noqa: E731
-                             normalize_embeddings=True)
-        mine = lambda: _time(embed_cached, db, part_texts)  # noqa: E731
+        base = lambda chunk=part_texts: _time(baseline_model.encode, chunk,  # noqa: E731
+                                              batch_size=64, normalize_embeddings=True)
+        mine = lambda chunk=part_texts: _time(embed_cached, db, chunk)  # noqa: E731
         if index % 2 == 0:
             (first, first_s), (second, second_s) = base(), mine()
         else:

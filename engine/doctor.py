@@ -22,6 +22,10 @@ from typing import Any, Callable
 import engine
 from engine import paths
 from engine.fsutil import file_sha256
+from engine.models import bundled
+from engine.netprobe import check_offline
+from engine.store import keys, schema
+from engine.store.connection import DatabaseError, cipher_connection
 
 LIBRARIES = ("torch", "transformers", "peft", "trl", "accelerate", "bitsandbytes",
              "sentence-transformers", "gguf", "safetensors", "numpy", "scikit-learn",
@@ -136,7 +140,6 @@ def check_device() -> list[Finding]:
 
 def check_models() -> list[Finding]:
     """The bundled models are installed; their files' SHA-256; SmolLM2's converted copy."""
-    from engine.models import bundled
 
     found = []
     for label, locate in (("SmolLM2-135M-Instruct (GGUF)", bundled.smollm2_gguf),
@@ -157,14 +160,11 @@ def check_models() -> list[Finding]:
 
 def check_workspace(db_path: Path | None = None) -> list[Finding]:
     """The workspace file: integrity, schema version, backups. Never writes to it."""
-    from engine.store import schema
 
     db_path = Path(db_path or paths.workspace_db())
     found = [Finding("workspace", "location", str(db_path))]
     if not db_path.exists():
         return found + [Finding("workspace", "state", "not created yet (created on first use)")]
-    from engine.store import keys
-    from engine.store.connection import DatabaseError, cipher_connection
 
     encrypted = keys.is_encrypted(db_path)
     if encrypted and keys.key_for(db_path) is None:
@@ -221,7 +221,6 @@ def check_disk(folder: Path | None = None) -> list[Finding]:
 
 def check_network() -> list[Finding]:
     """Run ``enclave check-offline``'s probes in a real job process; report which walls hold."""
-    from engine.netprobe import check_offline
 
     result = check_offline()
     walls = result.get("walls") or {}

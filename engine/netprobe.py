@@ -262,6 +262,7 @@ def check_offline(timeout_s: float = 120.0, params: dict | None = None) -> dict[
         The job's result plus ``state``, ``error`` and ``ok`` (every probe
         blocked, loopback working and the walls opened to no other machine).
     """
+    # Lazy: the probe process must still be single-threaded when it enters the namespace.
     from engine.jobs.runner import JobRunner
     from engine.store import open_store
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import engine  # noqa: F401  (sets the offline switches first)
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+import engine  # noqa: F401  (sets the offline switches first)
 from engine import paths
 from engine.store import StoreCorrupted, open_store
 from gui import privacy, theme

@@ -6,10 +6,17 @@ import argparse
 from pathlib import Path
 
 from engine.cli.errors import CommandError
-from engine.cli.workspace import open_workspace
-from engine.cli.parser import add_command as add
+from engine.cli.export_guard import check_memorization, seal_export
 from engine.cli.jobs import run_job
-from engine.compress.export import FORMATS
+from engine.cli.parser import add_command as add
+from engine.cli.workspace import open_workspace
+from engine.compress.checksums import verify_export
+from engine.compress.classifier_runs import format_classifier_comparison, number_cell
+from engine.compress.export import FORMATS, check_export
+from engine.compress.job import prepare_request
+from engine.compress.peak_memory import MEMORY_NOTE
+from engine.compress.recipe import METHODS, CompressRecipe, CompressRequestError
+from engine.models.run_models import RunModelError, run_source
 
 _RECIPE_FLAGS = {
     "quant_type": (("--quant-type",), {"help": "4-bit type: nf4 or fp4"}),
@@ -31,7 +38,6 @@ _RECIPE_FLAGS = {
 
 def register(sub) -> None:
     """Add `compress` and `export`."""
-    from engine.compress.recipe import METHODS
 
     add(sub, "compress", "compress a run's model and compare size, speed and quality",
         compress, (("run",), {"type": int, "help": "run id (see the run list in the window)"}),
@@ -75,9 +81,6 @@ def _run_job(kind: str, params: dict, project_id: int) -> dict:
 
 
 def compress(args: argparse.Namespace) -> dict:
-    from engine.compress.job import prepare_request
-    from engine.compress.recipe import CompressRecipe, CompressRequestError
-    from engine.models.run_models import RunModelError
 
     db = open_workspace()
     if args.student_layers is not None and args.student_layers < 1:
@@ -98,8 +101,6 @@ def compress(args: argparse.Namespace) -> dict:
 
 def format_comparison(rows: list[dict]) -> str:
     """The comparison rows as a plain-text table."""
-    from engine.compress.classifier_runs import format_classifier_comparison, number_cell
-    from engine.compress.peak_memory import MEMORY_NOTE
 
     if any("accuracy" in r for r in rows):
         return format_classifier_comparison(rows)
@@ -116,9 +117,6 @@ def format_comparison(rows: list[dict]) -> str:
 
 
 def export(args: argparse.Namespace) -> dict:
-    from engine.compress.export import check_export
-    from engine.compress.recipe import CompressRequestError
-    from engine.models.run_models import RunModelError, run_source
 
     db = open_workspace()
     out = Path(args.out).expanduser().resolve()
@@ -128,7 +126,6 @@ def export(args: argparse.Namespace) -> dict:
                      args.gguf_type)
     except (CompressRequestError, RunModelError) as exc:
         raise CommandError(str(exc)) from exc
-    from engine.cli.export_guard import check_memorization, seal_export
 
     check_memorization(db, args.run, args.acknowledge_memorization)
     params = {"run_id": args.run, "format": args.format, "out": str(out),
@@ -144,7 +141,6 @@ def export(args: argparse.Namespace) -> dict:
 
 
 def verify(args: argparse.Namespace) -> dict:
-    from engine.compress.checksums import verify_export
 
     try:
         result = verify_export(Path(args.folder))

@@ -8,13 +8,23 @@ import sys
 from pathlib import Path
 
 from engine.cli.errors import CommandError
-from engine.cli.workspace import find_project, open_workspace
+from engine.cli.jobs import run_job
 from engine.cli.parser import add_command as add
 from engine.cli.security import plant_canaries, purge_raw
-from engine.cli.jobs import run_job
+from engine.cli.workspace import find_project, open_workspace
+from engine.data.clean_recipe import CleanRecipe
+from engine.data.clean_run import CleanError, find_inputs
 from engine.data.import_recipe import DEFAULT_TEST_FRACTION
-from engine.data.phi.policy import POLICIES
-from engine.data.records import TASK_FIELDS
+from engine.data.importer import ImportSummary, preview_file
+from engine.data.mapping import MappingError, check_mapping, column_heading
+from engine.data.phi.policy import DESCRIPTIONS, POLICIES, PolicyError
+from engine.data.privacy import display_redactor, redact_value
+from engine.data.records import TASK_FIELDS, DataFormatError
+from engine.data.redaction_policy import dry_run, project_policy, set_project_policy
+from engine.data.report import write_html
+from engine.data.split import check_test_fraction
+from engine.store import runs
+from engine.store.dataset_stream import quarantine_for_project
 
 
 def register(sub) -> None:
@@ -69,7 +79,6 @@ def register(sub) -> None:
 
 
 def _fraction(text: str) -> float:
-    from engine.data.split import check_test_fraction
     try:
         return check_test_fraction(float(text))
     except ValueError as exc:
@@ -87,10 +96,6 @@ def _mapping(pairs: list[str]) -> dict[str, str] | None:
 
 
 def data_import(args: argparse.Namespace) -> dict:
-    from engine.data.importer import ImportSummary, preview_file
-    from engine.data.mapping import MappingError
-    from engine.data.privacy import display_redactor, redact_value
-    from engine.data.records import DataFormatError
 
     db = open_workspace()
     project = find_project(db, args.project)
@@ -121,7 +126,6 @@ def data_import(args: argparse.Namespace) -> dict:
 
 
 def _print_preview(preview, task: str) -> None:
-    from engine.data.mapping import column_heading
 
     print(f"format {preview.container}, encoding {preview.encoding or '-'}, task {task}")
     if preview.note:
@@ -140,8 +144,6 @@ def _import_params(args: argparse.Namespace, task: str) -> dict:
     Raises:
         DataFormatError, MappingError, FileNotFoundError, ValueError: as the preview.
     """
-    from engine.data.importer import preview_file
-    from engine.data.mapping import check_mapping
 
     path = Path(args.file)
     mapping = _mapping(args.map)
@@ -154,7 +156,6 @@ def _import_params(args: argparse.Namespace, task: str) -> dict:
 
 
 def _recipe(args: argparse.Namespace) -> dict:
-    from engine.data.clean_recipe import CleanRecipe
 
     try:
         recipe = CleanRecipe.from_toml(Path(args.recipe))[0] if args.recipe else CleanRecipe()
@@ -193,8 +194,6 @@ def data_clean(args: argparse.Namespace) -> dict:
 
 
 def _dry_run(db, project: dict, args: argparse.Namespace) -> dict:
-    from engine.data.clean_run import CleanError, find_inputs
-    from engine.data.redaction_policy import dry_run
 
     recipe = _recipe(args)
     try:
@@ -217,8 +216,6 @@ def _dry_run(db, project: dict, args: argparse.Namespace) -> dict:
 
 
 def data_policy(args: argparse.Namespace) -> dict:
-    from engine.data.phi.policy import DESCRIPTIONS, PolicyError
-    from engine.data.redaction_policy import project_policy, set_project_policy
 
     db = open_workspace()
     project = find_project(db, args.project)
@@ -233,8 +230,6 @@ def data_policy(args: argparse.Namespace) -> dict:
 
 
 def data_report(args: argparse.Namespace) -> dict:
-    from engine.data.report import write_html
-    from engine.store import runs
 
     db = open_workspace()
     project = find_project(db, args.project)
@@ -249,8 +244,6 @@ def data_report(args: argparse.Namespace) -> dict:
 
 
 def data_quarantine(args: argparse.Namespace) -> dict:
-    from engine.data.privacy import display_redactor
-    from engine.store.dataset_stream import quarantine_for_project
 
     db = open_workspace()
     project_id = find_project(db, args.project)["id"]

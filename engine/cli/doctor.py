@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from engine.doctor import CHECKS, Report
+from engine import doctor as checks
 from engine.cli.parser import add_command as add
+from engine.doctor import CHECKS, Report
 
 
 def register(sub) -> None:
@@ -34,7 +35,6 @@ def format_report(report: Report) -> str:
 
 
 def doctor(args: argparse.Namespace) -> dict | int:
-    from engine import doctor as checks
 
     report = checks.run(skip=tuple(args.skip))
     if args.json:

@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli.errors import CommandError
-from engine.cli.workspace import find_project, open_workspace
 from engine.cli.jobs import job_outcome
 from engine.cli.parser import add_command as add
 from engine.cli.preflight import preflight_or_error
+from engine.cli.workspace import find_project, open_workspace
+from engine.train import preferences
+from engine.train.dpo_job import start_point
+from engine.train.dpo_recipe import DpoRecipe, load_toml
 
 # Flags of `enclave train` that are DPO recipe fields too.
 _SHARED_FLAGS = ("learning_rate", "epochs", "max_steps", "batch_size", "grad_accum",
@@ -51,7 +54,6 @@ def dpo_recipe_from_args(args: argparse.Namespace) -> tuple[Any, dict]:
     Raises:
         CommandError: naming the file or flag with a bad value.
     """
-    from engine.train.dpo_recipe import DpoRecipe, load_toml
 
     for name in _SFT_ONLY_FLAGS:
         if getattr(args, name, None) is not None:
@@ -83,7 +85,6 @@ def _pairs_dataset(db, project_id: int, pairs: str | None, recipe: Any,
     usable (and ``store``); a stored pairs dataset is named or numbered; ``None`` means the
     reviews' pairs.
     """
-    from engine.train import preferences
 
     try:
         if not pairs:
@@ -112,7 +113,6 @@ def _pairs_dataset(db, project_id: int, pairs: str | None, recipe: Any,
 
 def train_dpo(args: argparse.Namespace, project_id: int, db) -> dict:
     """`enclave train PROJECT --method dpo [--from-run RUN | --base MODEL] [--pairs FILE]`."""
-    from engine.train.dpo_job import start_point
 
     recipe, extra = dpo_recipe_from_args(args)
     from_run = args.from_run if args.from_run is not None else extra.get("from_run")
@@ -149,7 +149,6 @@ def train_dpo(args: argparse.Namespace, project_id: int, db) -> dict:
 
 def train_pairs(args: argparse.Namespace) -> dict:
     """`enclave train-pairs PROJECT [--export FILE] [--import FILE] [--no-corrections]`."""
-    from engine.train import preferences
 
     db = open_workspace()
     project_id = find_project(db, args.project)["id"]

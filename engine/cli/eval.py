@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from engine.evaluate.corrections import export_corrections
-from engine.cli.jobs import run_job
 from engine.cli.errors import CommandError
-from engine.cli.workspace import find_project, open_workspace
+from engine.cli.jobs import run_job
 from engine.cli.parser import add_command as add
+from engine.cli.workspace import find_project, open_workspace
+from engine.evaluate.compare import check_compare, format_side_table
+from engine.evaluate.corrections import export_corrections
+from engine.evaluate.display import shown_drift
+from engine.evaluate.report import write_html
+from engine.evaluate.report_pdf import write_pdf
+from engine.models.run_models import get_run
 
 
 def register(sub) -> None:
@@ -48,7 +53,6 @@ def _run_job(kind: str, params: dict, project_id: int, quiet: bool) -> tuple[int
 
 
 def _project_of_run(run_id: int) -> int:
-    from engine.models.run_models import get_run
     try:
         return get_run(open_workspace(), run_id)["project_id"]
     except ValueError as exc:
@@ -56,7 +60,6 @@ def _project_of_run(run_id: int) -> int:
 
 
 def evaluate(args: argparse.Namespace) -> dict:
-    from engine.evaluate.compare import check_compare
 
     project_id = _project_of_run(args.run)
     if args.privacy:
@@ -100,7 +103,6 @@ def format_privacy(s: dict) -> str:
 
 
 def _print_eval(s: dict) -> None:
-    from engine.evaluate.compare import format_side_table
 
     print(f"evaluation run {s['eval_run_id']}: {s['items']} items from {s['test']} "
           f"({s['contaminated']} left out: also in the training data)")
@@ -116,7 +118,6 @@ def _print_eval(s: dict) -> None:
 
 
 def drift(args: argparse.Namespace) -> dict:
-    from engine.evaluate.display import shown_drift
     project = find_project(open_workspace(), args.project)
     params = {"file": args.file, "label_field": args.label_field, "run_id": args.run}
     job_id, summary = _run_job("drift", params, project["id"], args.json)
@@ -132,8 +133,6 @@ def drift(args: argparse.Namespace) -> dict:
 
 
 def report(args: argparse.Namespace) -> dict:
-    from engine.evaluate.report import write_html
-    from engine.evaluate.report_pdf import write_pdf
 
     if not args.html and not args.pdf:
         raise CommandError("Say where the report goes: --html OUT and/or --pdf OUT.")

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from engine.cli.errors import CommandError
+from engine.cli.security import passphrase
+from engine.evaluate.export_check import MemorizationRefused, require_acknowledgement
 
 
 def check_memorization(db, run_id: int, acknowledged: bool) -> None:
@@ -18,7 +20,6 @@ def check_memorization(db, run_id: int, acknowledged: bool) -> None:
     Raises:
         CommandError: when the newest check flagged the model and it was not acknowledged.
     """
-    from engine.evaluate.export_check import MemorizationRefused, require_acknowledgement
 
     try:
         verdict = require_acknowledgement(db, run_id, acknowledged)
@@ -36,7 +37,6 @@ def check_memorization(db, run_id: int, acknowledged: bool) -> None:
 
 def seal_export(db, run_id: int, folder: Path, passphrase_file: str | None) -> str:
     """Turn an export folder into an encrypted archive beside it and remove the folder."""
-    from engine.cli.security import passphrase
     from engine.compress.export_seal import seal_export as seal
 
     phrase = passphrase(passphrase_file, "Archive passphrase: ", confirm=True)

@@ -17,6 +17,7 @@ import time
 
 from engine import paths
 from engine.cli.errors import CommandError
+from engine.jobs.runner import JobRunner
 
 CANCEL_GRACE_S = 1.0
 EXIT_CANCELLED = 130
@@ -60,7 +61,6 @@ def run_job_row(kind: str, params: dict, project_id: int | None, *,
                 quiet: bool = False) -> dict:
     """Run a job to its end (Ctrl-C cancels it) and return its final row, whatever
     its state."""
-    from engine.jobs.runner import JobRunner
 
     runner = JobRunner(paths.workspace_db())
     if not quiet:

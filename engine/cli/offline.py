@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import json
 from typing import Any
+
 from engine.cli.parser import add_command as add
+from engine.netprobe import check_offline as run_check
 
 
 def register(sub) -> None:
@@ -40,7 +42,6 @@ def format_result(result: dict[str, Any]) -> str:
 
 
 def check_offline(args: argparse.Namespace) -> int:
-    from engine.netprobe import check_offline as run_check
 
     result = run_check()
     print(json.dumps(result) if args.json else format_result(result), flush=True)

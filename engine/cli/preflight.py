@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from engine.cli.errors import CommandError
+from engine.models.registry import ModelRefused
+from engine.train import preflight
+from engine.train.job import resolve_base
 
 
 def preflight_or_error(base: str, recipe: Any) -> Any:
@@ -14,9 +17,6 @@ def preflight_or_error(base: str, recipe: Any) -> Any:
     Raises:
         CommandError: naming the setting or the model problem.
     """
-    from engine.models.registry import ModelRefused
-    from engine.train import preflight
-    from engine.train.job import resolve_base
 
     try:
         return preflight.check(resolve_base(base), recipe)

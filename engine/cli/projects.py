@@ -9,10 +9,19 @@ from pathlib import Path
 
 from engine import paths
 from engine.cli.errors import CommandError
-from engine.cli.workspace import find_project, open_workspace
+from engine.cli.jobs import run_job
 from engine.cli.parser import add_command as add
+from engine.cli.workspace import find_project, open_workspace
+from engine.data.demo_clinical import write_clinical
+from engine.data.demo_legal import write_legal
 from engine.data.phi.policy import DEFAULT_POLICY, POLICIES
 from engine.data.records import TASK_FIELDS
+from engine.data.redaction_policy import set_project_policy
+from engine.demo.pipeline import ensure_project
+from engine.jobs.runner import JobRunner
+from engine.models.device import detect
+from engine.models.registry import ModelRefused, bundled_models, import_local
+from engine.store import jobs, projects
 
 
 def register(sub) -> None:
@@ -53,9 +62,6 @@ def gui(args: argparse.Namespace) -> int:
 
 
 def demo(args: argparse.Namespace) -> dict | int:
-    from engine.cli.jobs import run_job
-    from engine.demo.pipeline import ensure_project
-    from engine.store import projects
 
     db = open_workspace()
     project = projects.find(db, args.project) if args.project else None
@@ -82,7 +88,6 @@ Enclave demo — project {s['project_id']}
 
 
 def projects_list(args: argparse.Namespace) -> dict | int:
-    from engine.store import projects
     rows = projects.list_all(open_workspace())
     if not args.json:
         for row in rows:
@@ -91,8 +96,6 @@ def projects_list(args: argparse.Namespace) -> dict | int:
 
 
 def projects_create(args: argparse.Namespace) -> dict:
-    from engine.data.redaction_policy import set_project_policy
-    from engine.store import projects
     db = open_workspace()
     try:
         project_id = projects.create(db, args.name, task=args.task)
@@ -106,7 +109,6 @@ def projects_create(args: argparse.Namespace) -> dict:
 
 
 def projects_delete(args: argparse.Namespace) -> dict:
-    from engine.store import projects
     db = open_workspace()
     project = find_project(db, args.name)
     try:
@@ -119,8 +121,6 @@ def projects_delete(args: argparse.Namespace) -> dict:
 
 
 def jobs_list(args: argparse.Namespace) -> dict:
-    from engine.jobs.runner import JobRunner
-    from engine.store import jobs
     db = open_workspace()
     JobRunner(paths.workspace_db())  # marks stale running jobs interrupted
     project = find_project(db, args.project) if args.project else None
@@ -135,8 +135,6 @@ def jobs_list(args: argparse.Namespace) -> dict:
 def models_list(args: argparse.Namespace) -> dict:
     from dataclasses import asdict
 
-    from engine.models.device import detect
-    from engine.models.registry import bundled_models
     models = [asdict(m) for m in bundled_models()]
     device = asdict(detect())
     if not args.json:
@@ -149,7 +147,6 @@ def models_list(args: argparse.Namespace) -> dict:
 def models_check(args: argparse.Namespace) -> dict:
     from dataclasses import asdict
 
-    from engine.models.registry import ModelRefused, import_local
     try:
         info = import_local(Path(args.folder))
     except ModelRefused as exc:
@@ -163,8 +160,6 @@ def models_check(args: argparse.Namespace) -> dict:
 def generate_demo_data(args: argparse.Namespace) -> dict:
     from dataclasses import asdict
 
-    from engine.data.demo_clinical import write_clinical
-    from engine.data.demo_legal import write_legal
     folder = Path(args.folder)
     folder.mkdir(parents=True, exist_ok=True)
     stats = {"clinical": asdict(write_clinical(folder / "clinical.jsonl", seed=args.seed)),

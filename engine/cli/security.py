@@ -18,7 +18,10 @@ from engine import paths
 from engine.cli.errors import CommandError
 from engine.cli.parser import add_command as add
 from engine.cli.workspace import find_project, open_workspace
-from engine.store import keys
+from engine.data.canaries import plant
+from engine.data.purge import PurgeRefused
+from engine.data.purge import purge_raw as purge
+from engine.store import audit, encryption, jobs, keys
 
 ARCHIVE_PASSPHRASE_FILE = (("--archive-passphrase-file",), {
     "metavar": "FILE", "help": "read the archive's passphrase from FILE (default: ask)"})
@@ -54,7 +57,6 @@ def unlock(file: str | None) -> None:
     Raises:
         CommandError: on a wrong passphrase (exit code 2; nothing changed).
     """
-    from engine.store import encryption
 
     path = paths.workspace_db()
     if not keys.is_encrypted(path) or keys.key_for(path) is not None:
@@ -103,7 +105,6 @@ def status(args: argparse.Namespace) -> dict:
 
 
 def encrypt(args: argparse.Namespace) -> dict:
-    from engine.store import encryption, jobs
 
     path = paths.workspace_db()
     if keys.is_encrypted(path):
@@ -118,7 +119,6 @@ def encrypt(args: argparse.Namespace) -> dict:
         result = encryption.encrypt(path, new)
     except encryption.ConversionRefused as exc:
         raise CommandError(str(exc)) from exc
-    from engine.store import audit
 
     audit.record(open_workspace(), "workspace.encrypt", "workspace", files=len(result["files"]))
     if not args.json:
@@ -128,7 +128,6 @@ def encrypt(args: argparse.Namespace) -> dict:
 
 
 def rekey(args: argparse.Namespace) -> dict:
-    from engine.store import audit, encryption
 
     path = paths.workspace_db()
     old = passphrase(args.passphrase_file, "Current passphrase: ")
@@ -146,7 +145,6 @@ def rekey(args: argparse.Namespace) -> dict:
 
 
 def audit_verify(args: argparse.Namespace) -> dict | int:
-    from engine.store import audit
 
     db = open_workspace()
     problems = audit.verify(db)
@@ -163,7 +161,6 @@ def audit_verify(args: argparse.Namespace) -> dict | int:
 
 
 def audit_list(args: argparse.Namespace) -> dict:
-    from engine.store import audit
 
     db = open_workspace()
     project = str(find_project(db, args.project)["id"]) if args.project else None
@@ -179,7 +176,6 @@ def audit_list(args: argparse.Namespace) -> dict:
 
 def export_open(args: argparse.Namespace) -> dict:
     from engine.compress.sealed import SealError, open_archive
-    from engine.store import audit
 
     phrase = passphrase(args.archive_passphrase_file, "Archive passphrase: ")
     try:
@@ -193,7 +189,6 @@ def export_open(args: argparse.Namespace) -> dict:
 
 
 def purge_raw(args: argparse.Namespace) -> dict:
-    from engine.data.purge import PurgeRefused, purge_raw as purge
 
     db = open_workspace()
     project = find_project(db, args.project)
@@ -217,7 +212,6 @@ def purge_raw(args: argparse.Namespace) -> dict:
 
 
 def plant_canaries(args: argparse.Namespace) -> dict:
-    from engine.data.canaries import plant
 
     db = open_workspace()
     project = find_project(db, args.project)

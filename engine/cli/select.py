@@ -5,16 +5,17 @@ from __future__ import annotations
 import argparse
 
 from engine.cli.errors import CommandError
-from engine.cli.workspace import find_project, open_workspace
 from engine.cli.jobs import run_job
 from engine.cli.parser import add_command as add
 from engine.cli.parser import recipe_option
+from engine.cli.workspace import find_project, open_workspace
+from engine.select.methods import AUTO, AUTO_DESCRIPTION, METHOD_NAMES, RECIPE_METHODS, get_method
+from engine.select.recipe import RecipeError, SelectionRecipe
+from engine.select.recipe import SelectionRecipe as R
 
 
 def register(sub) -> None:
     """Add ``select`` and ``select-methods``."""
-    from engine.select.methods import AUTO_DESCRIPTION, RECIPE_METHODS
-    from engine.select.recipe import SelectionRecipe as R
 
     add(sub, "select", "select a coreset of a project's dataset (a new dataset version)",
         select, (("project",), {"help": "project name"}),
@@ -35,7 +36,6 @@ def register(sub) -> None:
 
 
 def _recipe(args: argparse.Namespace):
-    from engine.select.recipe import RecipeError, SelectionRecipe
     try:
         return SelectionRecipe(method=args.method, budget=args.budget, seed=args.seed, k=args.k,
                                allocation=args.allocation, embedding=args.embedding,
@@ -70,7 +70,6 @@ def _print_summary(s: dict) -> None:
 
 
 def methods_list(args: argparse.Namespace) -> dict:
-    from engine.select.methods import AUTO, AUTO_DESCRIPTION, METHOD_NAMES, get_method
     rows = [{"name": AUTO, "description": AUTO_DESCRIPTION, "needs_labels": False}]
     rows += [{"name": n, "description": get_method(n).description,
               "needs_labels": get_method(n).needs_labels} for n in METHOD_NAMES]

@@ -17,9 +17,14 @@ from engine.cli.jobs import job_outcome
 from engine.cli.parser import add_command as add
 from engine.cli.preflight import preflight_or_error
 from engine.cli.workspace import find_project, open_workspace
+from engine.store import audit, runs
+from engine.train.cluster import opening_message
+from engine.train.job import find_dataset
+from engine.train.launch import LaunchPlan, check_plan, join, join_plan
 from engine.train.multi_gpu import PRECISIONS as GPU_PRECISIONS
-from engine.train.multi_gpu import STRATEGIES
-from engine.train.recipe import METHODS, TASKS
+from engine.train.multi_gpu import STRATEGIES, write_accelerate_config
+from engine.train.recipe import DEFAULT_LEARNING_RATE, METHODS, TASKS, TrainRecipe, load_toml
+from engine.train.search import load_space, rank_trials, trial_overrides
 
 _OVERRIDES = ("learning_rate", "epochs", "max_steps", "batch_size", "grad_accum", "max_length",
               "rank", "optimizer", "scheduler", "seed", "eval_fraction", "checkpoint_every",
@@ -96,7 +101,6 @@ def launch_from_args(args: argparse.Namespace, method: str) -> dict | None:
     Raises:
         CommandError: naming the flag with a bad value.
     """
-    from engine.train.launch import LaunchPlan, check_plan
 
     names = {"gpus": "processes", "strategy": "strategy", "machines": "machines",
              "machine_rank": "machine_rank", "main_address": "main_address",
@@ -125,7 +129,6 @@ def recipe_from_args(args: argparse.Namespace) -> tuple[Any, str, str | None]:
     Raises:
         CommandError: naming the file or flag with a bad value.
     """
-    from engine.train.recipe import DEFAULT_LEARNING_RATE, TrainRecipe, load_toml
 
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
@@ -160,7 +163,6 @@ def recipe_from_args(args: argparse.Namespace) -> tuple[Any, str, str | None]:
 
 
 def train(args: argparse.Namespace) -> dict:
-    from engine.train.job import find_dataset
 
     db = open_workspace()
     project_id = find_project(db, args.project)["id"]
@@ -214,8 +216,6 @@ def train_resume(args: argparse.Namespace) -> dict:
 
 
 def train_search(args: argparse.Namespace) -> dict:
-    from engine.train.job import find_dataset
-    from engine.train.search import load_space, rank_trials, trial_overrides
 
     db = open_workspace()
     project_id = find_project(db, args.project)["id"]
@@ -252,7 +252,6 @@ def _print_ranking(ranked: list[dict], names: list[str], metric: str) -> None:
 
 
 def train_runs(args: argparse.Namespace) -> dict:
-    from engine.store import runs
 
     db = open_workspace()
     rows = [r for r in runs.list_for_project(db, find_project(db, args.project)["id"])
@@ -268,7 +267,6 @@ def train_runs(args: argparse.Namespace) -> dict:
 
 
 def accelerate_config(args: argparse.Namespace) -> dict:
-    from engine.train.multi_gpu import write_accelerate_config
 
     try:
         path = write_accelerate_config(
@@ -283,9 +281,6 @@ def accelerate_config(args: argparse.Namespace) -> dict:
 
 
 def train_join(args: argparse.Namespace) -> dict:
-    from engine.store import audit
-    from engine.train.cluster import opening_message
-    from engine.train.launch import join, join_plan
 
     try:
         plan = join_plan(Path(args.spec), args.machine_rank, args.allow_cluster)

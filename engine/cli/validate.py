@@ -8,7 +8,15 @@ from pathlib import Path
 
 from engine.cli.errors import CommandError
 from engine.cli.parser import add_command as add
+from engine.compress.recipe import CompressRecipe
 from engine.config import VERSION_KEY, closest
+from engine.data.clean_recipe import CleanRecipe
+from engine.data.import_recipe import ImportRecipe
+from engine.demo.pipeline import DemoRecipe
+from engine.evaluate.job import EvalRecipe
+from engine.select.recipe import SelectionRecipe
+from engine.train.dpo_recipe import DpoRecipe
+from engine.train.recipe import TrainRecipe
 
 # Keys a recipe file may hold beside its tables (what the run starts from).
 RUN_KEYS = ("base", "dataset", "from_run", "pairs", VERSION_KEY)
@@ -23,14 +31,6 @@ def register(sub) -> None:
 
 def recipe_classes() -> dict[str, type]:
     """Every recipe by its TOML table name."""
-    from engine.compress.recipe import CompressRecipe
-    from engine.data.clean_recipe import CleanRecipe
-    from engine.data.import_recipe import ImportRecipe
-    from engine.demo.pipeline import DemoRecipe
-    from engine.evaluate.job import EvalRecipe
-    from engine.select.recipe import SelectionRecipe
-    from engine.train.dpo_recipe import DpoRecipe
-    from engine.train.recipe import TrainRecipe
 
     return {cls.SECTION: cls for cls in (TrainRecipe, DpoRecipe, CleanRecipe, SelectionRecipe,
                                          CompressRecipe, EvalRecipe, ImportRecipe, DemoRecipe)}

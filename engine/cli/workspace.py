@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from engine import paths
 from engine.cli.errors import CommandError
+from engine.store import StoreCorrupted, open_store, projects
 
 
 def open_workspace():
     """The workspace store, or a CommandError that says why it cannot be opened."""
-    from engine.store import StoreCorrupted, open_store
 
     try:
         return open_store(paths.workspace_db())
@@ -22,7 +22,6 @@ def find_project(db, name: str) -> dict:
     Raises:
         CommandError: naming the project and how to create one.
     """
-    from engine.store import projects
 
     row = projects.find(db, name)
     if row is None and str(name).isdigit():

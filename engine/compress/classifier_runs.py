@@ -17,10 +17,22 @@ from typing import Any
 
 import sqlite_utils
 
+from engine.compress.distill_classifier import (
+    distill_classifier_to_folder,
+    label_names,
+    load_classifier,
+)
+from engine.compress.peak_memory import MEMORY_NOTE, PeakMemory, model_on_cuda
 from engine.compress.recipe import CompressRecipe, CompressRequestError, check_request
+from engine.compress.sizes import model_footprint
 from engine.compress.sources import project_records
+from engine.fsutil import folder_size, write_folder_atomically
+from engine.metrics.classification import classification_scores
+from engine.models.loading import load_tokenizer
 from engine.models.run_models import RunSource, adapter_base
+from engine.offline import refuse_remote_code
 from engine.progress import Reporter, null_reporter
+from engine.train.job import dataset_records
 
 MB = 1024 * 1024
 MEASURE_BATCH = 16
@@ -69,7 +81,6 @@ def adapter_label_names(adapter: Path) -> list[str]:
 def training_records(db: sqlite_utils.Database, source: RunSource) -> list[dict]:
     """The records the teacher was trained on (the run's dataset), else the project's
     newest training set."""
-    from engine.train.job import dataset_records
 
     dataset_id = source.run["recipe"].get("dataset_id")
     if dataset_id is not None and db["datasets"].count_where("id = ?", [dataset_id]):
@@ -123,9 +134,6 @@ def merge_classifier_adapter(base: Path, adapter: Path, out: Path,
     from peft import PeftModel
     from transformers import AutoModelForSequenceClassification
 
-    from engine.fsutil import write_folder_atomically
-    from engine.models.loading import load_tokenizer
-    from engine.offline import refuse_remote_code
 
     reporter = reporter or null_reporter()
     if Path(out).exists():
@@ -155,7 +163,6 @@ def predict(model: Any, tokenizer: Any, records: list[dict], max_length: int,
     """Predicted label names for ``{"text"[, "text_pair"]}`` records, in batches."""
     import torch
 
-    from engine.compress.distill_classifier import label_names
 
     names = label_names(model)
     device = next(model.parameters()).device
@@ -203,12 +210,6 @@ def measure_classifier(name: str, path: Path, records: list[dict], speed_records
         (peak memory added by loading and classifying), ``samples_per_s, accuracy,
         macro_f1`` (``tokens_per_s`` and ``ppl`` are ``None`` for classifiers).
     """
-    from engine.compress.distill_classifier import load_classifier
-    from engine.compress.peak_memory import PeakMemory, model_on_cuda
-    from engine.compress.sizes import model_footprint
-    from engine.fsutil import folder_size
-    from engine.metrics.classification import classification_scores
-    from engine.models.loading import load_tokenizer
 
     with PeakMemory() as meter:
         started = time.perf_counter()
@@ -238,7 +239,6 @@ def compress_classifier(db: sqlite_utils.Database, source: RunSource, recipe: Co
     Returns:
         ``{"path", "label", "figures", "variants", "eval_records"}``.
     """
-    from engine.compress.distill_classifier import distill_classifier_to_folder
 
     teacher = source.model or merge_classifier_adapter(
         source.base, source.adapter, workdir / "merged", reporter.for_stage("merge"))
@@ -266,7 +266,6 @@ def compress_classifier(db: sqlite_utils.Database, source: RunSource, recipe: Co
 
 def format_classifier_comparison(rows: list[dict]) -> str:
     """Classifier comparison rows as a plain-text table."""
-    from engine.compress.peak_memory import MEMORY_NOTE
 
     header = (f"{'variant':<22} {'layers':>6} {'size MB':>9} {'weights MB':>10} "
               f"{'peak MB':>9} {'load s':>7} {'samples/s':>10} {'accuracy':>9} {'macro-F1':>9}")

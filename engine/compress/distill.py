@@ -22,7 +22,9 @@ from typing import Any
 from engine.compress.checksums import write_checksums
 from engine.compress.recipe import CompressRecipe
 from engine.fsutil import write_folder_atomically
+from engine.models.loading import load_causal_lm
 from engine.progress import Reporter, null_reporter
+from engine.train.format import IGNORE_INDEX, collate, encode_records, length_sorted_batches
 
 
 @dataclass
@@ -104,7 +106,6 @@ def distillation_loss(student_logits: Any, teacher_logits: Any, labels: Any,
     """KL on softened logits plus cross-entropy, over labelled (answer) positions."""
     import torch.nn.functional as functional
 
-    from engine.train.format import IGNORE_INDEX
 
     shifted = functional.pad(labels, (0, 1), value=IGNORE_INDEX)[:, 1:]
     mask = shifted != IGNORE_INDEX
@@ -115,7 +116,6 @@ def distillation_loss(student_logits: Any, teacher_logits: Any, labels: Any,
 
 
 def _batches(tokenizer: Any, records: list[dict], recipe: CompressRecipe) -> list:
-    from engine.train.format import encode_records, length_sorted_batches
 
     examples = encode_records(tokenizer, records, recipe.max_length)
     batches = length_sorted_batches(examples, recipe.batch_size, recipe.seed)
@@ -126,7 +126,6 @@ def _train(teacher: Any, student: Any, tokenizer: Any, records: list[dict],
            recipe: CompressRecipe, reporter: Reporter) -> list[float]:
     import torch
 
-    from engine.train.format import collate
 
     # Embeddings (tied to the head in small models) stay frozen: a few steps on few
     # records would only blur them, and their optimizer state dominates memory.
@@ -184,7 +183,6 @@ def distill_to_folder(teacher_folder: str | Path, records: list[dict], out: str 
         ValueError: on malformed records or a student not smaller than the teacher.
         FileExistsError: if ``out`` exists.
     """
-    from engine.models.loading import load_causal_lm
     from engine.train.torch_setup import load_instruct_tokenizer, seed_everything
 
     out = Path(out)

@@ -20,11 +20,15 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from engine.compress.checksums import write_checksums
-from engine.compress.distill import (DistillResult, optimizer_step, renumbered_layers,
-                                     softened_kl)
+from engine.compress.distill import DistillResult, optimizer_step, renumbered_layers, softened_kl
 from engine.compress.recipe import CompressRecipe, CompressRequestError
 from engine.fsutil import write_folder_atomically
+from engine.models.loading import load_tokenizer
+from engine.models.registry import import_local
+from engine.offline import refuse_remote_code
 from engine.progress import Reporter, null_reporter
+from engine.train.format import length_sorted_batches
+from engine.train.tasks import collate_task, encode_class_records
 
 
 def load_classifier(folder: str | Path, dtype: str = "float32") -> Any:
@@ -36,8 +40,6 @@ def load_classifier(folder: str | Path, dtype: str = "float32") -> Any:
     import torch
     from transformers import AutoModelForSequenceClassification
 
-    from engine.models.registry import import_local
-    from engine.offline import refuse_remote_code
 
     info = import_local(folder)
     kwargs = refuse_remote_code({"use_safetensors": True, "dtype": getattr(torch, dtype)})
@@ -93,7 +95,6 @@ def classifier_distillation_loss(student_logits: Any, teacher_logits: Any, label
 
 def _step_batches(examples: list, recipe: CompressRecipe) -> Iterator[list]:
     """``distill_steps`` batches, reshuffled with ``seed + pass`` on every pass."""
-    from engine.train.format import length_sorted_batches
 
     produced, epoch = 0, 0
     while True:
@@ -109,7 +110,6 @@ def _train(teacher: Any, student: Any, examples: list, pad_id: int, recipe: Comp
            reporter: Reporter) -> list[float]:
     import torch
 
-    from engine.train.tasks import collate_task
 
     device = next(teacher.parameters()).device
     # The word embeddings (half of a small encoder) stay frozen: a few steps would only
@@ -156,8 +156,6 @@ def distill_classifier_to_folder(teacher_folder: str | Path, records: list[dict]
         CompressRequestError: when the student would not be smaller than the teacher.
         FileExistsError: if ``out`` exists.
     """
-    from engine.models.loading import load_tokenizer
-    from engine.train.tasks import encode_class_records
     from engine.train.torch_setup import seed_everything, training_device
 
     out = Path(out)

@@ -14,8 +14,11 @@ from pathlib import Path
 
 from engine.compress import ollama
 from engine.compress.checksums import write_checksums
+from engine.compress.classifier_runs import is_classifier_folder
+from engine.compress.gguf_export import export_gguf
 from engine.compress.recipe import DTYPES, GGUF_TYPES, CompressRequestError, gguf_problem
 from engine.fsutil import UnsafeTarget, check_target, write_folder_atomically
+from engine.models.loading import load_causal_lm, load_tokenizer
 from engine.progress import Reporter, null_reporter
 
 FORMATS = ("safetensors", "gguf")
@@ -54,8 +57,6 @@ def check_export(source: str | Path, fmt: str, out: str | Path, dtype: str = "fl
 
 
 def _write_safetensors(source: Path, folder: Path, dtype: str) -> None:
-    from engine.compress.classifier_runs import is_classifier_folder
-    from engine.models.loading import load_causal_lm, load_tokenizer
 
     if is_classifier_folder(source):
         from engine.compress.distill_classifier import load_classifier
@@ -88,7 +89,6 @@ def export_model(source: str | Path, out: str | Path, fmt: str, *, dtype: str = 
         CompressRequestError: when the request is refused (see :func:`check_export`), or
             when ``out`` appeared while the export was written (it is left untouched).
     """
-    from engine.compress.gguf_export import export_gguf
 
     source, out = Path(source), Path(out)
     reporter = reporter or null_reporter()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.compress.recipe import CompressRequestError, gguf_problem
+from engine.models.loading import load_tokenizer
 from engine.progress import Reporter, null_reporter
 
 _LAYER_NAMES = {
@@ -98,7 +99,6 @@ def _token_list(folder: Path, vocab_size: int) -> tuple[list[str], list[int], li
 
 
 def _write_tokenizer(writer: Any, folder: Path, config: dict) -> None:
-    from engine.models.loading import load_tokenizer
 
     tokenizer = load_tokenizer(folder)
     names, kinds, merges = _token_list(folder, int(config["vocab_size"]))

@@ -13,10 +13,22 @@ from pathlib import Path
 import sqlite_utils
 
 from engine import paths
+from engine.compress.card import model_card
+from engine.compress.checksums import verify_export
+from engine.compress.classifier_runs import (
+    check_classifier_request,
+    compress_classifier,
+    is_classifier_source,
+    merge_classifier_adapter,
+)
+from engine.compress.distill import distill_to_folder
+from engine.compress.export import check_export, export_model
+from engine.compress.measure import measure_variant
+from engine.compress.merge import merge_adapter
 from engine.compress.recipe import CompressRecipe, CompressRequestError, check_request
 from engine.compress.sources import project_records
-from engine.models.run_models import RunSource, run_source
 from engine.jobs.registry import JobContext
+from engine.models.run_models import RunSource, run_source
 from engine.progress import Reporter
 from engine.store import audit, runs
 
@@ -46,7 +58,6 @@ def prepare_request(db: sqlite_utils.Database, run_id: int,
     Raises:
         CompressRequestError: saying what is wrong.
     """
-    from engine.compress.classifier_runs import check_classifier_request, is_classifier_source
 
     source = run_source(db, run_id)
     if is_classifier_source(source):
@@ -63,8 +74,6 @@ def prepare_request(db: sqlite_utils.Database, run_id: int,
 
 def _full_model(source: RunSource, workdir: Path, reporter: Reporter) -> Path:
     """The run's full-precision model, merging its adapter first when needed."""
-    from engine.compress.classifier_runs import is_classifier_source, merge_classifier_adapter
-    from engine.compress.merge import merge_adapter
 
     if source.model is not None:
         return source.model
@@ -97,7 +106,6 @@ def _produce(recipe: CompressRecipe, source: RunSource, model: Path, workdir: Pa
         return out, {"sparsity_reached": round(result.sparsity, 4),
                      "parameters_before": result.parameters_before,
                      "parameters_after": result.parameters_after}
-    from engine.compress.distill import distill_to_folder
     records = project_records(db, source.run, "train", 10_000)
     if not records:
         raise CompressRequestError("distillation needs the project's training records; "
@@ -110,7 +118,6 @@ def _produce(recipe: CompressRecipe, source: RunSource, model: Path, workdir: Pa
 
 def _measure_all(source: RunSource, model: Path, variant: Path, label: str,
                  recipe: CompressRecipe, records: list[dict], reporter: Reporter) -> list[dict]:
-    from engine.compress.measure import measure_variant
 
     step = reporter.for_stage("measure")
     rows = []
@@ -156,7 +163,6 @@ def run_compress(db: sqlite_utils.Database, run_id: int, recipe: CompressRecipe,
     Raises:
         CompressRequestError: for a refused request (nothing is written then).
     """
-    from engine.compress.classifier_runs import compress_classifier, is_classifier_source
 
     source = prepare_request(db, run_id, recipe)
     project_id = source.run["project_id"]
@@ -194,7 +200,6 @@ def run_export(db: sqlite_utils.Database, run_id: int, fmt: str, out: Path, *,
     """
     import tempfile
 
-    from engine.compress.export import check_export
 
     source = run_source(db, run_id)
     out = Path(out)
@@ -210,9 +215,6 @@ def run_export(db: sqlite_utils.Database, run_id: int, fmt: str, out: Path, *,
 
 def _export_folder(db: sqlite_utils.Database, source: RunSource, folder: Path, fmt: str,
                    out: Path, dtype: str, gguf_type: str, reporter: Reporter) -> dict:
-    from engine.compress.card import model_card
-    from engine.compress.checksums import verify_export
-    from engine.compress.export import export_model
 
     run = source.run
     kind = f"gguf {gguf_type}" if fmt == "gguf" else f"safetensors {dtype}"

@@ -16,6 +16,8 @@ from typing import Any
 from engine.compress.peak_memory import PeakMemory, model_on_cuda
 from engine.compress.sizes import model_footprint
 from engine.fsutil import folder_size
+from engine.metrics.perplexity import perplexity
+from engine.models.loading import load_causal_lm, load_tokenizer
 from engine.progress import Reporter, null_reporter
 
 MB = 1024 * 1024
@@ -48,7 +50,6 @@ def load_variant(path: str | Path, dtype: str = "float32") -> tuple[Any, Any]:
     """Load a model variant and its tokenizer: a model folder (full precision or
     bitsandbytes-quantized, computing in ``dtype``) or a ``.gguf`` file
     (de-quantized to float32)."""
-    from engine.models.loading import load_causal_lm, load_tokenizer
 
     path = Path(path)
     if path.suffix == ".gguf":
@@ -120,7 +121,6 @@ def measure_variant(name: str, path: str | Path, records: list[dict], *,
     Raises:
         Cancelled: when the reporter was asked to stop.
     """
-    from engine.metrics.perplexity import perplexity
 
     reporter = reporter or null_reporter()
     with PeakMemory() as meter:

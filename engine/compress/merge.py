@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.fsutil import write_folder_atomically
+from engine.models.loading import load_causal_lm, load_tokenizer
+from engine.models.registry import import_local, inspect_folder
+from engine.offline import refuse_remote_code
 from engine.progress import Reporter, null_reporter
 
 
@@ -40,7 +43,6 @@ def merge_adapter(base_folder: str | Path, adapter_folder: str | Path,
     """
     from peft import PeftModel
 
-    from engine.models.loading import load_tokenizer
 
     reporter = reporter or null_reporter()
     base_folder, adapter_folder, out = Path(base_folder), Path(adapter_folder), Path(out_folder)
@@ -73,7 +75,6 @@ def _check_paths(adapter_folder: Path, out: Path) -> None:
 
 def _load_base(base_folder: Path, adapter_folder: Path) -> Any:
     """The base model the adapter was trained on: causal, or an encoder classifier."""
-    from engine.models.loading import load_causal_lm
 
     config = json.loads((adapter_folder / "adapter_config.json").read_text(encoding="utf-8"))
     if config.get("task_type") != "SEQ_CLS":
@@ -81,8 +82,6 @@ def _load_base(base_folder: Path, adapter_folder: Path) -> Any:
     import torch
     from transformers import AutoModelForSequenceClassification
 
-    from engine.models.registry import import_local
-    from engine.offline import refuse_remote_code
 
     names = _label_names(adapter_folder)
     info = import_local(base_folder)
@@ -105,7 +104,6 @@ def _label_names(adapter_folder: Path) -> list[str]:
 
 def _base_dtype(base_folder: Path) -> str:
     """Merge in the dtype the base weights are stored in (float32 if unknown)."""
-    from engine.models.registry import inspect_folder
 
     dtype = inspect_folder(base_folder).dtype
     return dtype if dtype in {"float32", "float16", "bfloat16"} else "float32"

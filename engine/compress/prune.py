@@ -19,6 +19,7 @@ from typing import Any
 
 from engine.compress.checksums import write_checksums
 from engine.fsutil import write_folder_atomically
+from engine.models.loading import load_causal_lm, load_tokenizer
 from engine.progress import Reporter, null_reporter
 
 
@@ -133,7 +134,6 @@ def prune_to_folder(source: str | Path, out: str | Path, sparsity: float,
         ValueError: for a sparsity outside 0-1 (before loading anything).
         FileExistsError: if ``out`` exists.
     """
-    from engine.models.loading import load_causal_lm, load_tokenizer
 
     if not 0.0 <= sparsity < 1.0:
         raise ValueError(f"sparsity {sparsity} is outside 0-1")

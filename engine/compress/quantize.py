@@ -13,6 +13,9 @@ from typing import Any
 from engine.compress.checksums import write_checksums
 from engine.compress.recipe import CompressRecipe
 from engine.fsutil import write_folder_atomically
+from engine.models.loading import load_tokenizer, silence_quantization_warnings
+from engine.models.registry import import_local
+from engine.offline import refuse_remote_code
 from engine.progress import Reporter, null_reporter
 
 
@@ -21,7 +24,6 @@ def bnb_config(recipe: CompressRecipe) -> Any:
     import torch
     from transformers import BitsAndBytesConfig
 
-    from engine.models.loading import silence_quantization_warnings
 
     silence_quantization_warnings()
     if recipe.method == "quantize-8bit":
@@ -42,8 +44,6 @@ def load_quantized(folder: str | Path, recipe: CompressRecipe) -> Any:
     import torch
     from transformers import AutoModelForCausalLM
 
-    from engine.models.registry import import_local
-    from engine.offline import refuse_remote_code
 
     info = import_local(folder)
     kwargs = refuse_remote_code({"use_safetensors": True, "dtype": torch.float32,
@@ -70,7 +70,6 @@ def quantize_to_folder(source: str | Path, out: str | Path, recipe: CompressReci
         FileExistsError: if ``out`` exists.
         ModelRefused: if the source folder is refused.
     """
-    from engine.models.loading import load_tokenizer
 
     reporter = reporter or null_reporter()
     out = Path(out)

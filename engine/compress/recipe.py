@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import VERSION_KEY, Recipe, RecipeError
+from engine.models.device import detect
+from engine.models.loading import silence_quantization_warnings
 
 METHODS = ("quantize-8bit", "quantize-4bit", "merge", "prune", "distill", "gguf")
 QUANT_TYPES = ("nf4", "fp4")
@@ -146,7 +148,6 @@ def bitsandbytes_problem(four_bit: bool) -> str | None:
     A tiny tensor is really quantized (and 4-bit de-quantized) on this machine's
     device, so a library that imports but has no working backend is caught too.
     """
-    from engine.models.loading import silence_quantization_warnings
 
     silence_quantization_warnings()
     try:
@@ -154,7 +155,6 @@ def bitsandbytes_problem(four_bit: bool) -> str | None:
         import torch
     except Exception as exc:  # missing or broken install (native library errors too)
         return f"bitsandbytes cannot be imported ({exc})"
-    from engine.models.device import detect
 
     device = "cuda" if detect().kind == "cuda" else "cpu"
     try:

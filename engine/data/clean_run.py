@@ -20,6 +20,7 @@ import sqlite_utils
 from engine import paths
 from engine.data.clean_recipe import CleanRecipe
 from engine.data.cleaner import STEP_NAMES, Cleaner, safe_text
+from engine.data.label_checks import label_findings, likely_mislabelled
 from engine.data.prepare import PreparePool
 from engine.data.records import content_hash
 from engine.data.redaction_policy import project_policy
@@ -205,7 +206,6 @@ def _texts_at(db, dataset_id: int, positions: list[int]) -> dict[int, str]:
 
 
 def _label_report(db, cleaner: Cleaner, train, writer, reporter) -> dict:
-    from engine.data.label_checks import label_findings, likely_mislabelled
 
     recipe = cleaner.recipe
     before = [r.get("label") for _, r, _ in dataset_stream.iter_records(db, train["id"])]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from engine.data.clean_recipe import CleanRecipe
 from engine.data.dedup import NearDuplicateIndex
+from engine.data.language import detect_language
 from engine.data.lengths import length_counter
 from engine.data.phi.policy import DEFAULT_POLICY
 from engine.data.phi.redact import redact
@@ -116,7 +117,6 @@ class Cleaner:
     def _language_ok(self, record: dict) -> bool:
         if not self.recipe.language_filter:
             return True
-        from engine.data.language import detect_language
         code, probability = detect_language(record_text(record))
         if code in self._languages:
             return True

@@ -11,12 +11,37 @@ import random
 from pathlib import Path
 
 from engine.data.demo_clinical_terms import (
-    ACTIVITIES as _ACTIVITIES, COMPLAINTS, CONDITIONS, DURATIONS as _DURATIONS, ESI_LABELS,
-    KIND_WEIGHTS as _KIND_WEIGHTS, OPENINGS as _OPENINGS, RELATIVES as _RELATIVES, Condition,
+    ACTIVITIES as _ACTIVITIES,
+)
+from engine.data.demo_clinical_terms import (
+    COMPLAINTS,
+    CONDITIONS,
+    ESI_LABELS,
+    Condition,
+)
+from engine.data.demo_clinical_terms import (
+    DURATIONS as _DURATIONS,
+)
+from engine.data.demo_clinical_terms import (
+    KIND_WEIGHTS as _KIND_WEIGHTS,
+)
+from engine.data.demo_clinical_terms import (
+    OPENINGS as _OPENINGS,
+)
+from engine.data.demo_clinical_terms import (
+    RELATIVES as _RELATIVES,
 )
 from engine.data.demo_common import (
-    PII_KEY, DemoStats, fake_birth_date, fake_date, fake_mrn, fake_name, fake_phone,
-    render_lines, unique_count, write_lines,
+    PII_KEY,
+    DemoStats,
+    fake_birth_date,
+    fake_date,
+    fake_mrn,
+    fake_name,
+    fake_phone,
+    render_lines,
+    unique_count,
+    write_lines,
 )
 
 IDENTIFIER_RATE = 0.25

@@ -19,8 +19,15 @@ import random
 from pathlib import Path
 
 from engine.data.demo_common import (
-    PII_KEY, DemoStats, fake_case_number, fake_date, fake_name, fake_phone, render_lines,
-    unique_count, write_lines,
+    PII_KEY,
+    DemoStats,
+    fake_case_number,
+    fake_date,
+    fake_name,
+    fake_phone,
+    render_lines,
+    unique_count,
+    write_lines,
 )
 from engine.resources import demo_terms
 
@@ -131,9 +138,9 @@ def _termination(rng: random.Random, a: str, b: str) -> tuple[str, ...]:
         f"to the other party.",
         f"The {a} may terminate this Agreement immediately if the {b} materially breaches it and fails to "
         f"cure the breach within {_days(rng)} after receiving written notice describing the breach.",
-        f"This Agreement terminates automatically if either party becomes insolvent, makes an assignment for "
-        f"the benefit of creditors, or files for bankruptcy. Sections on payment and confidentiality survive "
-        f"termination.",
+        "This Agreement terminates automatically if either party becomes insolvent, makes an assignment for "
+        "the benefit of creditors, or files for bankruptcy. Sections on payment and confidentiality survive "
+        "termination.",
     )
 
 
@@ -155,19 +162,19 @@ def _indemnification(rng: random.Random, a: str, b: str) -> tuple[str, ...]:
         f"employees from any third-party claims arising from the {a}'s negligence or wilful misconduct.",
         f"The {b} shall indemnify the {a} against all losses, damages and reasonable attorneys' fees "
         f"resulting from any breach of the {b}'s representations under this Agreement.",
-        f"The indemnified party shall give prompt written notice of any claim, allow the indemnifying party "
-        f"to control the defence, and provide reasonable cooperation at the indemnifying party's expense.",
+        "The indemnified party shall give prompt written notice of any claim, allow the indemnifying party "
+        "to control the defence, and provide reasonable cooperation at the indemnifying party's expense.",
     )
 
 
 def _limitation_of_liability(rng: random.Random, a: str, b: str) -> tuple[str, ...]:
     return (
-        f"In no event shall either party be liable for any indirect, incidental, special or consequential "
-        f"damages, including lost profits, even if advised of the possibility of such damages.",
+        "In no event shall either party be liable for any indirect, incidental, special or consequential "
+        "damages, including lost profits, even if advised of the possibility of such damages.",
         f"Each party's total liability under this Agreement shall not exceed the fees paid by the {b} in "
         f"the twelve months preceding the claim, or {_money(rng)}, whichever is greater.",
-        f"The limitations in this section do not apply to breaches of confidentiality, indemnification "
-        f"obligations, or a party's gross negligence or fraud.",
+        "The limitations in this section do not apply to breaches of confidentiality, indemnification "
+        "obligations, or a party's gross negligence or fraud.",
     )
 
 
@@ -196,23 +203,23 @@ def _warranty(rng: random.Random, a: str, b: str) -> tuple[str, ...]:
 
 def _assignment(rng: random.Random, a: str, b: str) -> tuple[str, ...]:
     return (
-        f"Neither party may assign or transfer this Agreement without the prior written consent of the "
-        f"other party, which shall not be unreasonably withheld.",
+        "Neither party may assign or transfer this Agreement without the prior written consent of the "
+        "other party, which shall not be unreasonably withheld.",
         f"The {a} may assign this Agreement to an affiliate or to a successor in a merger or sale of "
         f"substantially all of its assets upon written notice to the {b}.",
-        f"Any attempted assignment in violation of this section is void. This Agreement binds and benefits "
-        f"the parties and their permitted successors and assigns.",
+        "Any attempted assignment in violation of this section is void. This Agreement binds and benefits "
+        "the parties and their permitted successors and assigns.",
     )
 
 
 def _force_majeure(rng: random.Random, a: str, b: str) -> tuple[str, ...]:
     return (
-        f"Neither party shall be liable for delay or failure to perform caused by events beyond its "
-        f"reasonable control, including fire, flood, epidemic, war, strike or failure of public utilities.",
+        "Neither party shall be liable for delay or failure to perform caused by events beyond its "
+        "reasonable control, including fire, flood, epidemic, war, strike or failure of public utilities.",
         f"If a force majeure event continues for more than {_days(rng)}, either party may terminate the "
         f"affected services by written notice without liability.",
-        f"The affected party shall promptly notify the other party of the force majeure event and use "
-        f"reasonable efforts to resume performance as soon as practicable.",
+        "The affected party shall promptly notify the other party of the force majeure event and use "
+        "reasonable efforts to resume performance as soon as practicable.",
     )
 
 

@@ -14,12 +14,11 @@ import json
 from collections import Counter
 from itertools import chain, islice
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 from engine.data.csv_dialect import choose_dialect
-from engine.data.encodings import (decode_error, detect_encoding, open_regular, open_text,
-                                   text_lines)
 from engine.data.documents import iter_documents
+from engine.data.encodings import decode_error, detect_encoding, open_regular, open_text, text_lines
 from engine.data.header_guess import first_row_is_data, numbered
 from engine.data.json_array import iter_json_array
 from engine.data.json_limits import RECORD, parse_failure, value_problem

@@ -13,22 +13,22 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from itertools import islice
-from typing import Iterator
 from pathlib import Path
+from typing import Iterator
 
 import sqlite_utils
 
+from engine.data.dedup import duplicate_groups
 from engine.data.encodings import detect_encoding
 from engine.data.formats import CONTAINERS, TABLES, detect_container, iter_rows
 from engine.data.header_guess import NO_HEADER_NOTE, numbered
+from engine.data.import_recipe import DEFAULT_TEST_FRACTION
 from engine.data.mapping import check_mapping, guess_mapping, map_row, resolve_positions
 from engine.data.records import DataFormatError, RawRow, RecordError, content_hash, task_fields
-from engine.data.dedup import duplicate_groups
 from engine.data.split import check_test_fraction, held_out_positions
 from engine.data.text_fix import record_text
 from engine.progress import Reporter
 from engine.store import dataset_stream, datasets
-from engine.data.import_recipe import DEFAULT_TEST_FRACTION
 
 FORMAT_ALIASES = {"alpaca": "json", "sharegpt": "json", "chat": "jsonl", "txt": "text",
                   "excel": "xlsx", "documents": "text-files",

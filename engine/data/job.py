@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.data.clean_recipe import CleanRecipe
+from engine.data.clean_run import run_clean
 from engine.data.import_recipe import ImportRecipe
+from engine.data.importer import import_file
 from engine.jobs.registry import JobContext
 
 RECIPE_PARAMS = ("format", "task", "mapping", "header", "sheet", "test_fraction", "seed")
@@ -12,7 +15,6 @@ RECIPE_PARAMS = ("format", "task", "mapping", "header", "sheet", "test_fraction"
 
 def import_job(ctx: JobContext) -> dict:
     """Params: path, task, format, mapping, test_fraction, seed, name, header, sheet."""
-    from engine.data.importer import import_file
 
     p = ctx.params
     recipe = ImportRecipe.from_dict({key: p.get(key) for key in RECIPE_PARAMS if key in p},
@@ -27,8 +29,6 @@ def import_job(ctx: JobContext) -> dict:
 
 def clean_job(ctx: JobContext) -> dict:
     """Params: recipe (dict of CleanRecipe fields), dataset_id (optional)."""
-    from engine.data.clean_recipe import CleanRecipe
-    from engine.data.clean_run import run_clean
 
     recipe = CleanRecipe.from_dict(ctx.params.get("recipe") or {})
     outcome = run_clean(ctx.db, ctx.project_id, recipe, dataset_id=ctx.params.get("dataset_id"),

@@ -25,7 +25,6 @@ from engine.data.encodings import decode_error, detect_encoding, open_regular
 from engine.data.json_limits import RECORD, parse_failure, value_problem
 from engine.data.records import DataFormatError, RawRow, RecordError
 
-
 CHUNK_BYTES = 1 << 20
 RAW_LIMIT = 4000
 _NEAR_END = 64  # a parse error this close to the end of the buffer may just need more text

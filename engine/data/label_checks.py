@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from engine.models.encoder import embed_texts
 from engine.progress import Reporter
 
 
@@ -52,7 +53,6 @@ def likely_mislabelled(texts: list[str], labels: list[str], seed: int = 0,
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    from engine.models.encoder import embed_texts
 
     counts = Counter(labels)
     usable = [i for i, label in enumerate(labels) if counts[label] >= 2]

@@ -6,6 +6,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
+import engine  # noqa: F401  (offline switches)
+from engine.models import bundled
+
 LengthCounter = Callable[[list[str]], list[int]]
 
 
@@ -40,10 +43,8 @@ def length_counter(tokenizer: str) -> tuple[LengthCounter, str]:
 
 @lru_cache(maxsize=2)
 def _load(tokenizer: str):
-    import engine  # noqa: F401  (offline switches)
     from transformers import AutoTokenizer
 
-    from engine.models import bundled
     try:
         if tokenizer != "smollm2":
             return AutoTokenizer.from_pretrained(str(Path(tokenizer)), local_files_only=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.data.records import RecordError, field_problem
+from engine.data.records import RecordError, field_problem, task_fields
 
 # Optional fields per task, beside the required ones of TASK_FIELDS.
 OPTIONAL_FIELDS = {"instruction": ("system",), "classification": ("text_pair",), "text": ()}
@@ -35,7 +35,6 @@ class MappingError(ValueError):
 
 def required_fields(task: str) -> tuple[str, ...]:
     """Fields a task needs; chat data needs ``messages`` instead of prompt and response."""
-    from engine.data.records import task_fields
     return task_fields(task)
 
 

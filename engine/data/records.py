@@ -148,11 +148,11 @@ def content_hash(record: dict, task: str) -> str:
             digest.update(normalise_text(str(message.get("content", ""))).casefold().encode())
             digest.update(b"\x00")
         return digest.hexdigest()
-    for field in task_fields(task):
-        value = record.get(field)
+    for name in task_fields(task):
+        value = record.get(name)
         if not isinstance(value, str):
-            raise ValueError(f"record has no text in field {field!r}")
-        digest.update(field.encode())
+            raise ValueError(f"record has no text in field {name!r}")
+        digest.update(name.encode())
         digest.update(b"\x00")
         digest.update(normalise_text(value).casefold().encode())
         digest.update(b"\x00")

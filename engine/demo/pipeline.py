@@ -15,9 +15,9 @@ import sqlite_utils
 
 from engine import paths
 from engine.config import Recipe, option
+from engine.demo.stages import data_stages, model_stages
 from engine.jobs.registry import JobContext
 from engine.progress import Reporter
-from engine.demo.stages import data_stages, model_stages
 from engine.store import projects, runs
 
 

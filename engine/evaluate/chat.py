@@ -22,7 +22,7 @@ from typing import Any, Callable
 import sqlite_utils
 
 from engine.evaluate import sources
-from engine.evaluate.compare import compressed_sides, side_order
+from engine.evaluate.compare import compressed_sides, compressed_variants, side_order
 from engine.progress import Reporter
 from engine.store import evaluations, runs
 from engine.store.transactions import transaction
@@ -74,7 +74,6 @@ def chat_sides(db: sqlite_utils.Database, run_id: int) -> dict[str, sources.Mode
 
 
 def _has_variants(db: sqlite_utils.Database, run_id: int) -> bool:
-    from engine.evaluate.compare import compressed_variants
 
     return bool(compressed_variants(db, run_id))
 
@@ -185,7 +184,7 @@ def run_chat(db: sqlite_utils.Database, recipe: ChatRecipe,
         model, tokenizer = load(available[name])
         state = {"n": 0, "prefix": None, "shown": ""}
 
-        def on_text(so_far: str, side: str = name) -> None:
+        def on_text(so_far: str, side: str = name, state: dict = state) -> None:
             state["n"] += 1
             prefix = shown_prefix(so_far, redacts, False)
             if prefix != state["prefix"]:  # the redactor runs only when the shown text grew

@@ -8,6 +8,9 @@ import re
 from collections import Counter
 from typing import Any, Sequence
 
+from engine.evaluate.generation import generate_answers
+from engine.evaluate.text_overlap import chrf
+
 # Each pair is swapped both ways; whole words only, case kept for the first letter.
 DEFAULT_SWAPS: list[tuple[str, str]] = [
     ("man", "woman"), ("men", "women"), ("he", "she"), ("his", "her"), ("him", "her"),
@@ -40,8 +43,6 @@ def counterfactual_probe(model: Any, tokenizer: Any, prompts: Sequence[str], *,
         ``{"probed": n, "changed": share of answers that differ, "similarity": mean chrF
         (0–100) between the answer pairs, "examples": up to 5 differing pairs}``.
     """
-    from engine.evaluate.generation import generate_answers
-    from engine.evaluate.text_overlap import chrf
 
     pairs = [(p, swap_terms(p, swaps)) for p in prompts]
     pairs = [(a, b) for a, b in pairs if a != b]

@@ -7,12 +7,15 @@ from pathlib import Path
 
 import sqlite_utils
 
+from engine.data.file_records import read_records
 from engine.data.privacy import redact_records
 from engine.evaluate import sources
+from engine.evaluate.drift import detect_drift, model_drift
+from engine.evaluate.job import load_side
 from engine.jobs.registry import JobContext
+from engine.metrics.perplexity import perplexity
 from engine.progress import Reporter
 from engine.store import projects, runs
-from engine.data.file_records import read_records
 
 
 def read_new_records(path: str | Path, task: str) -> list[dict]:
@@ -37,9 +40,6 @@ def _last_tuned_perplexity(db: sqlite_utils.Database, project_id: int,
 
 def _model_drift(db, project_id: int, train_run_id: int, records: list[dict],
                  reporter: Reporter) -> dict | None:
-    from engine.evaluate.drift import model_drift
-    from engine.metrics.perplexity import perplexity
-    from engine.evaluate.job import load_side
 
     previous = _last_tuned_perplexity(db, project_id, train_run_id)
     if previous is None:
@@ -63,7 +63,6 @@ def run_drift(db: sqlite_utils.Database, project_id: int, new_file: str,
     Raises:
         ValueError: on bad records or a project without training data.
     """
-    from engine.evaluate.drift import detect_drift
 
     task = projects.get(db, project_id)["task"]
     new = redact_records(db, project_id, read_new_records(new_file, task))

@@ -26,9 +26,16 @@ def classifier_fairness(y_true: Sequence[Any], y_pred: Sequence[Any], groups: Se
         "demographic_parity_difference", "equal_opportunity_difference",
         "equalized_odds_difference", "accuracy_difference"}``.
     """
-    from fairlearn.metrics import (MetricFrame, count, demographic_parity_difference,
-                                   equal_opportunity_difference, equalized_odds_difference,
-                                   false_positive_rate, selection_rate, true_positive_rate)
+    from fairlearn.metrics import (
+        MetricFrame,
+        count,
+        demographic_parity_difference,
+        equal_opportunity_difference,
+        equalized_odds_difference,
+        false_positive_rate,
+        selection_rate,
+        true_positive_rate,
+    )
     from sklearn.metrics import accuracy_score
 
     truth = [int(y == pos_label) for y in y_true]

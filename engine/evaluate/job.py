@@ -18,14 +18,20 @@ from typing import Any, Callable
 
 import sqlite_utils
 
+from engine.config import Recipe, option
 from engine.data.privacy import display_redactor, redact_records
 from engine.evaluate import sources
-from engine.models.run_models import get_run
+from engine.evaluate.compare import parse_compare
+from engine.evaluate.exact_match import exact_match
+from engine.evaluate.fairness import score_fairness
+from engine.evaluate.generation import generate_answers, prompt_messages, reference_answer
+from engine.evaluate.text_overlap import bleu, chrf, rouge
 from engine.jobs.registry import JobContext
+from engine.metrics.perplexity import perplexity
+from engine.models.loading import load_causal_lm, load_tokenizer
+from engine.models.run_models import get_run
 from engine.progress import Reporter
 from engine.store import evaluations, runs
-from engine.config import Recipe, option
-from engine.evaluate.compare import parse_compare
 
 
 @dataclass
@@ -54,7 +60,6 @@ class EvalRecipe(Recipe):
 def load_side(side: sources.ModelSide) -> tuple[Any, Any]:
     """Load a side's model (with its adapter on top, if any) and tokenizer; a compressed
     side loads as the compression measured it (quantized folder, dtype, or GGUF file)."""
-    from engine.models.loading import load_causal_lm, load_tokenizer
 
     if side.compress_run is not None:
         from engine.compress.measure import load_variant
@@ -71,8 +76,6 @@ def load_side(side: sources.ModelSide) -> tuple[Any, Any]:
 
 def item_scores(output: str, reference: str) -> dict[str, float]:
     """Per-item exact match and ROUGE-L (used for review sorting and fairness)."""
-    from engine.evaluate.exact_match import exact_match
-    from engine.evaluate.text_overlap import rouge
 
     return {"exact_match": exact_match([output], [reference]),
             "rougeL": rouge([output], [reference])["rougeL"]}
@@ -80,8 +83,6 @@ def item_scores(output: str, reference: str) -> dict[str, float]:
 
 def corpus_scores(outputs: list[str], references: list[str]) -> dict[str, float]:
     """Exact match, BLEU, chrF and ROUGE-1/2/L over all items."""
-    from engine.evaluate.exact_match import exact_match
-    from engine.evaluate.text_overlap import bleu, chrf, rouge
 
     return {"exact_match": exact_match(outputs, references), "bleu": bleu(outputs, references),
             "chrf": chrf(outputs, references), **rouge(outputs, references)}
@@ -94,8 +95,6 @@ def evaluate_side(side: sources.ModelSide, records: list[dict], recipe: EvalReci
 
     ``shown`` (the project's redactor) is applied to the answers before they are scored
     and returned."""
-    from engine.evaluate.generation import generate_answers, prompt_messages, reference_answer
-    from engine.metrics.perplexity import perplexity
 
     model, tokenizer = load_side(side)
     metrics: dict = {}
@@ -127,7 +126,6 @@ def evaluate_side(side: sources.ModelSide, records: list[dict], recipe: EvalReci
 
 
 def _group_fairness(records: list[dict], scored: list[dict], group_field: str) -> dict | None:
-    from engine.evaluate.fairness import score_fairness
 
     if not all(group_field in r for r in records):
         return None
@@ -146,7 +144,6 @@ def run_evaluation(db: sqlite_utils.Database, project_id: int, recipe: EvalRecip
         ValueError: on a missing run, model or test data, or bad test records.
         Cancelled: when the reporter's stop flag is raised (nothing is stored).
     """
-    from engine.evaluate.generation import prompt_messages, reference_answer
 
     from engine.evaluate.compare import compressed_sides, parse_compare
 

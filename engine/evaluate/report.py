@@ -12,12 +12,11 @@ from pathlib import Path
 
 import sqlite_utils
 
-from engine.models.run_models import get_run
 from engine.evaluate.compare import side_metric_rows, side_order
 from engine.evaluate.display import shown_drift, shown_items
 from engine.evaluate.word_diff import diff_html
+from engine.models.run_models import get_run
 from engine.store import evaluations, runs
-
 
 
 def report_data(db: sqlite_utils.Database, eval_run_id: int, samples: int = 8) -> dict:

@@ -9,8 +9,9 @@ from pathlib import Path
 import sqlite_utils
 
 from engine.data.file_records import read_records
-from engine.store import datasets, lineage
+from engine.data.records import content_hash
 from engine.models.run_models import get_run
+from engine.store import datasets, lineage
 
 
 @dataclass
@@ -96,7 +97,6 @@ def training_dataset_ids(db: sqlite_utils.Database, project_id: int) -> list[int
 def contaminated(db: sqlite_utils.Database, project_id: int, records: list[dict]) -> set[int]:
     """Indices of test records whose content hash occurs in the project's training data
     (see :func:`training_dataset_ids`)."""
-    from engine.data.records import content_hash
 
     hashes: dict[str, list[int]] = {}
     for index, record in enumerate(records):

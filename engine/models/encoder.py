@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.offline import refuse_remote_code
 from engine.progress import Reporter, null_reporter
 
 EMBEDDING_DIM = 384
@@ -27,7 +28,6 @@ def _load_encoder(model_folder: Path, precision: str = "float32") -> tuple[Any, 
     passes (selection after cleaning, the slices of a benchmark) loads them once."""
     from transformers import AutoModel, AutoTokenizer
 
-    from engine.offline import refuse_remote_code
 
     kwargs = refuse_remote_code({})
     tokenizer = AutoTokenizer.from_pretrained(str(model_folder), **kwargs)

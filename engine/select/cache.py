@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
+from engine.models.encoder import embed_texts
 from engine.progress import Reporter, null_reporter
 from engine.store import embeddings as embedding_store
 from engine.store.embeddings import record_text, text_hash
@@ -60,7 +61,6 @@ def _compute(texts: list[str], embedding: str, llm_folder: Path | None, batch_si
         from engine.select.embed_llm import embed_with_llm
 
         return embed_with_llm(texts, Path(llm_folder), batch_size=batch_size, reporter=reporter)
-    from engine.models.encoder import embed_texts
 
     return embed_texts(texts, batch_size=batch_size, reporter=reporter, precision=precision)
 

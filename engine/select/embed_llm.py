@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.models.loading import load_causal_lm, load_tokenizer
 from engine.progress import Reporter, null_reporter
 
 
@@ -34,7 +35,6 @@ def embed_with_llm(texts: list[str], folder: Path, *, batch_size: int = 16,
     """
     import torch
 
-    from engine.models.loading import load_causal_lm, load_tokenizer
 
     reporter = reporter or null_reporter()
     tokenizer = load_tokenizer(folder)

@@ -18,10 +18,14 @@ import numpy as np
 import sqlite_utils
 
 from engine import paths
-from engine.versions import SELECT_PACKAGES, library_versions
 from engine.progress import Reporter, null_reporter
+from engine.select import scores
+from engine.select.cache import embed_cached, record_text
+from engine.select.methods import AUTO, MethodInput, get_method, resolve_method, run_method
+from engine.select.metrics import coverage, map_coordinates, reference_clusters
 from engine.select.recipe import RecipeError, SelectionRecipe, resolve_budget
 from engine.store import datasets, runs
+from engine.versions import SELECT_PACKAGES, library_versions
 
 MAP_KIND = "selection-map"
 
@@ -86,7 +90,6 @@ def record_labels(records: list[dict], required: bool) -> list[str] | None:
 
 
 def _scores(db, records, texts, vectors, labels, recipe, reporter) -> np.ndarray:
-    from engine.select import scores
 
     name = scores.choose_score(recipe.quality_score, records)
     if name == "ifd":
@@ -102,7 +105,6 @@ def _scores(db, records, texts, vectors, labels, recipe, reporter) -> np.ndarray
 
 
 def _embed(db, texts: list[str], recipe: SelectionRecipe, reporter: Reporter):
-    from engine.select.cache import embed_cached
 
     folder = None
     if recipe.embedding == "llm":
@@ -140,9 +142,6 @@ def select_rows(db: sqlite_utils.Database, records: list[dict], recipe: Selectio
         RecipeError: empty dataset, budget too large, unlabelled data for a stratified method.
         Cancelled: if cancel was asked for.
     """
-    from engine.select.cache import record_text
-    from engine.select.methods import AUTO, MethodInput, get_method, resolve_method, run_method
-    from engine.select.metrics import coverage, reference_clusters
 
     reporter = reporter or null_reporter()
     budget = resolve_budget(recipe.budget, len(records))
@@ -221,7 +220,6 @@ def run_selection(db: sqlite_utils.Database, project_id: int, recipe: SelectionR
                                   [records[i] for i in indices], [hashes[i] for i in indices],
                                   role=datasets.TRAIN, parent_id=parent["id"],
                                   recipe=provenance, job_id=job_id)
-    from engine.select.metrics import map_coordinates
 
     coords = map_coordinates(result["vectors"], recipe.seed)
     map_path = _save_map(project_id, new_id, coords, result["clusters"], indices)

@@ -6,6 +6,8 @@ from collections import Counter
 
 import numpy as np
 
+from engine.select.kmeans_coreset import fit_kmeans
+
 REFERENCE_SEED = 1_000_003  # not a seed users pick, so no method shares its partition
 MAX_REFERENCE_CLUSTERS = 100
 
@@ -28,7 +30,6 @@ def nearest_selected_distance(embeddings: np.ndarray, indices: np.ndarray,
 def reference_clusters(embeddings: np.ndarray, budget: int) -> np.ndarray:
     """A fixed k-means partition (k = min(budget, 100), a reserved seed) to judge every
     method on."""
-    from engine.select.kmeans_coreset import fit_kmeans
 
     k = max(1, min(budget, MAX_REFERENCE_CLUSTERS, len(embeddings)))
     labels, _ = fit_kmeans(np.asarray(embeddings, np.float32), k, REFERENCE_SEED)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engine.config import Recipe, RecipeError
-
 from engine.select.methods import AUTO, AUTO_DESCRIPTION, RECIPE_METHODS
 from engine.select.scores import SCORES
 

@@ -21,7 +21,9 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
+from engine.models.loading import load_causal_lm, load_tokenizer
 from engine.progress import Reporter, null_reporter
+from engine.store import embeddings as store
 
 SCORES = ("auto", "ifd", "label-margin", "length")
 
@@ -79,7 +81,6 @@ def ifd_scores(records: list[dict], folder: Path, reporter: Reporter | None = No
         ValueError: if a record lacks ``prompt`` or ``response``.
         Cancelled: if cancel was asked for.
     """
-    from engine.models.loading import load_causal_lm, load_tokenizer
 
     reporter = reporter or null_reporter()
     for position, record in enumerate(records):
@@ -100,7 +101,6 @@ def ifd_scores(records: list[dict], folder: Path, reporter: Reporter | None = No
 def ifd_scores_cached(db: sqlite_utils.Database, records: list[dict], folder: Path,
                       reporter: Reporter | None = None) -> np.ndarray:
     """:func:`ifd_scores` through the embeddings cache (a 1-value vector per text)."""
-    from engine.store import embeddings as store
 
     model = f"score:ifd:{Path(folder).name}"
     hashes = [store.text_hash(store.pair_text(r)) for r in records]

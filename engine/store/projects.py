@@ -8,7 +8,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from engine.store import audit
+from engine import paths
+from engine.store import audit, embeddings
 from engine.store.transactions import transaction
 
 
@@ -139,7 +140,6 @@ def delete(db: sqlite_utils.Database, project_id: int) -> None:
     Raises:
         ProjectError: if it does not exist or still has a running job.
     """
-    from engine.store import embeddings
 
     project = get(db, project_id)
     if db["jobs"].count_where("project_id = ? AND state IN ('queued','running')",
@@ -160,7 +160,6 @@ def delete(db: sqlite_utils.Database, project_id: int) -> None:
 
 
 def _inside_workspace(path: Path) -> bool:
-    from engine import paths
 
     return path.resolve().is_relative_to(paths.home().resolve())
 
@@ -179,7 +178,6 @@ def _remove_files(files: list[Path]) -> None:
 
 def _remove_project_folder(project_id: int) -> None:
     """Remove ``<workspace>/projects/<id>`` (a link there is unlinked, never followed)."""
-    from engine import paths
 
     folder = paths.home() / "projects" / str(project_id)
     if folder.is_symlink():

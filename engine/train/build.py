@@ -8,6 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from engine.models.loading import _quantization_config, load_causal_lm
+from engine.models.registry import import_local
+from engine.offline import refuse_remote_code
+from engine.train.kernels import apply_fused_kernels, enable_tf32
 from engine.train.recipe import TrainRecipe
 
 
@@ -27,7 +31,6 @@ def compute_dtype(recipe: TrainRecipe) -> Any:
 
 def load_base(model_folder: Path, recipe: TrainRecipe, label_names: list[str]) -> Any:
     """The base model of the recipe's task, 4-bit NF4 (double quantised) for QLoRA."""
-    from engine.models.loading import load_causal_lm
 
     dtype = compute_dtype(recipe)
     quantize = "4bit" if recipe.method == "qlora" else None
@@ -35,9 +38,6 @@ def load_base(model_folder: Path, recipe: TrainRecipe, label_names: list[str]) -
         return load_causal_lm(model_folder, quantize=quantize, dtype=dtype)
     from transformers import AutoModelForSequenceClassification
 
-    from engine.models.loading import _quantization_config
-    from engine.models.registry import import_local
-    from engine.offline import refuse_remote_code
 
     info = import_local(model_folder)
     kwargs = refuse_remote_code({"use_safetensors": True, "dtype": dtype})
@@ -57,7 +57,6 @@ def build_model(model_folder: Path, recipe: TrainRecipe, label_names: list[str],
         ValueError: for an architecture without default LoRA targets.
     """
     from engine.train import torch_setup
-    from engine.train.kernels import apply_fused_kernels, enable_tf32
 
     base = load_base(Path(model_folder), recipe, label_names)
     device = device if device is not None else torch_setup.training_device()[0]

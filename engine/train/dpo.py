@@ -23,10 +23,13 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from engine.fsutil import write_folder_atomically
+from engine.models.loading import load_causal_lm
 from engine.progress import Reporter, null_reporter
+from engine.train.build import compute_dtype
 from engine.train.dpo_recipe import DpoRecipe
-from engine.versions import library_versions
 from engine.train.loop import RECIPE_FILE, TrainingOutOfMemory, is_out_of_memory, oom_message
+from engine.train.lora_targets import lora_targets
+from engine.versions import library_versions
 
 # trl log keys → the metric names Enclave stores per step.
 LOGGED_METRICS = {"loss": "loss", "learning_rate": "lr", "rewards/accuracies": "reward_accuracy",
@@ -116,10 +119,7 @@ def _policy(base_folder: Path, recipe: DpoRecipe, init_adapter: Path | None) -> 
     """The model to train and the LoRA config of a new adapter (None when continuing one)."""
     from peft import LoraConfig, PeftModel
 
-    from engine.models.loading import load_causal_lm
     from engine.train import torch_setup
-    from engine.train.build import compute_dtype
-    from engine.train.lora_targets import lora_targets
 
     device, _ = torch_setup.training_device()
     model = load_causal_lm(base_folder, dtype=compute_dtype(recipe)).to(device)

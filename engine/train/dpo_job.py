@@ -20,9 +20,12 @@ from typing import Any
 import sqlite_utils
 
 from engine.jobs.registry import JobContext
+from engine.models.run_models import run_source
 from engine.store import runs
 from engine.train import preferences
+from engine.train.dpo import train_dpo
 from engine.train.dpo_recipe import DpoRecipe
+from engine.train.job import _metric_logger, resolve_base, run_folder
 
 
 @dataclass
@@ -43,12 +46,10 @@ def start_point(db: sqlite_utils.Database, project_id: int, base: str | None,
         ValueError: when the run is not a finished training run of the project, or the
             base model folder does not exist.
     """
-    from engine.train.job import resolve_base
 
     if from_run is None:
         name = base or "smollm2"
         return StartPoint(name, resolve_base(name))
-    from engine.models.run_models import run_source
 
     rows = list(db["runs"].rows_where("id = ? AND project_id = ? AND kind = 'train'",
                                       [from_run, project_id]))
@@ -89,8 +90,6 @@ def pairs_for_run(db: sqlite_utils.Database, project_id: int, recipe: DpoRecipe,
 
 def run_dpo_job(ctx: JobContext) -> dict[str, Any]:
     """Job entry point (kind ``train.dpo``): DPO on preference pairs, recorded as a run."""
-    from engine.train.dpo import train_dpo
-    from engine.train.job import _metric_logger, run_folder
 
     params = ctx.params
     recipe = DpoRecipe.from_dict(params.get("recipe", {}))

@@ -22,7 +22,9 @@ from engine.jobs.registry import JobContext
 from engine.models import bundled
 from engine.progress import Progress
 from engine.store import datasets, runs
+from engine.train import preflight
 from engine.train.launch import LaunchPlan, check_plan, run_launched
+from engine.train.loop import TrainResult, train
 from engine.train.recipe import TrainRecipe
 
 BUNDLED_BASES = bundled.BUNDLED_NAMES
@@ -97,7 +99,6 @@ def _start_or_resume(ctx: JobContext) -> tuple[int, dict]:
 def _train(base: Path, records: list[dict], recipe: TrainRecipe, folder: Path,
            reporter: Any, launch: dict | None) -> Any:
     """Train in this process, or on the processes of the stored launch plan."""
-    from engine.train.loop import TrainResult, train
 
     if not launch:
         return train(base, records, recipe, folder / "output", reporter,
@@ -110,7 +111,6 @@ def _train(base: Path, records: list[dict], recipe: TrainRecipe, folder: Path,
 
 def run_train_job(ctx: JobContext) -> dict[str, Any]:
     """Job entry point (kind ``train``): start or resume a training run."""
-    from engine.train import preflight
 
     run_id, stored = _start_or_resume(ctx)
     project_id = ctx.db["runs"].get(run_id)["project_id"]

@@ -36,10 +36,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import engine  # noqa: F401  (offline switches before any model library)
 from engine import netwall, netwall_cluster
 from engine.progress import Cancelled, Reporter
 from engine.train import cluster
 from engine.train.multi_gpu import STRATEGIES, write_accelerate_config
+from engine.train.worker import write_spec
 
 PLAN_FILE = "plan.json"
 CANCEL_GRACE_S = 60.0
@@ -272,7 +274,6 @@ def run_launched(plan: LaunchPlan, base: Path, records: list[dict], recipe: Any,
         ValueError: for a plan the method cannot use.
         Cancelled: on a cancel request; RuntimeError: when a process failed.
     """
-    from engine.train.worker import write_spec
 
     check_plan(plan, recipe.method)
     folder = Path(checkpoint_dir).parent / "launch"
@@ -345,7 +346,6 @@ def join(spec: Path, plan: LaunchPlan) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m engine.train.launch torchrun|accelerate ARGS``: the maintained launchers."""
-    import engine  # noqa: F401  (offline switches before any model library)
 
     args = list(sys.argv[1:] if argv is None else argv)
     which, rest = args[0], args[1:]

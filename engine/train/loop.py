@@ -25,9 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.models.loading import load_tokenizer
 from engine.progress import Reporter, null_reporter
 from engine.train.recipe import TrainRecipe
 from engine.train.schedule import RECIPE_FILE, checkpoint_folder
+from engine.train.weights import check_group_field
 
 
 class TrainingOutOfMemory(RuntimeError):
@@ -65,7 +67,6 @@ def split_records(records: list[dict], fraction: float, seed: int) -> tuple[list
 
 
 def _tokenizer(model_folder: Path, recipe: TrainRecipe) -> Any:
-    from engine.models.loading import load_tokenizer
     from engine.train import torch_setup
 
     if recipe.task == "instruction":
@@ -135,7 +136,6 @@ def train(model_folder: Path, records: list[dict], recipe: TrainRecipe, out_dir:
     """
     from engine.train import torch_setup
     from engine.train.run_state import RunState
-    from engine.train.weights import check_group_field
 
     reporter = reporter or null_reporter()
     torch_setup.seed_everything(recipe.seed)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 OPTIMIZERS = ("adamw", "sgd", "rmsprop")
 SCHEDULERS = ("cosine", "linear", "constant")
 

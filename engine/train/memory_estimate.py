@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.models.registry import read_config, safetensors_header
 from engine.train.recipe import TrainRecipe
 
 MB = 1024 * 1024
@@ -73,7 +74,6 @@ class MemoryEstimate:
 
 
 def _tensor_shapes(folder: Path) -> dict[str, list[int]]:
-    from engine.models.registry import safetensors_header
 
     shapes: dict[str, list[int]] = {}
     for path in sorted(Path(folder).glob("*.safetensors")):
@@ -153,7 +153,6 @@ def estimate(model_folder: str | Path, recipe: TrainRecipe, device: Any = None,
         ModelRefused: when config.json is unreadable.
         ValueError: for an architecture without default LoRA targets.
     """
-    from engine.models.registry import read_config
 
     if device is None:
         from engine.models.device import detect

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.models.registry import import_local, read_config
+from engine.train.memory_estimate import estimate
 from engine.train.recipe import TrainRecipe
 
 
@@ -90,8 +92,6 @@ def check(model_folder: str | Path, recipe: TrainRecipe, device: Any = None,
         PreflightError: naming the setting that cannot work and what to change.
         ModelRefused: when the folder is not a usable model folder.
     """
-    from engine.models.registry import import_local, read_config
-    from engine.train.memory_estimate import estimate
 
     if device is None:
         from engine.models.device import detect

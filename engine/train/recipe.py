@@ -44,7 +44,8 @@ class TrainRecipe(Recipe):
                      "4-bit model (least memory); full: every weight (most memory).", METHODS)
     task: str = _f("instruction", "instruction: prompt/response chats, loss on answers; text: "
                    "continued pre-training on plain text; classification: text → label.", TASKS)
-    learning_rate: float = _f(DEFAULT_LEARNING_RATE["lora"], "Peak learning rate. LoRA 1e-4–2e-4; full 1e-5–5e-5.", min=0, min_open=True)
+    learning_rate: float = _f(DEFAULT_LEARNING_RATE["lora"], "Peak learning rate. LoRA "
+                              "1e-4–2e-4; full 1e-5–5e-5.", min=0, min_open=True)
     epochs: int = _f(1, "Passes over the data (1–3 typical); used when max_steps is 0.", min=1)
     max_steps: int = _f(0, "Optimizer steps to run; 0 lets epochs decide.", min=0)
     batch_size: int = _f(4, "Examples per forward pass; lower it when memory runs out.", min=1)

@@ -11,6 +11,9 @@ from typing import Any
 
 import torch
 
+from engine.models.loading import load_tokenizer
+from engine.train.chat_template import ensure_chat_template
+
 
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (CPU and CUDA)."""
@@ -34,8 +37,6 @@ def training_device() -> tuple[torch.device, torch.dtype]:
 def load_instruct_tokenizer(model_folder: Path, fallback: bool = False) -> Any:
     """The model's tokenizer with a chat template for instruction tuning: its own, or with
     ``fallback`` Enclave's plain one (:mod:`engine.train.chat_template`)."""
-    from engine.models.loading import load_tokenizer
-    from engine.train.chat_template import ensure_chat_template
 
     return ensure_chat_template(load_tokenizer(model_folder), model_folder, fallback)
 

@@ -17,7 +17,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from engine import netwall
 from engine.progress import Cancelled, Progress, Reporter
+from engine.train.loop import train
+from engine.train.recipe import TrainRecipe
 
 EXIT_CANCELLED = 3
 
@@ -65,8 +68,6 @@ def _event_writer(path: Path):
 
 def _run(spec: dict[str, Any]) -> dict[str, Any]:
     from engine.train import distributed
-    from engine.train.loop import train
-    from engine.train.recipe import TrainRecipe
 
     ranks = distributed.from_environment()
     cancel = Path(spec["cancel"])
@@ -84,7 +85,6 @@ def _run(spec: dict[str, Any]) -> dict[str, Any]:
 
 def walls_line() -> str:
     """This process's network walls in one line (each rank says it in the launcher's log)."""
-    from engine import netwall
 
     walls = netwall.active_walls()
     opened = ", ".join(walls["opened_to"])

@@ -14,12 +14,32 @@ from pathlib import Path
 
 import sqlite_utils
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox, QSplitter,
-                               QTableView, QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
-from engine.data.browse import (PLACEHOLDER, RecordFilter, Shower, export_quarantine_csv,
-                                record_change, search_refusal)
+from engine.data.browse import (
+    PLACEHOLDER,
+    RecordFilter,
+    Shower,
+    export_quarantine_csv,
+    record_change,
+    search_refusal,
+)
 from engine.evaluate.word_diff import diff_html
 from engine.store import datasets, record_search
 from gui import tasks

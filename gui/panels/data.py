@@ -14,22 +14,33 @@ from pathlib import Path
 
 import sqlite_utils
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
-                               QHeaderView,
-                               QLabel, QLineEdit, QPushButton, QScrollArea, QSplitter,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.data.clean_recipe import CleanRecipe
 from engine.data.cleaner import STEP_NAMES
 from engine.data.formats import CONTAINERS
 from engine.data.mapping import OPTIONAL_FIELDS, MappingError, check_mapping, column_heading
+from engine.data.privacy import display_redactor
 from engine.data.records import TASK_FIELDS, DataFormatError
 from engine.data.report import STEP_TITLES
 from engine.store import projects, reads, runs
-from engine.data.privacy import display_redactor
 from gui.jobs import follow_jobs
-from gui.widgets.data_views import (LengthHistogramPlot, RecipeForm, fill_table,
-                                    read_only_table)
+from gui.widgets.data_views import LengthHistogramPlot, RecipeForm, fill_table, read_only_table
 from gui.widgets.messages import file_problem, for_window, read_problem
 from gui.widgets.purge_box import PurgeBox
 from gui.widgets.redaction_policy import RedactionPolicyBox

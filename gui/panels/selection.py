@@ -8,10 +8,24 @@ from __future__ import annotations
 
 import sqlite_utils
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFormLayout,
-                               QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QPushButton, QSpinBox, QSplitter, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.data.privacy import redact_records
 from engine.select.methods import RECIPE_METHODS
@@ -19,8 +33,8 @@ from engine.select.recipe import RecipeError, SelectionRecipe
 from engine.store import datasets, reads
 from gui.jobs import follow_jobs
 from gui.widgets.messages import for_window
-from gui.widgets.status import show_status
 from gui.widgets.selection_charts import LabelSharePlot, SelectionMapPlot
+from gui.widgets.status import show_status
 
 JOB_KIND = "select"
 MAP_KIND = "selection-map"  # engine.select.job.MAP_KIND, without importing numpy-heavy code

@@ -7,9 +7,22 @@ accessible name. :func:`unnamed_inputs` lists what still has neither (the tests 
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QAbstractSpinBox, QBoxLayout, QCheckBox, QComboBox, QFormLayout, QLabel,
-                               QLayout, QLineEdit, QListWidget, QPlainTextEdit, QRadioButton,
-                               QSlider, QTextEdit, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QBoxLayout,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QRadioButton,
+    QSlider,
+    QTextEdit,
+    QWidget,
+)
 
 INPUTS = (QLineEdit, QComboBox, QAbstractSpinBox, QCheckBox, QRadioButton, QTextEdit,
           QPlainTextEdit, QSlider, QListWidget)

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QTableWidget,
-                               QTableWidgetItem, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
 
 COLUMNS = [("name", "Variant"), ("size_mb", "Size MB"), ("memory_mb", "Weights MB"),
            ("peak_mb", "Peak MB"), ("load_s", "Load s"), ("tokens_per_s", "Tokens/s"),

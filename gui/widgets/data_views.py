@@ -4,8 +4,13 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QTableWidget,
-                               QTableWidgetItem, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
 
 from gui.widgets.recipe_form import RecipeForm
 

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QApplication, QStyle, QStyledItemDelegate,
-                               QStyleOptionProgressBar, QStyleOptionViewItem)
+from PySide6.QtWidgets import (
+    QApplication,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+)
 
 from engine.store.jobs import FINAL_STATES, SUCCEEDED
 

@@ -4,9 +4,18 @@ planted canaries of its training data? Rates for the tuned model beside its base
 from __future__ import annotations
 
 import sqlite_utils
-from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.evaluate.privacy_job import latest_check
 from gui.jobs import follow_jobs

@@ -95,9 +95,18 @@ def write_drift_file(path: Path) -> Path:
 def visible_texts(root) -> list[str]:
     """Every text a person can see or hover in a widget tree: labels, buttons, editors,
     combo items, tab titles, tooltips and every cell (display and tooltip) of every model."""
-    from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QComboBox, QGroupBox,
-                                   QLabel, QLineEdit, QPlainTextEdit, QTabWidget, QTextEdit,
-                                   QWidget)
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractItemView,
+        QComboBox,
+        QGroupBox,
+        QLabel,
+        QLineEdit,
+        QPlainTextEdit,
+        QTabWidget,
+        QTextEdit,
+        QWidget,
+    )
 
     texts = [root.windowTitle()]
     for widget in [root, *root.findChildren(QWidget)]:

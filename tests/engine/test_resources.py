@@ -54,12 +54,13 @@ def test_default_recipes_parse_with_their_stage_loaders(tmp_path):
     from engine.compress.recipe import CompressRecipe
     from engine.data.clean_recipe import CleanRecipe
     from engine.select.recipe import SelectionRecipe
-    from engine.train import dpo_recipe, recipe as train_recipe
+    from engine.train import dpo_recipe
+    from engine.train import recipe as train_recipe
 
     names = resources.recipe_names()
     assert {"clean", "select", "train-lora", "train-qlora", "train-classification",
             "train-dpo", "compress"} <= set(names)
-    assert CleanRecipe.from_toml(_recipe_file(tmp_path, "clean")) == CleanRecipe()
+    assert CleanRecipe.from_toml(_recipe_file(tmp_path, "clean"))[0] == CleanRecipe()
     lora, extra = train_recipe.load_toml(_recipe_file(tmp_path, "train-lora"))
     assert lora == train_recipe.TrainRecipe() and extra == {"base": "smollm2"}
     assert train_recipe.load_toml(_recipe_file(tmp_path, "train-qlora"))[0].method == "qlora"

@@ -15,10 +15,25 @@ folder's conftest puts it on the path).
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import (QAbstractItemModel, QAbstractListModel, QAbstractTableModel,
-                            QModelIndex, Qt)
-from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QComboBox, QGroupBox,
-                               QLabel, QLineEdit, QPlainTextEdit, QTabBar, QTextEdit, QWidget)
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractListModel,
+    QAbstractTableModel,
+    QModelIndex,
+    Qt,
+)
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QComboBox,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QTabBar,
+    QTextEdit,
+    QWidget,
+)
 
 ROLES = (Qt.DisplayRole, Qt.ToolTipRole)
 FLAT_MODELS = (QAbstractTableModel, QAbstractListModel)

@@ -15,8 +15,13 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 
+from engine.data.clean_recipe import CleanRecipe
+from engine.data.clean_run import run_clean
 from engine.data.demo_clinical import write_clinical
+from engine.data.importer import import_file
 from engine.progress import Reporter
+from engine.select.job import run_selection
+from engine.select.recipe import SelectionRecipe
 from engine.store import datasets
 
 if TYPE_CHECKING:
@@ -52,7 +57,6 @@ def import_export(db: sqlite_utils.Database, project_id: int, path: Path, recipe
     Returns:
         The importer's summary (dataset ids of the import and its train/test splits).
     """
-    from engine.data.importer import import_file
 
     return import_file(db, project_id, path, task=TASK, fmt="jsonl",
                        test_fraction=recipe.test_fraction, seed=recipe.seed, name=DATASET,
@@ -62,7 +66,6 @@ def import_export(db: sqlite_utils.Database, project_id: int, path: Path, recipe
 def demo_clean_recipe(recipe) -> "CleanRecipe":
     """The cleaning recipe of the demo: the defaults (repair, redaction with typed
     placeholders, exact and near duplicates, contamination), lengths in words."""
-    from engine.data.clean_recipe import CleanRecipe
 
     return CleanRecipe(tokenizer="words", max_length=recipe.max_words, seed=recipe.seed)
 
@@ -70,7 +73,6 @@ def demo_clean_recipe(recipe) -> "CleanRecipe":
 def clean_splits(db: sqlite_utils.Database, project_id: int, imported: "ImportSummary", recipe,
                  reporter: Reporter, job_id: int | None) -> "CleanOutcome":
     """Clean the training split (and the test split: normalisation and redaction only)."""
-    from engine.data.clean_run import run_clean
 
     return run_clean(db, project_id, demo_clean_recipe(recipe), dataset_id=imported.train_id,
                      reporter=reporter.for_stage("clean"), job_id=job_id)
@@ -87,8 +89,6 @@ def select_coreset(db: sqlite_utils.Database, project_id: int, dataset_id: int, 
         The summary of :func:`engine.select.job.run_selection` (``dataset_id`` of the
         coreset, ``budget``, ``embedded`` and ``cached`` counts, ...).
     """
-    from engine.select.recipe import SelectionRecipe
-    from engine.select.job import run_selection
 
     source = datasets.get(db, dataset_id)
     selection = SelectionRecipe(method="kmeans", budget=str(min(recipe.budget, source["record_count"])),

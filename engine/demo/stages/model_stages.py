@@ -7,8 +7,15 @@ from pathlib import Path
 
 import sqlite_utils
 
+from engine.compress.merge import merge_adapter
+from engine.compress.sizes import model_footprint
+from engine.metrics.perplexity import perplexity
+from engine.models.bundled import smollm2_folder
+from engine.models.loading import load_causal_lm, load_tokenizer
 from engine.progress import Progress, Reporter
 from engine.store import runs
+from engine.train.loop import train as train_on
+from engine.train.recipe import TrainRecipe
 
 
 def _metric_logger(db: sqlite_utils.Database, run_id: int):
@@ -21,8 +28,6 @@ def _metric_logger(db: sqlite_utils.Database, run_id: int):
 def train(db, project_id: int, run_id: int, base: Path, coreset: list[dict], recipe,
           workdir: Path, reporter: Reporter):
     """LoRA-tune the base model on the coreset; loss per step goes to the run."""
-    from engine.train.loop import train as train_on
-    from engine.train.recipe import TrainRecipe
 
     lora = TrainRecipe(learning_rate=recipe.learning_rate, epochs=recipe.epochs,
                       batch_size=recipe.batch_size, max_length=recipe.max_length,
@@ -35,9 +40,6 @@ def train(db, project_id: int, run_id: int, base: Path, coreset: list[dict], rec
 
 def _score(folder: Path, test: list[dict], recipe, reporter: Reporter,
            quantize: str | None = None) -> tuple[float, int]:
-    from engine.compress.sizes import model_footprint
-    from engine.metrics.perplexity import perplexity
-    from engine.models.loading import load_causal_lm, load_tokenizer
 
     model = load_causal_lm(folder, quantize=quantize)
     tokenizer = load_tokenizer(folder)
@@ -52,8 +54,6 @@ def _score(folder: Path, test: list[dict], recipe, reporter: Reporter,
 def tune_and_measure(db: sqlite_utils.Database, project_id: int, run_id: int,
                      workdir: Path, data, recipe, reporter: Reporter) -> dict:
     """Train, merge, quantize and score; returns the figures for the summary."""
-    from engine.compress.merge import merge_adapter
-    from engine.models.bundled import smollm2_folder
 
     base = smollm2_folder(reporter.for_stage("model"))
     evaluate = reporter.for_stage("evaluate")

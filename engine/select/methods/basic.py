@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from engine.select.kmeans_coreset import (
-    Selection, check_budget, kmeans_coreset, random_selection,
+    Selection,
+    check_budget,
+    kmeans_coreset,
+    random_selection,
 )
 from engine.select.methods import MethodInput
 

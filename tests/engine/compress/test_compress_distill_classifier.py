@@ -13,10 +13,13 @@ import pytest
 import torch
 
 from engine.cli import main
-from engine.compress.distill_classifier import (build_classifier_student,
-                                                classifier_distillation_loss,
-                                                distill_classifier_to_folder, load_classifier)
 from engine.compress.checksums import verify_export
+from engine.compress.distill_classifier import (
+    build_classifier_student,
+    classifier_distillation_loss,
+    distill_classifier_to_folder,
+    load_classifier,
+)
 from engine.compress.job import prepare_request, run_compress, run_export
 from engine.compress.recipe import CompressRecipe, CompressRequestError
 from engine.fsutil import folder_size
@@ -116,9 +119,8 @@ def test_loss_is_weighted_softened_kl_plus_cross_entropy():
 
 def _objective(student, teacher, tokenizer, records: list[dict], recipe) -> float:
     """The distillation loss of ``student`` over all ``records`` at once."""
-    from engine.train.tasks import collate_task, encode_class_records
-
     from engine.compress.distill_classifier import label_names
+    from engine.train.tasks import collate_task, encode_class_records
 
     data = encode_class_records(tokenizer, records, recipe.max_length, label_names(teacher))
     batch = collate_task("classification", data.examples, tokenizer.pad_token_id)

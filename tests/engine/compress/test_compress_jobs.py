@@ -2,11 +2,11 @@ import json
 
 import pytest
 
-from engine.models.run_models import RunModelError
 from engine.cli import main
 from engine.compress.checksums import verify_export
 from engine.compress.job import run_compress, run_export
 from engine.compress.recipe import CompressRecipe, CompressRequestError
+from engine.models.run_models import RunModelError
 from engine.progress import Reporter
 from engine.store import audit, runs
 
@@ -77,7 +77,7 @@ def test_cli_compress_and_export_run_as_jobs(workspace, capsys, tmp_path):
                       "--format", "gguf")
     assert code == 0 and out["verified"], out
     code, out = _json(capsys, "verify-export", str(tmp_path / "gguf"))
-    assert code == 0 and out["files"] == 2  # model-f16.gguf, README.md
+    assert code == 0 and out["files"] == 3  # model-f16.gguf, Modelfile, README.md
 
 
 def test_merge_of_an_adapter_run_compares_base_tuned_and_merged(workspace, tiny_llama,

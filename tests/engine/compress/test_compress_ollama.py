@@ -4,8 +4,14 @@ import json
 
 from engine.compress.checksums import verify_export
 from engine.compress.export import export_model
-from engine.compress.ollama import (default_system, llama_cpp_command, modelfile, ollama_name,
-                                    run_settings, template_family)
+from engine.compress.ollama import (
+    default_system,
+    llama_cpp_command,
+    modelfile,
+    ollama_name,
+    run_settings,
+    template_family,
+)
 
 
 def _instructions(text: str) -> dict[str, list[str]]:

@@ -4,8 +4,13 @@ text, what cleaning changed, and a redacted quarantine export."""
 import csv
 
 from engine import paths
-from engine.data.browse import (Shower, export_quarantine_csv, record_change, search_refusal,
-                                version_redacted)
+from engine.data.browse import (
+    Shower,
+    export_quarantine_csv,
+    record_change,
+    search_refusal,
+    version_redacted,
+)
 from engine.store import datasets, open_store, projects, record_search, runs
 
 

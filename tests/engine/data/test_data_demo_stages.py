@@ -4,8 +4,8 @@ from dataclasses import replace
 
 from engine import paths
 from engine.demo.pipeline import DemoRecipe
-from engine.progress import Reporter
 from engine.demo.stages import data_stages
+from engine.progress import Reporter
 from engine.store import dataset_stream, datasets, embeddings, open_store, projects
 
 RECIPE = replace(DemoRecipe.quick(), records=120, budget=8)

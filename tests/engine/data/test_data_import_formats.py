@@ -44,7 +44,8 @@ def test_alpaca_json_array_joins_instruction_and_input(tmp_path, project):
     summary = import_file(db, pid, path, task="instruction", fmt="alpaca", test_fraction=0)
     records = _records(db, summary.dataset_id)
     assert [r["prompt"] for r in records] == ["Summarise", "Translate\n\nHallo"]
-    assert "alpaca.json, line 1 (item 3): expected an object" in dataset_stream.quarantine_for_project(db, pid)[0]["reason"]
+    reason = dataset_stream.quarantine_for_project(db, pid)[0]["reason"]
+    assert "alpaca.json, line 1 (item 3): expected an object" in reason
 
 
 def test_sharegpt_and_messages_chat_multi_turn(tmp_path, project):

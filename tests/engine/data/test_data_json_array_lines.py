@@ -9,9 +9,8 @@ from hypothesis import strategies as st
 from engine import paths
 from engine.data import json_array
 from engine.data.formats import iter_json_array
-from engine.data.records import RawRow
 from engine.data.importer import import_file
-from engine.data.records import DataFormatError, RecordError
+from engine.data.records import DataFormatError, RawRow, RecordError
 from engine.store import dataset_stream, datasets, open_store, projects
 
 GOOD = {"prompt": "What is a fever?", "response": "A high body temperature."}

@@ -1,8 +1,13 @@
 """One answer to "does this project redact, and how": the newest clean run's mode."""
 
 from engine.data.phi.redact import project_secret, redact
-from engine.data.privacy import (display_redactor, project_redactor, redact_for_display,
-                                 redact_records, redact_value)
+from engine.data.privacy import (
+    display_redactor,
+    project_redactor,
+    redact_for_display,
+    redact_records,
+    redact_value,
+)
 from engine.store import open_store, projects, runs
 
 TEXT = "Patient Zebulon Quackenbush (MRN 48213377), phone (555) 013-7788."

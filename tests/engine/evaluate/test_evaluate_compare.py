@@ -8,8 +8,12 @@ import json
 import pytest
 
 from engine.cli import main
-from engine.evaluate.compare import (check_compare, format_side_table, parse_compare,
-                                     side_metric_rows)
+from engine.evaluate.compare import (
+    check_compare,
+    format_side_table,
+    parse_compare,
+    side_metric_rows,
+)
 from engine.evaluate.job import EvalRecipe, run_evaluation
 from engine.progress import Reporter
 from engine.store import evaluations, runs

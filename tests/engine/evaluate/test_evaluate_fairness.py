@@ -11,8 +11,7 @@ GROUPS = ["a", "a", "a", "a", "b", "b", "b", "b"]
 
 
 def test_classifier_fairness_by_hand_and_against_fairlearn():
-    from fairlearn.metrics import (demographic_parity_difference,
-                                   equalized_odds_difference)
+    from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
 
     result = classifier_fairness(Y_TRUE, Y_PRED, GROUPS)
     a, b = result["by_group"]["a"], result["by_group"]["b"]

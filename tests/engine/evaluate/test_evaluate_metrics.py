@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from engine.metrics.classification import (classification_scores,
-                                            expected_calibration_error,
-                                            label_likelihood_predict)
 from engine.evaluate.exact_match import exact_match, normalise_answer
 from engine.evaluate.text_overlap import bleu, chrf, rouge
+from engine.metrics.classification import (
+    classification_scores,
+    expected_calibration_error,
+    label_likelihood_predict,
+)
 
 
 def test_classification_scores_by_hand():

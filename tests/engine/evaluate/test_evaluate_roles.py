@@ -18,8 +18,8 @@ from engine.data.clean_run import run_clean
 from engine.data.importer import import_file
 from engine.evaluate.job import EvalRecipe, run_evaluation
 from engine.progress import Reporter
-from engine.select.recipe import SelectionRecipe
 from engine.select.job import run_selection
+from engine.select.recipe import SelectionRecipe
 from engine.store import datasets, open_store, projects, runs
 
 WORDS = ("fever cough rash ankle wrist insulin dosage ward triage discharge sutures wound "

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 
-
 from engine import paths
 from engine.store import jobs, open_store, projects
 from engine.store.channel import JobChannel

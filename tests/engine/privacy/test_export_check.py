@@ -7,8 +7,11 @@ import pytest
 from engine import paths
 from engine.compress.export_seal import seal_export
 from engine.compress.sealed import SealError, open_archive
-from engine.evaluate.export_check import (MemorizationRefused, export_verdict,
-                                          require_acknowledgement)
+from engine.evaluate.export_check import (
+    MemorizationRefused,
+    export_verdict,
+    require_acknowledgement,
+)
 from engine.store import audit, open_store, projects, runs
 
 SIDE = {"identifier": {"probes": 4, "exact": 0.25, "partial": 0.5},

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from engine.models.bundled import minilm_folder
-from engine.progress import Cancelled, Reporter
 from engine.models.encoder import embed_texts
+from engine.progress import Cancelled, Reporter
 
 TEXTS = [
     "The patient was discharged home after three days.",

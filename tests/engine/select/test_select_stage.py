@@ -9,8 +9,8 @@ from engine.data.file_records import read_records
 from engine.data.records import content_hash
 from engine.progress import Cancelled, Reporter
 from engine.select.cache import record_text
-from engine.select.recipe import RecipeError, SelectionRecipe
 from engine.select.job import load_map, run_selection
+from engine.select.recipe import RecipeError, SelectionRecipe
 from engine.store import datasets, embeddings, open_store, projects
 
 TASK = "classification"

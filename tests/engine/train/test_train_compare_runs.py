@@ -4,7 +4,7 @@ import pytest
 
 from engine import paths
 from engine.store import jobs, open_store, projects, runs
-from engine.train.compare_runs import compare_runs, comparable_runs, differing_fields, flatten
+from engine.train.compare_runs import comparable_runs, compare_runs, differing_fields, flatten
 
 
 def _run(db, project_id, lr, rank, eval_loss, loss_end, seconds, state="succeeded"):

@@ -5,7 +5,6 @@ import pytest
 from engine.store import datasets, open_store, projects
 from engine.train.job import find_dataset
 
-
 ROLES = {"import": "pool", "preferences": "pairs"}
 
 

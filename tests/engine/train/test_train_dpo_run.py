@@ -57,12 +57,12 @@ def test_cancel_stops_before_the_next_step_and_writes_nothing(tiny_llama_folder,
 
 def _sft_run(db, project_id: int, folder, tmp_path) -> int:
     """A finished LoRA run of the project (2 steps), recorded like the train job does."""
-    from engine.train.lora import train_lora
+    from engine.train.loop import train
     from engine.train.recipe import TrainRecipe
 
     records = [{"prompt": p["prompt"], "response": p["rejected"]} for p in PAIRS]
     recipe = TrainRecipe(max_steps=2, batch_size=4, max_length=48, learning_rate=1e-2)
-    result = train_lora(folder, records, recipe, tmp_path / "sft")
+    result = train(folder, records, recipe, tmp_path / "sft")
     run_id = runs.create(db, project_id, "train", "lora", {"base": str(folder),
                                                            "train": recipe.to_dict()})
     runs.set_summary(db, run_id, {"steps": 2, "output": str(result.adapter_dir)})

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from engine.train.format import (IGNORE_INDEX, collate, encode_record, encode_records,
-                                 length_sorted_batches)
+from engine.train.format import (
+    IGNORE_INDEX,
+    collate,
+    encode_record,
+    encode_records,
+    length_sorted_batches,
+)
 
 
 def _trained_text(tokenizer, example) -> list[str]:

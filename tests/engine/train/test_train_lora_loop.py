@@ -8,8 +8,8 @@ import pytest
 
 from engine.progress import Cancelled, Reporter
 from engine.train.loop import train
-from engine.train.schedule import RECIPE_FILE
 from engine.train.recipe import TrainRecipe
+from engine.train.schedule import RECIPE_FILE
 
 RECIPE = TrainRecipe(rank=8, alpha=16, dropout=0.0, learning_rate=5e-3, max_steps=20,
                     batch_size=4, max_length=64, warmup_ratio=0.1, seed=0)

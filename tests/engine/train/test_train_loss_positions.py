@@ -12,8 +12,8 @@ import torch
 
 from engine.train.build import build_model
 from engine.train.format import collate, encode_records, token_nll
-from engine.train.recipe import TrainRecipe
 from engine.train.losses import causal_summed_loss, keeps_position_mask
+from engine.train.recipe import TrainRecipe
 
 
 class FullLogitsOnly(torch.nn.Module):

@@ -12,8 +12,8 @@ import pytest
 
 from engine.train import checkpoints
 from engine.train.loop import train
-from engine.train.schedule import checkpoint_folder
 from engine.train.recipe import TrainRecipe
+from engine.train.schedule import checkpoint_folder
 
 RECIPE = TrainRecipe(rank=4, alpha=8, dropout=0.1, learning_rate=5e-3, max_steps=10,
                      batch_size=4, max_length=48, seed=3, checkpoint_every=3,

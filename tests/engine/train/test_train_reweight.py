@@ -11,8 +11,7 @@ from engine.progress import Cancelled, Reporter
 from engine.train.loop import RECIPE_FILE, train
 from engine.train.recipe import TrainRecipe
 from engine.train.tasks import collate_task, encode_task, summed_loss
-from engine.train.weights import (example_weights, inverse_frequency_weights,
-                                  reweighing_weights)
+from engine.train.weights import example_weights, inverse_frequency_weights, reweighing_weights
 
 
 def _build_tiny_bert(folder):

@@ -13,8 +13,8 @@ import pytest
 from engine.progress import Cancelled, Reporter
 from engine.train import checkpoints
 from engine.train.loop import train
-from engine.train.schedule import checkpoint_folder
 from engine.train.recipe import TrainRecipe
+from engine.train.schedule import checkpoint_folder
 
 SHORT = TrainRecipe(rank=4, alpha=8, learning_rate=5e-3, max_steps=30, batch_size=2,
                     max_length=48, seed=1)

