@@ -31,6 +31,12 @@ def project_policy(db: sqlite_utils.Database, project_id: int | None) -> str:
     return row[0] if row and row[0] else DEFAULT_POLICY
 
 
+def policy_locked(db: sqlite_utils.Database, project_id: int) -> bool:
+    """Whether the project's data was cleaned, which fixes its redaction policy."""
+    return bool(db.execute("SELECT COUNT(*) FROM runs WHERE project_id = ? AND "
+                           "kind = 'data.clean'", [project_id]).fetchone()[0])
+
+
 def set_project_policy(db: sqlite_utils.Database, project_id: int, policy: str) -> str:
     """Change a project's redaction policy before its data is cleaned.
 
@@ -41,9 +47,7 @@ def set_project_policy(db: sqlite_utils.Database, project_id: int, policy: str) 
     current = project_policy(db, project_id)
     if policy == current:
         return policy
-    cleaned = db.execute("SELECT COUNT(*) FROM runs WHERE project_id = ? AND kind = 'data.clean'",
-                         [project_id]).fetchone()[0]
-    if cleaned:
+    if policy_locked(db, project_id):
         raise PolicyError(f"the project's data was already cleaned under the '{current}' policy; "
                           "the policy can change only before the first clean (make a new "
                           "project to clean under another one)")

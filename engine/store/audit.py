@@ -100,6 +100,16 @@ def entries(db: sqlite_utils.Database, limit: int = 200, *, project: str | None 
                                            order_by="id desc", limit=limit))
 
 
+def count(db: sqlite_utils.Database) -> int:
+    """Rows in the audit trail."""
+    return db["audit_log"].count
+
+
+def detail(row: dict) -> dict:
+    """The decoded detail of an audit row."""
+    return json.loads(row.get("detail") or "{}")
+
+
 def to_csv(rows: list[dict], out: Path) -> None:
     """Write audit rows (with their hashes, so the copy can be checked) as CSV."""
     with open(out, "w", newline="", encoding="utf-8") as handle:

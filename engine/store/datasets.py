@@ -101,6 +101,11 @@ def add_quarantine(db: sqlite_utils.Database, dataset_id: int, rows: Iterable[di
     return len(items)
 
 
+def quarantine_count(db: sqlite_utils.Database, dataset_id: int) -> int:
+    """How many lines were kept out of a version when it was imported."""
+    return db["quarantine"].count_where("dataset_id = ?", [dataset_id])
+
+
 def records(db: sqlite_utils.Database, dataset_id: int) -> list[dict]:
     """The records of a version in order (with ``_line`` restored)."""
     out = []

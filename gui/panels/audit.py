@@ -3,7 +3,6 @@ a check of the chain (edited, inserted or deleted rows) and an export to CSV."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import sqlite_utils
@@ -42,7 +41,7 @@ LIMIT = 500
 
 def describe(row: dict) -> str:
     """The action in words, with the kind of data version or job where there is one."""
-    detail = json.loads(row.get("detail") or "{}")
+    detail = audit.detail(row)
     words = WORDS.get(row["action"], row["action"])
     kind = detail.get("kind")
     return f"{words} ({kind})" if kind else words
@@ -133,7 +132,7 @@ class AuditPanel(QWidget):
     def verify(self) -> list[audit.Break]:
         """Check the whole chain and say the outcome."""
         problems = audit.verify(self.db)
-        total = self.db["audit_log"].count
+        total = audit.count(self.db)
         if problems:
             where = "; ".join(f"row {p.row_id}: {p.problem}" for p in problems[:3])
             show_status(self.status_label, f"The audit trail was changed outside Enclave "

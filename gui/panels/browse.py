@@ -246,8 +246,7 @@ class BrowsePanel(QWidget):
         self.search_edit.setToolTip(refusal or "Every word must occur; the last one may be "
                                                "the start of a word")
         self.quarantine_model.load(dataset_id, self.shower)
-        bad = self.db["quarantine"].count_where("dataset_id = ?", [dataset_id]) \
-            if dataset_id is not None else 0
+        bad = datasets.quarantine_count(self.db, dataset_id) if dataset_id is not None else 0
         self.quarantine_label.setText(f"{bad:,} line(s) kept out of this version when it was "
                                       "imported, with the reason." if bad else
                                       "No line was kept out of this version.")

@@ -23,7 +23,12 @@ from PySide6.QtWidgets import (
 
 from engine.data.clean_run import CleanError, find_inputs
 from engine.data.phi.policy import DESCRIPTIONS, POLICIES, PolicyError
-from engine.data.redaction_policy import dry_run, project_policy, set_project_policy
+from engine.data.redaction_policy import (
+    dry_run,
+    policy_locked,
+    project_policy,
+    set_project_policy,
+)
 from gui.tasks import runner
 from gui.widgets.data_views import fill_table, read_only_table
 from gui.widgets.messages import for_window
@@ -76,8 +81,7 @@ class RedactionPolicyBox(QGroupBox):
             return
         policy = project_policy(self.db, project_id)
         self.combo.setCurrentIndex(list(POLICIES).index(policy))
-        cleaned = self.db.execute("SELECT COUNT(*) FROM runs WHERE project_id = ? AND "
-                                  "kind = 'data.clean'", [project_id]).fetchone()[0]
+        cleaned = policy_locked(self.db, project_id)
         self.combo.setEnabled(not cleaned)
         self.note.setText(DESCRIPTIONS[policy][0].upper() + DESCRIPTIONS[policy][1:] + (
             ". Locked: this project's data was cleaned under it." if cleaned
