@@ -9,7 +9,6 @@ setting and the number of pairs are checked before a job starts.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from engine.cli.errors import CommandError
 from engine.cli.jobs import job_outcome
 from engine.cli.parser import add_command as add
+from engine.cli.parser import flag_value, set_values
 from engine.cli.preflight import preflight_or_error
 from engine.cli.workspace import find_project, open_workspace
 from engine.train import preferences
@@ -41,12 +41,6 @@ def register(sub) -> None:
                                  "help": "leave corrected answers out of the pairs"}))
 
 
-def _value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
 
 def dpo_recipe_from_args(args: argparse.Namespace) -> tuple[Any, dict]:
     """The DPO recipe from --recipe, --set and the shared flags, and the file's other keys.
@@ -64,14 +58,10 @@ def dpo_recipe_from_args(args: argparse.Namespace) -> tuple[Any, dict]:
         if args.recipe:
             recipe, extra = load_toml(args.recipe)
             values = recipe.to_dict()
-        for item in args.set:
-            key, sep, text = item.partition("=")
-            if not sep:
-                raise CommandError(f"--set {item!r}: expected FIELD=VALUE")
-            values[key.strip()] = _value(text)
+        values.update(set_values(args.set))
         for name in (*_SHARED_FLAGS, "beta"):
             if getattr(args, name, None) is not None:
-                values[name] = _value(str(getattr(args, name)))
+                values[name] = flag_value(str(getattr(args, name)))
         return DpoRecipe.from_dict(values, where=args.recipe or "command line"), extra
     except ValueError as exc:
         raise CommandError(str(exc)) from exc

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 from dataclasses import fields
 from typing import Any, Callable
 
 import engine
+from engine.cli.errors import CommandError
 
 PASSPHRASE_FILE = (("--passphrase-file",), {"metavar": "FILE", "help": "read the passphrase "
                    "of an encrypted workspace from the first line of FILE (default: ask)"})
@@ -62,3 +64,26 @@ def recipe_option(recipe: type, name: str) -> dict[str, Any]:
     if item.metadata.get("choices"):
         options["choices"] = list(item.metadata["choices"])
     return options
+
+
+def flag_value(text: str) -> Any:
+    """A command-line value as JSON when it parses (numbers, true/false), else the text."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def set_values(items: list[str]) -> dict[str, Any]:
+    """``{field: value}`` of repeated ``--set FIELD=VALUE`` flags.
+
+    Raises:
+        CommandError: for an item without ``=``.
+    """
+    values = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep:
+            raise CommandError(f"--set {item!r}: expected FIELD=VALUE")
+        values[key.strip()] = flag_value(text)
+    return values

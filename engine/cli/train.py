@@ -15,6 +15,7 @@ from typing import Any
 from engine.cli.errors import CommandError
 from engine.cli.jobs import job_outcome
 from engine.cli.parser import add_command as add
+from engine.cli.parser import flag_value, set_values
 from engine.cli.preflight import preflight_or_error
 from engine.cli.workspace import find_project, open_workspace
 from engine.store import audit, runs
@@ -116,12 +117,6 @@ def launch_from_args(args: argparse.Namespace, method: str) -> dict | None:
     return plan.to_dict() if plan.distributed else None
 
 
-def _parse_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
 
 def recipe_from_args(args: argparse.Namespace) -> tuple[Any, str, str | None]:
     """The recipe, base and dataset from --recipe and/or flags.
@@ -138,14 +133,10 @@ def recipe_from_args(args: argparse.Namespace) -> tuple[Any, str, str | None]:
             values = recipe.to_dict()
         elif not args.base:
             raise CommandError("give --recipe FILE, or --base MODEL with --method")
-        for item in args.set:
-            key, sep, text = item.partition("=")
-            if not sep:
-                raise CommandError(f"--set {item!r}: expected FIELD=VALUE")
-            values[key.strip()] = _parse_value(text)
+        values.update(set_values(args.set))
         for name in _OVERRIDES:
             if getattr(args, name) is not None:
-                values[name] = _parse_value(getattr(args, name))
+                values[name] = flag_value(getattr(args, name))
         if args.method:
             values["method"] = args.method
             if args.learning_rate is None and not args.recipe:

@@ -96,15 +96,7 @@ def load_causal_lm(folder: str | Path, *, quantize: Quantize | None = None,
     """
     from transformers import AutoModelForCausalLM
 
-    info = import_local(folder)
-    torch_dtype = _torch_dtype(dtype)
-    kwargs = refuse_remote_code({"use_safetensors": True, "dtype": torch_dtype})
-    quantization = _quantization_config(quantize, torch_dtype)
-    if quantization is not None:
-        kwargs["quantization_config"] = quantization
-    model = AutoModelForCausalLM.from_pretrained(str(info.folder), **kwargs)
-    model.eval()
-    return model
+    return _loaded(AutoModelForCausalLM, folder, quantize, dtype)
 
 
 # A classifier's head (and BERT-style pooler) stays in full precision: it is small, and a head
@@ -132,14 +124,22 @@ def load_sequence_classifier(folder: str | Path, *, quantize: Quantize | None = 
     """
     from transformers import AutoModelForSequenceClassification
 
+    return _loaded(AutoModelForSequenceClassification, folder, quantize, dtype,
+                   skip_modules=CLASSIFIER_HEADS, **labels)
+
+
+def _loaded(auto_class: Any, folder: str | Path, quantize: Quantize | None, dtype: Any,
+            skip_modules: list[str] | None = None, **extra: Any) -> Any:
+    """A checked local folder loaded by ``auto_class`` from safetensors, in eval mode."""
     info = import_local(folder)
     torch_dtype = _torch_dtype(dtype)
-    kwargs = refuse_remote_code({"use_safetensors": True, "dtype": torch_dtype, **labels})
+    kwargs = refuse_remote_code({"use_safetensors": True, "dtype": torch_dtype, **extra})
     quantization = _quantization_config(quantize, torch_dtype)
     if quantization is not None:
-        quantization.llm_int8_skip_modules = list(CLASSIFIER_HEADS)
+        if skip_modules:
+            quantization.llm_int8_skip_modules = list(skip_modules)
         kwargs["quantization_config"] = quantization
-    model = AutoModelForSequenceClassification.from_pretrained(str(info.folder), **kwargs)
+    model = auto_class.from_pretrained(str(info.folder), **kwargs)
     model.eval()
     return model
 
