@@ -103,6 +103,8 @@ def data_size(db: sqlite_utils.Database, project_id: int) -> dict:
 
 
 # What one unit of work is, per job kind, read from a finished job's result.
+CLOCK_RESOLUTION_S = 1.0  # job start and end times are written to the second
+
 _RATE_UNITS = {
     "data.import": ("import", lambda r: r.get("records")),
     "data.clean": ("clean", lambda r: r.get("records_in")),
@@ -135,8 +137,10 @@ def measured_rates(db: sqlite_utils.Database, limit: int = 200) -> dict[str, flo
                        - datetime.fromisoformat(started)).total_seconds()
         except (TypeError, ValueError):
             continue
-        if units and seconds > 0:
-            rates[step] = seconds / float(units)
+        if units and seconds >= 0:
+            # times are kept to the second: a job that began and ended on the same one
+            # took half a second, give or take
+            rates[step] = max(seconds, CLOCK_RESOLUTION_S / 2) / float(units)
     return rates
 
 

@@ -91,6 +91,18 @@ def test_estimates_use_the_rate_measured_here(db):
     assert runs.list_for_project(db, pid) == []
 
 
+def test_a_job_finished_within_its_first_second_still_gives_a_measured_rate(db):
+    """Job times are kept to the second: a quick import starts and ends on the same one."""
+    from engine.store import reads
+    pid = projects.create(db, "Quick import")
+    job = jobs.create(db, "data.import", {}, pid)
+    jobs.mark_running(db, job, 1)
+    jobs.finish(db, job, "succeeded", result={"records": 100})
+    db["jobs"].update(job, {"started_at": "2026-01-01T10:00:00+00:00",
+                            "finished_at": "2026-01-01T10:00:00+00:00"})
+    assert reads.measured_rates(db) == {"import": 0.5 / 100}  # half the clock's resolution
+
+
 def test_presets_grow_with_thoroughness_and_the_device():
     quick, balanced, thorough = (presets.plan(p, 2000, "cpu") for p in presets.PRESETS)
     assert quick.chosen < balanced.chosen < thorough.chosen <= 2000
