@@ -16,17 +16,17 @@ from itertools import islice
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import sqlite_utils
 
-from engine.data.dedup import duplicate_groups
 from engine.data.encodings import detect_encoding
 from engine.data.formats import CONTAINERS, TABLES, detect_container, iter_rows
 from engine.data.header_guess import NO_HEADER_NOTE, numbered
 from engine.data.import_recipe import DEFAULT_TEST_FRACTION
 from engine.data.mapping import check_mapping, guess_mapping, map_row, resolve_positions
 from engine.data.records import DataFormatError, RawRow, RecordError, content_hash, task_fields
-from engine.data.split import check_test_fraction, held_out_positions
-from engine.data.text_fix import record_text
+from engine.data.split import check_test_fraction, held_out_mask
+from engine.data.split_groups import stored_groups
 from engine.progress import Reporter
 from engine.store import dataset_stream, datasets
 
@@ -271,40 +271,42 @@ def _flush_quarantine(db, dataset_id: int, rows: list[dict]) -> int:
     return count
 
 
-def _texts_with_progress(db, writer, reporter: Reporter) -> Iterator[tuple[str, str]]:
-    for position, record, digest in dataset_stream.iter_records(db, writer.dataset_id):
-        if position % BATCH == 0:
-            reporter.report(position, writer.count, "keeping duplicates on one side of the "
-                            "split", stage="split")
-            reporter.check_cancel()
-        yield digest, record_text(record)
-
-
 def _split(db, project_id: int, name: str, writer, task: str, fraction: float, seed: int,
            job_id, made: list[int],
            reporter: Reporter) -> tuple[int | None, int | None, int, int, dict]:
     if fraction <= 0 or writer.count < 2:
         return None, None, writer.count, 0, {}
     label_key = "label" if task == "classification" else None
-    labels = [label for (label,) in db.execute(
-        "SELECT json_extract(data, '$.label') FROM records WHERE dataset_id = ? ORDER BY position",
-        [writer.dataset_id])] if label_key else None
-    groups = duplicate_groups(_texts_with_progress(db, writer, reporter))
-    test_positions = held_out_positions(writer.count, labels, fraction, seed, groups)
-    plain = held_out_positions(writer.count, labels, fraction, seed)
+
+    def progress(position: int) -> None:
+        reporter.report(position, writer.count, "keeping duplicates on one side of the split",
+                        stage="split")
+        reporter.check_cancel()
+
+    groups = stored_groups(db, writer.dataset_id, writer.count, labelled=label_key is not None,
+                           progress=progress, batch=BATCH)
+    test_mask = held_out_mask(groups.roots, groups.codes, groups.names, fraction, seed)
+    plain = held_out_mask(np.arange(writer.count), groups.codes, groups.names, fraction, seed)
+    firsts = int(np.count_nonzero(groups.roots == np.arange(writer.count)))
     grouping = {"grouped_by": "exact and near duplicates (MinHash-LSH, as cleaning)",
-                "duplicate_records": writer.count - len(set(groups)),
-                "moved": len(plain ^ test_positions)}
-    train = (p for p in range(writer.count) if p not in test_positions)
-    test = sorted(test_positions)
+                "duplicate_records": writer.count - firsts,
+                "moved": int(np.count_nonzero(test_mask ^ plain))}
+    del groups, plain
     targets = {part: dataset_stream.VersionWriter(
         db, project_id, f"{name}-{part}", "split", role=part, parent_id=writer.dataset_id,
         job_id=job_id, recipe={"fraction": fraction, "seed": seed, "stratified_by": label_key,
                                "part": part, **grouping})
         for part in (datasets.TRAIN, datasets.TEST)}
     made += [target.dataset_id for target in targets.values()]
-    targets["test"].copy(writer.dataset_id, test)
+    targets["test"].copy(writer.dataset_id, _positions(test_mask))
     test_id = targets["test"].finish(part="test")
-    targets["train"].copy(writer.dataset_id, train)
+    targets["train"].copy(writer.dataset_id, _positions(~test_mask))
     train_id = targets["train"].finish(part="train", test_id=test_id)
-    return train_id, test_id, writer.count - len(test), len(test), grouping
+    test = targets["test"].count
+    return train_id, test_id, writer.count - test, test, grouping
+
+
+def _positions(mask: np.ndarray, chunk: int = 100_000) -> Iterator[int]:
+    """The positions where ``mask`` is True, in order, a chunk at a time."""
+    for start in range(0, len(mask), chunk):
+        yield from (np.flatnonzero(mask[start:start + chunk]) + start).tolist()

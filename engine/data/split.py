@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import math
 import random
+from array import array
 from collections import defaultdict
+from typing import Sequence
+
+import numpy as np
 
 
 def check_test_fraction(fraction: float) -> float:
@@ -103,3 +107,50 @@ def _test_size(count: int, fraction: float) -> int:
     if count < 2:
         return 0
     return min(count - 1, max(1, round(count * fraction)))
+
+
+def held_out_mask(roots: np.ndarray, codes: np.ndarray | None, names: Sequence[str],
+                  fraction: float, seed: int) -> np.ndarray:
+    """:func:`held_out_positions` as a boolean mask, from compact arrays (a few bytes per
+    record, no Python object per record), for versions too big for lists and sets.
+
+    Args:
+        roots: For each position, the first position of its group (``arange`` for the
+            plain split); a group's first record is its smallest position.
+        codes: For each position, the index in ``names`` of its label, or None.
+        names: The labels as text.
+        fraction, seed: As :func:`held_out_positions`.
+
+    Returns:
+        True at the held-out positions: the same positions as :func:`held_out_positions`
+        with ``labels[i] = names[codes[i]]`` and ``groups = roots``.
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"fraction must be between 0 and 1 (exclusive), got {fraction}")
+    rng = random.Random(seed)
+    count = len(roots)
+    firsts = np.flatnonzero(roots == np.arange(count))
+    sizes = np.bincount(roots, minlength=count)
+    strata = np.zeros(len(firsts), dtype=np.int64) if codes is None else codes[firsts]
+    labels = [""] if codes is None else list(names)
+    chosen = np.zeros(count, dtype=bool)
+    for code in sorted(set(np.unique(strata).tolist()), key=lambda c: labels[c]):
+        units = array("q", firsts[strata == code].tobytes())
+        _shuffle(rng, units)
+        wanted, taken = _test_size(int(sizes[np.frombuffer(units, np.int64)].sum()), fraction), 0
+        for unit in units:
+            size = int(sizes[unit])
+            if taken + size <= wanted:
+                chosen[unit] = True
+                taken += size
+            if taken == wanted:
+                break
+    return chosen[roots]
+
+
+def _shuffle(rng: random.Random, items: array) -> None:
+    """``rng.shuffle(items)`` in place on an array: the same draws, the same order."""
+    below = rng._randbelow  # what random.shuffle draws with
+    for i in reversed(range(1, len(items))):
+        j = below(i + 1)
+        items[i], items[j] = items[j], items[i]
