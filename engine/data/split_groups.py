@@ -68,8 +68,10 @@ def signatures(texts: Sequence[str], hasher: MinHasher) -> np.ndarray:
             offsets.append(len(hashes))
             hashes += shingle_hashes(texts[end])
             end += 1
-        values = np.array(hashes, dtype=np.uint64)[:, None] * hasher._a[None, :]
-        values = (values + hasher._b[None, :]) % _PRIME & _MAX
+        values = np.multiply.outer(np.array(hashes, dtype=np.uint64), hasher._a)
+        values += hasher._b  # in place: (h * a + b) % prime & max, as MinHasher does
+        np.remainder(values, _PRIME, out=values)
+        values &= _MAX
         out[start:end] = np.minimum.reduceat(values, offsets, axis=0)
         start = end
     return out

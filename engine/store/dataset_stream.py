@@ -16,7 +16,7 @@ from typing import Iterable, Iterator, Sequence
 
 import sqlite_utils
 
-from engine.store import audit, datasets
+from engine.store import audit, datasets, record_search
 from engine.store.transactions import transaction
 
 
@@ -58,6 +58,7 @@ class VersionWriter:
         with transaction(self.db):
             self.db.conn.executemany("INSERT INTO records (dataset_id, position, line, data, "
                                      "content_hash) VALUES (?, ?, ?, ?, ?)", rows)
+            self._index(self.count - len(rows))
 
     def copy(self, source_id: int, positions: Iterable[int], batch: int = 5000) -> None:
         """Append records of another version at ``positions``, in that order, inside SQLite
@@ -82,6 +83,14 @@ class VersionWriter:
             self.db.conn.executemany(
                 "INSERT INTO records (dataset_id, position, line, data, content_hash) SELECT ?, ?, "
                 "line, data, content_hash FROM records WHERE dataset_id = ? AND position = ?", rows)
+            self._index(rows[0][1])
+
+    def _index(self, first: int) -> None:
+        """Index for search the records from position ``first`` on, in the caller's
+        transaction (the insert trigger leaves a building version's records to us)."""
+        self.db.execute("INSERT INTO records_fts (rowid, data) SELECT id, "
+                        f"{record_search.INDEXED_TEXT.format(row='records')} FROM records "
+                        "WHERE dataset_id = ? AND position >= ?", [self.dataset_id, first])
 
     def finish(self, *, test_id: int | None = None, **detail: object) -> int:
         """Write the count and dataset hash (and the held-out partner ``test_id`` when

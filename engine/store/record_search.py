@@ -4,7 +4,8 @@ Pages are keyset pages over ``records.id`` (a version's records get increasing i
 position order, so id order is position order within a version): each page starts after
 the last id of the previous one and stops at ``limit`` rows, so the first page of a
 1,000,000-record version costs the same as that of a 100-record one. Search uses the
-``records_fts`` index (schema v9, kept in step by triggers), restricted to the version's
+``records_fts`` index (schema v7, kept in step by triggers; a building version's
+records are indexed by their writer, a batch at a time, schema v10), restricted to the version's
 id range so it also stops at ``limit`` matches.
 """
 
@@ -29,6 +30,9 @@ TEXT_LENGTH = ("(SELECT coalesce(sum(length(value)), 0) FROM json_tree(r.data) W
                "'text' AND key IN ('prompt', 'response', 'system', 'text', 'text_pair', "
                "'content'))")
 _WORD = re.compile(r"\w+", re.UNICODE)
+# what the index holds of a record: its text values, no JSON keys, no chat roles (schema v7)
+INDEXED_TEXT = ("(SELECT group_concat(value, ' ') FROM json_tree({row}.data) "
+                "WHERE type = 'text' AND key IS NOT 'role')")
 
 
 @dataclass(frozen=True)

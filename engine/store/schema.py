@@ -14,7 +14,7 @@ from typing import Callable
 
 import sqlite_utils
 
-from engine.store import audit
+from engine.store import audit, record_search
 from engine.store.transactions import transaction
 
 Migration = Callable[[sqlite_utils.Database], None]
@@ -203,10 +203,22 @@ def _v9_redaction_policy(db: sqlite_utils.Database) -> None:
                "DEFAULT 'clinical'")
 
 
+def _v10_search_index_by_batch(db: sqlite_utils.Database) -> None:
+    """Records written into a building version are indexed for search by their writer, a
+    batch at a time in the batch's own transaction (one statement per batch is cheaper
+    than a trigger per record); the insert trigger indexes the others. Deletes and
+    updates stay with their triggers."""
+    db.execute("DROP TRIGGER records_fts_insert")
+    db.execute("CREATE TRIGGER records_fts_insert AFTER INSERT ON records "
+               "WHEN (SELECT state FROM datasets WHERE id = new.dataset_id) IS NOT 'building' "
+               "BEGIN INSERT INTO records_fts (rowid, data) VALUES (new.id, "
+               f"{record_search.INDEXED_TEXT.format(row='new')}); END")
+
+
 MIGRATIONS: list[Migration] = [_v1_core_tables, _v2_indexes_and_append_only_audit,
                                _v3_embeddings, _v4_evaluation, _v5_dataset_roles,
                                _v6_building_versions, _v7_record_search, _v8_audit_chain,
-                               _v9_redaction_policy]
+                               _v9_redaction_policy, _v10_search_index_by_batch]
 LATEST = len(MIGRATIONS)
 
 

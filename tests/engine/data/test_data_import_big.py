@@ -18,6 +18,7 @@ from engine.data.importer import import_file
 from engine.data.split import held_out_mask, held_out_positions
 from engine.data.split_groups import signatures, stored_groups
 from engine.data.text_fix import record_text
+from engine.progress import Cancelled, Reporter
 from engine.store import datasets, open_store, projects
 
 WORDS = ("fever cough rash ankle wrist insulin dosage ward triage discharge sutures wound "
@@ -126,3 +127,40 @@ def test_memory_of_a_whole_import_stays_flat(tmp_path, monkeypatch):
     _peak_import(tmp_path, 200)  # imports and caches everything once
     small, large = _peak_import(tmp_path, 500), _peak_import(tmp_path, 2000)
     assert large - small < 250_000, (small, large)
+
+
+def _index_matches_records(db) -> None:
+    db.execute("INSERT INTO records_fts (records_fts) VALUES ('integrity-check')")
+    indexed = db.execute("SELECT count(*) FROM records_fts WHERE records_fts MATCH 'fever'")
+    stored = db.execute("SELECT count(*) FROM records WHERE data LIKE '%fever%'")
+    assert indexed.fetchone() == stored.fetchone()
+
+
+def test_search_index_holds_every_imported_record(tmp_path):
+    """Building versions are indexed by their writer a batch at a time (schema v10), the
+    rest by the trigger; a cancelled import takes its entries with it."""
+    from engine.store import record_search
+    from engine.store.record_search import RecordFilter
+
+    db, summary = _import(tmp_path, 300)
+    project = datasets.get(db, summary.dataset_id)["project_id"]
+    datasets.add_version(db, project, "typed", "import",
+                         [{"text": "fever typed by hand", "label": "admit"}], ["h"],
+                         role=datasets.POOL)
+    for version, total in ((summary.dataset_id, summary.records),
+                           (summary.train_id, summary.train), (summary.test_id, summary.test)):
+        found = db.execute("SELECT count(*) FROM records WHERE dataset_id = ? AND "
+                           "data LIKE '%fever%'", [version]).fetchone()[0]
+        assert 0 < found < total
+        assert record_search.count(db, version, RecordFilter(text="fever")) == (found, True)
+    _index_matches_records(db)
+
+    def split_written() -> bool:  # cancel once the train and test versions hold records
+        return db.execute("SELECT count(*) FROM datasets WHERE state = 'building' AND "
+                          "kind = 'split' AND record_count > 0").fetchone()[0] == 2
+    with pytest.raises(Cancelled):
+        import_file(db, project, tmp_path / "notes.csv", task="classification",
+                    mapping={"text": "history"}, test_fraction=0.2, seed=3,
+                    reporter=Reporter(stop_requested=split_written))
+    assert not db.execute("SELECT count(*) FROM datasets WHERE state = 'building'").fetchone()[0]
+    _index_matches_records(db)
