@@ -1,15 +1,16 @@
 """Import benchmark: big CSV and Excel exports (and JSONL / JSON arrays) against pandas.
 
 Run: .venv/bin/python bench/bench_import.py [--csv-mb 100,1000] [--xlsx-mb 200]
-         [--store-mb 100] [--formats csv,xlsx,jsonl,json]
+         [--store-mb 1000] [--formats csv,xlsx,jsonl,json]
 
 Files are generated into a temporary folder (never kept). Each measurement runs in a fresh
 process and reports records/s and its peak resident memory:
 
 - "enclave stream": Enclave's reader and mapping (dialect choice, header check, every row
   mapped onto the task's fields and checked), without the store, the part that reads the file;
-- "enclave import": the whole import into the SQLite store (quarantine, test split), for
-  files up to --store-mb (the store's own write cost dominates above that);
+- "enclave import": the whole import into the SQLite store, as `enclave data import` runs
+  it (quarantine, duplicate groups, stratified test split, search index), for files up to
+  --store-mb; the workspace it writes is removed afterwards;
 - the pandas baseline: read_csv with chunks of 100,000 rows, read_excel (whole sheet),
   read_json (JSON Lines, array).
 
@@ -25,6 +26,7 @@ import multiprocessing
 import os
 import random
 import resource
+import shutil
 import string
 import sys
 import tempfile
@@ -118,7 +120,11 @@ def enclave_import(path: str, queue) -> None:
     pid = projects.create(db, "bench", task=task)
     started = time.perf_counter()
     summary = import_file(db, pid, Path(path), task=task, mapping=mapping, test_fraction=0.1)
-    _done(queue, started, summary.records)
+    seconds = time.perf_counter() - started
+    size = paths.workspace_db().stat().st_size / 1e6
+    shutil.rmtree(os.environ["ENCLAVE_HOME"], ignore_errors=True)
+    _done(queue, started, summary.records, seconds, f"workspace {size:,.0f} MB, "
+          f"{summary.train:,} train / {summary.test:,} test, {summary.duplicates:,} duplicates")
 
 
 def pandas_baseline(path: str, queue) -> None:
@@ -140,9 +146,11 @@ def pandas_baseline(path: str, queue) -> None:
     _done(queue, started, records)
 
 
-def _done(queue, started: float, records: int) -> None:
-    queue.put({"seconds": time.perf_counter() - started, "records": records,
-               "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+def _done(queue, started: float, records: int, seconds: float | None = None,
+          note: str = "") -> None:
+    queue.put({"seconds": seconds or time.perf_counter() - started, "records": records,
+               "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+               "note": note})
 
 
 def measure(target, path: Path) -> dict:
@@ -173,12 +181,14 @@ def compare(path: Path, store_mb: int) -> None:
             print(f"{path.name:<12} {size:7.0f} MB  {name:<24} {r['error']}")
             continue
         print(f"{path.name:<12} {size:7.0f} MB  {name:<24} {r['records']:>10,} records  "
-              f"{r['records'] / r['seconds']:>9,.0f} rec/s  peak {r['peak_mb']:7.0f} MB",
-              flush=True)
-    ours, base = results[0][1], results[-1][1]
-    if "error" not in base:
-        print(f"{'':<23} ratio enclave stream / pandas: speed "
-              f"{(ours['records'] / ours['seconds']) / (base['records'] / base['seconds']):.2f}x, "
+              f"{r['records'] / r['seconds']:>9,.0f} rec/s  peak {r['peak_mb']:7.0f} MB  "
+              f"({r['seconds']:,.0f} s{'; ' + r['note'] if r.get('note') else ''})", flush=True)
+    base = results[-1][1]
+    for name, ours in results[:-1]:
+        if "error" in base or "error" in ours:
+            continue
+        print(f"{'':<23} ratio {name} / pandas: speed "
+              f"{(ours['records'] / ours['seconds']) / (base['records'] / base['seconds']):.3f}x, "
               f"peak memory {ours['peak_mb'] / base['peak_mb']:.2f}x", flush=True)
 
 
@@ -188,7 +198,7 @@ def main() -> int:
     parser.add_argument("--csv-mb", default="100,1000")
     parser.add_argument("--xlsx-mb", default="200")
     parser.add_argument("--json-mb", default="100")
-    parser.add_argument("--store-mb", type=int, default=100)
+    parser.add_argument("--store-mb", type=int, default=1000)
     parser.add_argument("--formats", default="csv,xlsx")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-import-data-"))

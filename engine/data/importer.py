@@ -286,12 +286,13 @@ def _split(db, project_id: int, name: str, writer, task: str, fraction: float, s
     groups = stored_groups(db, writer.dataset_id, writer.count, labelled=label_key is not None,
                            progress=progress, batch=BATCH)
     test_mask = held_out_mask(groups.roots, groups.codes, groups.names, fraction, seed)
-    plain = held_out_mask(np.arange(writer.count), groups.codes, groups.names, fraction, seed)
-    firsts = int(np.count_nonzero(groups.roots == np.arange(writer.count)))
+    identity = np.arange(writer.count, dtype=groups.roots.dtype)  # every record its own group
+    plain = held_out_mask(identity, groups.codes, groups.names, fraction, seed)
+    firsts = int(np.count_nonzero(groups.roots == identity))
     grouping = {"grouped_by": "exact and near duplicates (MinHash-LSH, as cleaning)",
                 "duplicate_records": writer.count - firsts,
                 "moved": int(np.count_nonzero(test_mask ^ plain))}
-    del groups, plain
+    del groups, plain, identity
     targets = {part: dataset_stream.VersionWriter(
         db, project_id, f"{name}-{part}", "split", role=part, parent_id=writer.dataset_id,
         job_id=job_id, recipe={"fraction": fraction, "seed": seed, "stratified_by": label_key,

@@ -129,7 +129,7 @@ def held_out_mask(roots: np.ndarray, codes: np.ndarray | None, names: Sequence[s
         raise ValueError(f"fraction must be between 0 and 1 (exclusive), got {fraction}")
     rng = random.Random(seed)
     count = len(roots)
-    firsts = np.flatnonzero(roots == np.arange(count))
+    firsts = np.flatnonzero(roots == np.arange(count, dtype=roots.dtype))
     sizes = np.bincount(roots, minlength=count)
     strata = np.zeros(len(firsts), dtype=np.int64) if codes is None else codes[firsts]
     labels = [""] if codes is None else list(names)

@@ -5,7 +5,7 @@ hash, near duplicates by MinHash-LSH, the earlier record's group joined), worked
 batch of records at a time: the first record of each content hash is looked up in the
 ``records`` table's hash index, and the LSH buckets and signatures of the records seen so
 far live in temporary tables of the store's connection (private to it, so no write lock
-on the workspace is taken). What stays in memory per record is one 8-byte group pointer
+on the workspace is taken). What stays in memory per record is one 4-byte group pointer
 and a 4-byte label code.
 """
 
@@ -152,7 +152,7 @@ class _Grouper:
     def __init__(self, db: sqlite_utils.Database, dataset_id: int, count: int,
                  threshold: float, num_perm: int, seed: int) -> None:
         self.db, self.dataset_id = db, dataset_id
-        self.parent = array("q", np.arange(count, dtype=np.int64).tobytes())
+        self.parent = array("i", np.arange(count, dtype=np.int32).tobytes())
         self.lsh = _Lsh(db, threshold, num_perm, seed)
 
     def root(self, i: int) -> int:
@@ -211,7 +211,7 @@ class _Grouper:
 
     def roots(self) -> np.ndarray:
         """The first position of each record's group."""
-        roots = np.frombuffer(self.parent, dtype=np.int64).copy()
+        roots = np.frombuffer(self.parent, dtype=np.int32).copy()
         while True:
             jumped = roots[roots]
             if np.array_equal(jumped, roots):

@@ -122,7 +122,7 @@ def _peak_import(tmp_path, count: int) -> int:
 
 def test_memory_of_a_whole_import_stays_flat(tmp_path, monkeypatch):
     """Four times the records in batches of 100 must not take much more memory: nothing
-    is kept per record in Python objects (8 + 4 bytes per record in arrays)."""
+    is kept per record in Python objects (4 + 4 bytes per record in arrays)."""
     monkeypatch.setattr(importer, "BATCH", 100)
     _peak_import(tmp_path, 200)  # imports and caches everything once
     small, large = _peak_import(tmp_path, 500), _peak_import(tmp_path, 2000)
