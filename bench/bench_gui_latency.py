@@ -55,7 +55,8 @@ class StallMonitor:
         from PySide6.QtCore import Qt, QTimer
 
         self.gaps: list[float] = []
-        self._last = time.perf_counter()
+        self.busy: list[float] = []  # the main thread's own CPU time within each gap
+        self._last, self._cpu = time.perf_counter(), time.thread_time()
         self.timer = QTimer()
         self.timer.setTimerType(Qt.PreciseTimer)
         self.timer.setInterval(TICK_MS)
@@ -63,12 +64,14 @@ class StallMonitor:
         self.timer.start()
 
     def _tick(self) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         self.gaps.append((now - self._last) * 1000)
-        self._last = now
+        self.busy.append((cpu - self._cpu) * 1000)
+        self._last, self._cpu = now, cpu
 
     def reset(self) -> None:
-        self.gaps, self._last = [], time.perf_counter()
+        self.gaps, self.busy = [], []
+        self._last, self._cpu = time.perf_counter(), time.thread_time()
 
     def watch(self, threshold_ms: float = 60.0) -> list[str]:
         """Sample the main thread's stack from a helper thread whenever a tick is more
@@ -104,6 +107,13 @@ class StallMonitor:
         """(max, p99) gap in ms."""
         gaps = sorted(self.gaps) or [0.0]
         return gaps[-1], gaps[min(len(gaps) - 1, int(0.99 * len(gaps)))]
+
+    def busy_in_longest(self) -> float:
+        """The main thread's own CPU ms within the longest gap: near the gap itself when the
+        window was working, far below it when the thread waited (for a core, or the GIL)."""
+        if not self.gaps:
+            return 0.0
+        return self.busy[max(range(len(self.gaps)), key=self.gaps.__getitem__)]
 
 
 def wait_for(app, seconds: float) -> None:
@@ -249,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         note = "" if state == "succeeded" else f" [job {state}: {(row.get('error') or '')[:80]}]"
         print(f"{name}: max {high:.0f} ms, p99 {p99:.0f} ms ({high / idle_max:.1f}x / "
               f"{p99 / idle_p99:.1f}x idle) {verdict}; job {time.perf_counter() - started:.0f} s"
+              f"; main thread busy {monitor.busy_in_longest():.0f} ms of the longest gap"
               f"{note}", flush=True)
         worst = max(worst, high)
         for sample in samples:

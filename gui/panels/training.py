@@ -164,10 +164,7 @@ class TrainingPanel(QWidget):
             plot.setBackground("w")
             plot.addLegend(offset=(-10, 10)) if len(names) > 1 else None
             for name in names:
-                symbol = "o" if name == "eval_loss" else None
-                self.lines[name] = plot.plot([], [], name=name.replace("_", " "), symbol=symbol,
-                                             symbolSize=6, pen=pg.mkPen(CURVES[name], width=2),
-                                             symbolBrush=CURVES[name])
+                self.lines[name] = _live_curve(plot, name)
             plot.setLabel("bottom", "step")
             grid.addWidget(plot)
         self.plots["DPO rewards"].setVisible(False)
@@ -471,6 +468,21 @@ class TrainingPanel(QWidget):
 
     def _run_method(self, run_id: int) -> str:
         return reads.train_method(self.db, run_id)
+
+
+def _live_curve(plot: pg.PlotWidget, name: str) -> pg.PlotDataItem:
+    """One curve of a live chart, drawn at a cost bounded by the chart's width rather than
+    the run's length: many steps per pixel are thinned to each pixel's lowest and highest
+    value (peak downsampling, so no spike is hidden), only the visible span is drawn, and
+    the line is drawn without anti-aliasing (an anti-aliased path of a few thousand noisy
+    points takes tens of milliseconds of the main thread to paint)."""
+    symbol = "o" if name == "eval_loss" else None
+    curve = plot.plot([], [], name=name.replace("_", " "), symbol=symbol, symbolSize=6,
+                      pen=pg.mkPen(CURVES[name], width=2), symbolBrush=CURVES[name],
+                      antialias=False)
+    curve.setDownsampling(auto=True, method="peak")
+    curve.setClipToView(True)
+    return curve
 
 
 def _estimate(folder, recipe, processes: int = 1, advise: bool = True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -23,6 +23,7 @@ BAR_COLORS = ["#9ca3af", "#2563eb", "#60a5fa"]
 PERPLEXITY_KEYS = [("ppl_base", "Base"), ("ppl_tuned", "Tuned"), ("ppl_tuned_8bit", "Tuned 8-bit")]
 SIZE_KEYS = [("size_base_mb", "Base"), ("size_tuned_mb", "Tuned"),
              ("size_tuned_8bit_mb", "Tuned 8-bit")]
+LIVE_REDRAW_MS = 250  # live points are drawn at most four times a second
 NO_RESULTS = "No results yet: run the demo to train and evaluate a model."
 DATA_KEYS = [("records_in", "Records in"), ("records_valid", "Valid"),
              ("records_after_clean", "After cleaning"), ("train_records", "Train"),
@@ -82,7 +83,14 @@ class ResultsView(QWidget):
         self.loss_plot.showGrid(x=True, y=True, alpha=0.15)
         self.loss_plot.setMinimumHeight(180)
         self.loss_curve = self.loss_plot.plot([], [], pen=LOSS_PEN, symbol="o", symbolSize=4,
-                                              symbolBrush="#2563eb", symbolPen=None)
+                                              symbolBrush="#2563eb", symbolPen=None,
+                                              antialias=False)
+        self.loss_curve.setDownsampling(auto=True, method="peak")
+        self.loss_curve.setClipToView(True)
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(LIVE_REDRAW_MS)
+        self._redraw_timer.timeout.connect(self._redraw_loss)
         self.ppl_plot = pg.PlotWidget(title="Perplexity (lower is better)")
         self.ppl_plot.setMouseEnabled(x=False, y=False)
         self.ppl_plot.hideButtons()
@@ -137,11 +145,14 @@ class ResultsView(QWidget):
         self._redraw_loss()
 
     def add_loss_point(self, step: int, loss: float) -> None:
-        """Append one live point while training runs."""
+        """Append one live point while training runs; the curve is redrawn at most every
+        :data:`LIVE_REDRAW_MS` (a repaint per point would keep the main thread busy)."""
         self._loss.append((int(step), float(loss)))
-        self._redraw_loss()
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
 
     def _redraw_loss(self) -> None:
+        self._redraw_timer.stop()
         self.loss_curve.setData([s for s, _ in self._loss], [v for _, v in self._loss])
 
     def show_summary(self, summary: dict) -> None:

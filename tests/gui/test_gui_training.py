@@ -80,3 +80,28 @@ def test_runs_table_and_screenshot(qtbot, db, tmp_path):
     qtbot.wait(50)
     path = render(panel, tmp_path / "training.png")
     assert path.stat().st_size > 10_000
+
+
+def test_a_long_run_draws_as_many_points_as_the_chart_is_wide(qtbot, db):
+    """A live chart's paint costs the main thread in proportion to the points it draws:
+    20,000 steps are thinned to a few points per pixel of the chart (peak downsampling, so
+    spikes stay visible), drawn without anti-aliasing."""
+    panel = TrainingPanel(db, None)
+    qtbot.addWidget(panel)
+    panel.resize(1280, 800)
+    panel.show()
+    panel.job.job_id = 7
+    points = [{"step": s, "loss": 2.0 + math.sin(s), "lr": 1e-4, "tokens_per_s": 300.0}
+              for s in range(1, 20_001)]
+    panel.job._on_job_progressed(7, {"step": 20_000, "total": 20_000, "message": "",
+                                     "metrics": points[-1], "points": points})
+    panel._redraw()
+    qtbot.wait(20)
+    for name in ("loss", "lr", "tokens_per_s"):
+        line = panel.lines[name]
+        drawn = line.curve.getData()[0]
+        width = line.getViewBox().width()
+        assert 0 < len(drawn) <= 10 * width < 5_000, (name, len(drawn), width)
+        assert line.opts["antialias"] is False
+    spikes = panel.lines["loss"].curve.getData()[1]
+    assert max(spikes) > 2.99 and min(spikes) < 1.01  # peaks kept, not averaged away
