@@ -9,20 +9,16 @@ from __future__ import annotations
 import sqlite_utils
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -31,10 +27,12 @@ from engine.data.privacy import redact_records
 from engine.select.methods import RECIPE_METHODS
 from engine.select.recipe import RecipeError, SelectionRecipe
 from engine.store import datasets, reads
+from gui import tasks
 from gui.jobs import follow_jobs
 from gui.widgets.messages import for_window
 from gui.widgets.selection_charts import LabelSharePlot, SelectionMapPlot
 from gui.widgets.status import show_status
+from gui.widgets.text_table import TextTableModel, text_table_view
 
 JOB_KIND = "select"
 MAP_KIND = "selection-map"  # engine.select.job.MAP_KIND, without importing numpy-heavy code
@@ -113,14 +111,8 @@ class SelectionPanel(QWidget):
             self.coverage_labels[key] = value
         self.summary_label = QLabel()
         self.summary_label.setWordWrap(True)
-        self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["Row", "Label", "Text"])
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.Stretch)
+        self.table_model = TextTableModel(["Row", "Label", "Text"], self)
+        self.table = text_table_view(self.table_model, stretch_column=2)
 
     def _build_layout(self) -> None:
         form = QFormLayout()
@@ -201,9 +193,10 @@ class SelectionPanel(QWidget):
             self.dataset_combo.setCurrentIndex(self.dataset_combo.findData(keep))
 
     def show_selection(self, dataset_id: int) -> None:
-        """Put a stored selection (dataset version of kind 'selection') on screen."""
-        from engine.select.job import load_map
+        """Put a stored selection (dataset version of kind 'selection') on screen.
 
+        Its figures show at once; its rows and map are read (and redacted) on the task
+        runner, and :attr:`selection_shown` tells when they are on screen too."""
         row = datasets.get(self.db, dataset_id)
         self.shown_id = dataset_id
         recipe = reads.dataset_recipe(self.db, dataset_id)
@@ -219,36 +212,32 @@ class SelectionPanel(QWidget):
             f"(budget {recipe.get('budget')}, seed {recipe.get('seed')}, "
             f"{recipe.get('embedding_model')})")
         self.label_plot.show_shares(metrics.get("labels"))
-        map_path = self._map_path(dataset_id)
-        if map_path is not None:
-            saved = load_map(map_path)
-            self.map_plot.show_map(saved["coords"], saved["clusters"], saved["selected"])
+        project_id, map_path = self.project_id, self._map_path(dataset_id)
+        positions = recipe.get("parent_positions", [])
+        tasks.runner().run_with_store(
+            self.db, lambda db: _selection_view(db, project_id, dataset_id, map_path, positions),
+            lambda view: self._show_view(project_id, dataset_id, view))
+
+    def _show_view(self, project_id: int | None, dataset_id: int, view: dict) -> None:
+        """Main thread: the rows and map read for ``dataset_id``, unless another project or
+        selection was put on screen meanwhile."""
+        if (project_id, dataset_id) != (self.project_id, self.shown_id):
+            return
+        if view["map"] is not None:
+            self.map_plot.show_map(*view["map"])
         else:
             self.map_plot.clear_map()
-        self._fill_table(redact_records(self.db, self.project_id,
-                                        datasets.records(self.db, dataset_id)),
-                         recipe.get("parent_positions", []))
+        self.table_model.set_rows(view["rows"])
         self.selection_shown.emit(dataset_id)
 
     def _map_path(self, dataset_id: int) -> str | None:
         return reads.artifact_path(self.db, self.project_id, MAP_KIND, dataset_id=dataset_id)
 
-    def _fill_table(self, records: list[dict], positions: list[int]) -> None:
-        shown = records[:TABLE_ROWS]
-        self.table.setRowCount(len(shown))
-        for row, record in enumerate(shown):
-            text = record.get("text") or \
-                f"{record.get('prompt', '')} → {record.get('response', '')}"
-            values = [str(positions[row] if row < len(positions) else row),
-                      str(record.get("label", "")), " ".join(str(text).split())[:300]]
-            for column, value in enumerate(values):
-                self.table.setItem(row, column, QTableWidgetItem(value))
-
     def _clear_results(self) -> None:
         self.shown_id = None
         self.map_plot.clear_map()
         self.label_plot.show_shares(None)
-        self.table.setRowCount(0)
+        self.table_model.set_rows([])
         self.summary_label.setText("No selection yet.")
         for label in self.coverage_labels.values():
             label.setText("—")
@@ -297,6 +286,25 @@ class SelectionPanel(QWidget):
         self._set_status(f"Done in {result.get('seconds')} s: {result.get('embedded')} embedded, "
                          f"{result.get('cached')} from the cache.")
         self.show_selection(result["dataset_id"])
+
+
+def _selection_view(db: sqlite_utils.Database, project_id: int | None, dataset_id: int,
+                    map_path: str | None, positions: list[int]) -> dict:
+    """Runs on the task runner: a selection's map (coords, clusters, selected) and its first
+    :data:`TABLE_ROWS` rows as table cells, redacted as the project shows them."""
+    from engine.select.job import load_map
+
+    saved = load_map(map_path) if map_path is not None else None
+    records = redact_records(db, project_id, datasets.records(db, dataset_id)[:TABLE_ROWS])
+    rows = []
+    for index, record in enumerate(records):
+        text = record.get("text") or \
+            f"{record.get('prompt', '')} → {record.get('response', '')}"
+        rows.append((str(positions[index] if index < len(positions) else index),
+                     str(record.get("label", "")), " ".join(str(text).split())[:300]))
+    return {"map": None if saved is None else (saved["coords"], saved["clusters"],
+                                               saved["selected"]),
+            "rows": rows}
 
 
 def _title(text: str) -> QLabel:

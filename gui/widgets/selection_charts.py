@@ -14,12 +14,11 @@ ALL_BAR = "#9ca3af"
 SUBSET_BAR = "#2563eb"
 
 
-def _cluster_brushes(clusters: np.ndarray) -> list:
+def _palette_brushes() -> list:
     colours = [QColor(c) for c in PALETTE]
     for colour in colours:
         colour.setAlpha(170)
-    brushes = [pg.mkBrush(c) for c in colours]
-    return [brushes[int(c) % len(brushes)] for c in clusters]
+    return [pg.mkBrush(c) for c in colours]
 
 
 def _plain_axes(plot: pg.PlotWidget) -> None:
@@ -30,7 +29,10 @@ def _plain_axes(plot: pg.PlotWidget) -> None:
 
 
 class SelectionMapPlot(pg.PlotWidget):
-    """Every row as a dot coloured by cluster; the selected rows as large dark dots."""
+    """Every row as a dot coloured by cluster; the selected rows as large dark dots.
+
+    The dots of one colour form one scatter (a dozen in all), so a map of many rows is set
+    in a few array calls rather than a brush per dot on the main thread."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent, background="w")
@@ -41,23 +43,26 @@ class SelectionMapPlot(pg.PlotWidget):
         self.setLabel("left", "PCA 2")
         self.setTitle("Map of all samples (PCA; clusters coloured, selected dark)",
                       size="10pt", color="#374151")
-        self.all_points = pg.ScatterPlotItem(size=6, pen=None)
+        self.colour_points = [pg.ScatterPlotItem(size=6, pen=None, brush=brush)
+                              for brush in _palette_brushes()]
         self.selected_points = pg.ScatterPlotItem(size=11, pen=SELECTED_PEN,
                                                   brush=SELECTED_BRUSH, symbol="o")
-        self.addItem(self.all_points)
-        self.addItem(self.selected_points)
+        for item in (*self.colour_points, self.selected_points):
+            self.addItem(item)
 
     def show_map(self, coords: np.ndarray, clusters: np.ndarray, selected: np.ndarray) -> None:
         """Draw the map (coords ``(n, 2)``, cluster per row, selected row indices)."""
-        self.all_points.setData(x=coords[:, 0], y=coords[:, 1],
-                                brush=_cluster_brushes(clusters))
+        colour_of = np.asarray(clusters, dtype=np.int64) % len(self.colour_points)
+        for colour, item in enumerate(self.colour_points):
+            mine = coords[colour_of == colour]
+            item.setData(x=mine[:, 0], y=mine[:, 1])
         chosen = coords[np.asarray(selected, dtype=np.int64)]
         self.selected_points.setData(x=chosen[:, 0], y=chosen[:, 1])
         self.autoRange()
 
     def clear_map(self) -> None:
-        self.all_points.clear()
-        self.selected_points.clear()
+        for item in (*self.colour_points, self.selected_points):
+            item.clear()
 
 
 class LabelSharePlot(pg.PlotWidget):
