@@ -16,11 +16,12 @@ with the best mix of IFD and typicality: Enclave's ``quality`` method). Each met
 compared with random and with kmeans on the same seeds (paired t-test).
 
 Slow on a CPU (seconds per LoRA step, and IFD needs two forward passes per training
-record, cached in the workspace for reruns): size --records, --steps, --seeds and --test
-to the machine.
+record, batched and cached in the workspace for reruns): size --records, --steps, --seeds
+and --test to the machine. Torch runs on the cores other work leaves free (--threads).
 
     python bench/bench_select_lm.py [--records 3000] [--budgets 1,5,10] [--seeds 3]
         [--methods random,kmeans,ifd,kmeans-ifd] [--steps 20] [--test 32] [--new-tokens 48]
+        [--threads N] [--ifd-dtype float32|bfloat16]
 """
 
 from __future__ import annotations
@@ -85,12 +86,13 @@ def score_arm(folder: Path, records: list[dict], test: list[dict], args,
     from engine.evaluate.text_overlap import rouge
     from engine.metrics.perplexity import perplexity
     from engine.models.loading import load_causal_lm, load_tokenizer
-    from engine.train.lora import train_lora
-    from engine.train.lora_recipe import LoraRecipe
+    from engine.train.loop import train
+    from engine.train.recipe import TrainRecipe
 
+    recipe = TrainRecipe(method="lora", task="instruction", max_steps=args.steps, seed=seed,
+                         learning_rate=5e-4, checkpoint_every=0, checkpoint_minutes=0)
     with tempfile.TemporaryDirectory() as out:
-        result = train_lora(folder, records, LoraRecipe(max_steps=args.steps, seed=seed,
-                                                        learning_rate=5e-4), Path(out) / "a")
+        result = train(folder, records, recipe, Path(out) / "a")
         tokenizer = load_tokenizer(folder)
         model = PeftModel.from_pretrained(load_causal_lm(folder), str(result.adapter_dir))
         ppl = perplexity(model, tokenizer, test).ppl
@@ -125,13 +127,26 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--test", type=int, default=32)
     parser.add_argument("--new-tokens", type=int, default=48)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads (default: the cores other work leaves free)")
+    parser.add_argument("--ifd-dtype", default="float32", help="float32 or bfloat16")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
+    from engine.select.threads import torch_threads
+
+    with torch_threads(args.threads) as threads:
+        print(f"torch threads {threads}; load average {os.getloadavg()[0]:.1f} on "
+              f"{os.cpu_count()} cores")
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Score every method at every budget and seed; print one line per method and budget."""
     from engine.metrics.perplexity import perplexity
     from engine.models.bundled import smollm2_folder
     from engine.models.loading import load_causal_lm, load_tokenizer
     from engine.select.cache import embed_cached, record_text
-    from engine.select.scores import ifd_scores_cached
+    from engine.select.ifd import ifd_scores_cached
     from engine.store import open_store
 
     train, test = instruction_split(args.records)
@@ -141,8 +156,9 @@ def main() -> None:
     vectors = embed_cached(db, [record_text(r) for r in train]).vectors
     methods = args.methods.split(",")
     started = time.perf_counter()
-    ifd = ifd_scores_cached(db, train, folder) if any("ifd" in m for m in methods) else None
-    print(f"train {len(train)}, test {len(test)}; IFD scores in "
+    ifd = ifd_scores_cached(db, train, folder, dtype=args.ifd_dtype) \
+        if any("ifd" in m for m in methods) else None
+    print(f"train {len(train)}, test {len(test)}; IFD scores ({args.ifd_dtype}) in "
           f"{time.perf_counter() - started:.0f} s; {args.steps} LoRA steps per arm, "
           f"{args.seeds} seeds; base perplexity "
           f"{perplexity(load_causal_lm(folder), load_tokenizer(folder), test).ppl:.3f}")
@@ -162,6 +178,8 @@ def main() -> None:
                   f"{ppl.std(ddof=1) if len(ppl) > 1 else 0:.3f}  ROUGE-L {rl.mean():5.1f} ± "
                   f"{rl.std(ddof=1) if len(rl) > 1 else 0:.1f}  {versus}  "
                   f"({time.perf_counter() - begun:.0f} s)")
+            print(f"      per seed: perplexity {np.round(ppl, 3).tolist()}, "
+                  f"ROUGE-L {np.round(rl, 2).tolist()}")
 
 
 if __name__ == "__main__":

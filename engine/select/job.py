@@ -21,6 +21,7 @@ from engine import paths
 from engine.progress import Reporter, null_reporter
 from engine.select import scores
 from engine.select.cache import embed_cached, record_text
+from engine.select.ifd import ifd_scores_cached
 from engine.select.methods import AUTO, MethodInput, get_method, resolve_method, run_method
 from engine.select.metrics import coverage, map_coordinates, reference_clusters
 from engine.select.recipe import RecipeError, SelectionRecipe, resolve_budget
@@ -96,7 +97,7 @@ def _scores(db, records, texts, vectors, labels, recipe, reporter) -> np.ndarray
         from engine.models.bundled import smollm2_folder
 
         folder = smollm2_folder(reporter.for_stage("model"))
-        return scores.ifd_scores_cached(db, records, folder, reporter.for_stage("score"))
+        return ifd_scores_cached(db, records, folder, reporter.for_stage("score"))
     if name == "label-margin":
         if labels is None:
             raise RecipeError("quality_score: label-margin needs labelled records")

@@ -9,7 +9,9 @@ import pytest
 
 from engine.select.cache import embed_cached, model_id
 from engine.select.embed_llm import embed_with_llm
-from engine.select.scores import choose_score, ifd_scores_cached
+from engine.select.ifd import ifd_scores, ifd_scores_cached
+from engine.select.scores import choose_score
+from engine.select.threads import free_cores, machine_cores, torch_threads
 from engine.store import embeddings, open_store
 
 
@@ -51,3 +53,51 @@ def test_llm_embeddings_and_ifd_scores_are_cached(tiny_llama, tmp_path):
     rows = embeddings.count(db)
     again = ifd_scores_cached(db, records, tiny_llama)
     assert embeddings.count(db) == rows and np.array_equal(scores, again)
+
+
+def _one_pass_loss(model, tokenizer, context: str, response: str) -> float:
+    """The model's own loss on one unpadded sequence: the reference the batched scorer meets."""
+    import torch
+
+    context_ids = tokenizer(context, add_special_tokens=False)["input_ids"] if context else []
+    response_ids = tokenizer(response, add_special_tokens=False)["input_ids"]
+    ids = context_ids + response_ids
+    labels = [-100] * len(context_ids) + response_ids
+    if not context_ids:
+        labels[0] = -100
+    with torch.inference_mode():
+        return float(model(input_ids=torch.tensor([ids]), labels=torch.tensor([labels])).loss)
+
+
+def test_batched_ifd_equals_one_record_at_a_time_and_the_models_own_loss(tiny_llama):
+    from engine.models.loading import load_causal_lm, load_tokenizer
+
+    records = _tiny_lm().tiny_records(7) + [
+        {"prompt": "Summarise the discharge plan for a patient with a much longer prompt "
+                   "than the others, so that batches need padding.",
+         "response": "Rest, fluids, and a follow-up visit in two weeks with the clinic."},
+        {"prompt": "Say yes.", "response": "yes"}]
+    batched = ifd_scores(records, tiny_llama, batch_size=8)
+    single = ifd_scores(records, tiny_llama, batch_size=1, threads=1)
+    assert np.allclose(batched, single, rtol=1e-4)
+    model, tokenizer = load_causal_lm(tiny_llama), load_tokenizer(tiny_llama)
+    reference = [_one_pass_loss(model, tokenizer, r["prompt"] + "\n", r["response"])
+                 / _one_pass_loss(model, tokenizer, "", r["response"])
+                 for r in records[:-1]]
+    assert batched[-1] == 1.0  # "yes" is one token: no response-alone loss
+    assert np.allclose(batched[:len(reference)], reference, rtol=1e-4)
+
+
+def test_ifd_refuses_records_without_prompt_and_response(tiny_llama):
+    with pytest.raises(ValueError, match="record 1 has no prompt/response"):
+        ifd_scores([{"prompt": "a", "response": "b"}, {"text": "c"}], tiny_llama)
+
+
+def test_thread_pool_is_sized_to_free_cores_and_restored():
+    import torch
+
+    assert 1 <= free_cores() <= machine_cores()
+    before = torch.get_num_threads()
+    with torch_threads(1) as count:
+        assert count == 1 and torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
