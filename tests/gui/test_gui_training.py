@@ -2,8 +2,10 @@
 
 import math
 
+from PySide6.QtWidgets import QHeaderView
+
 from engine.store import datasets, projects, runs
-from gui.panels.training import TrainingPanel
+from gui.panels.training import RUN_COLUMNS, TrainingPanel
 from gui.screenshot import render
 
 
@@ -105,3 +107,25 @@ def test_a_long_run_draws_as_many_points_as_the_chart_is_wide(qtbot, db):
         assert line.opts["antialias"] is False
     spikes = panel.lines["loss"].curve.getData()[1]
     assert max(spikes) > 2.99 and min(spikes) < 1.01  # peaks kept, not averaged away
+
+
+def test_the_runs_table_is_sized_once_per_fill(qtbot, db):
+    """Columns sized to their contents at every new cell held the main thread for over a
+    second for 60 runs at each training job's end (bench/bench_gui_latency.py); the table
+    is now sized once at the end of a fill, and its columns still fit their text."""
+    project_id = projects.create(db, "Many runs")
+    for index in range(60):
+        run_id = runs.create(db, project_id, "train", f"lora run {index}",
+                             {"train": {"method": "lora", "learning_rate": 1e-4}})
+        runs.set_summary(db, run_id, {"steps": 60, "loss_end": 1.2345, "tokens_per_s": 412.0})
+    panel = TrainingPanel(db, None)
+    qtbot.addWidget(panel)
+    panel.resize(1280, 800)
+    panel.show()
+    panel.set_project(project_id)
+    table, header = panel.runs_table, panel.runs_table.horizontalHeader()
+    assert table.rowCount() == 60
+    assert all(header.sectionResizeMode(c) != QHeaderView.ResizeToContents
+               for c in range(len(RUN_COLUMNS)))
+    width = table.fontMetrics().horizontalAdvance("1.234")
+    assert table.item(0, 6).text() == "1.234" and table.columnWidth(6) >= width
