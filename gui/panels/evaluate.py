@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 import sqlite_utils
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -31,6 +31,7 @@ from engine.evaluate.compare import compressed_variants, side_metric_rows
 from engine.evaluate.display import shown_drift, shown_items
 from engine.evaluate.word_diff import diff_words
 from engine.store import reads, runs
+from gui import tasks
 from gui.jobs import follow_jobs
 from gui.widgets.memorization_box import MemorizationBox
 from gui.widgets.run_picker import fill_run_picker
@@ -42,6 +43,8 @@ CLIP_CHARS = 320  # prompts and references longer than this are cut in the side 
 SAMPLES_TITLE = "Side by side (tuned: green added, red dropped vs base)"
 COMPRESSED_SAMPLES_TITLE = ("Side by side (green added, red dropped: tuned vs base, "
                             "compressed vs tuned)")
+SHOWN_ITEMS = 30  # answers shown side by side (the metrics cover every item)
+LOADING_SAMPLES = "<p>Reading the answers…</p>"
 
 
 def _title(text: str) -> QLabel:
@@ -61,8 +64,11 @@ class EvaluatePanel(QWidget):
     """Shows evaluation runs and drift checks of one project and starts new ones.
 
     Signals:
+        evaluation_shown(run_id): an evaluation's answers are on screen (they are read and
+            compared on the task runner, after its figures).
     """
 
+    evaluation_shown = Signal(int)
 
     def __init__(self, db: sqlite_utils.Database, bridge, parent=None) -> None:
         super().__init__(parent)
@@ -249,24 +255,19 @@ class EvaluatePanel(QWidget):
                 self.metrics_table.setItem(row, column, item)
 
     def _show_samples(self, run_id: int) -> None:
-        parts, compressed_shown = [], False
-        for item in shown_items(self.db, run_id)[:30]:
-            out = item["outputs"]
-            tuned = diff_rich_text(out["base"], out["tuned"]) if {"base", "tuned"} <= set(out) \
-                else html.escape(out.get("tuned", ""))
-            lines = [f"<b>#{item['item'] + 1}</b> {_clipped(item['prompt'])}",
-                     f"{_side_label('reference', '#475569')} {_clipped(item['reference'])}",
-                     f"{_side_label('base', '#475569')} {html.escape(out.get('base', '–'))}",
-                     f"{_side_label('tuned', SIDE_COLORS['tuned'])} {tuned}"]
-            for name in sorted(set(out) - {"base", "tuned"}):
-                compressed_shown = True
-                text = diff_rich_text(out["tuned"], out[name]) if "tuned" in out \
-                    else html.escape(out[name])
-                lines.append(f"{_side_label(name, COMPRESSED_COLOR)} {text}")
-            parts.append("<p>" + "<br>".join(lines) + "</p>")
-        self.samples_view.setHtml("".join(parts))
-        self.samples_title.setText(COMPRESSED_SAMPLES_TITLE if compressed_shown
-                                   else SAMPLES_TITLE)
+        """Read, redact and compare the answers on the task runner (a word diff per answer
+        of a large evaluation would hold the main thread); shown unless another run or
+        project was put on screen meanwhile."""
+        self.samples_view.setHtml(LOADING_SAMPLES)
+
+        def show(found: tuple[str, bool]) -> None:
+            if self._shown_eval != run_id:
+                return
+            self.samples_view.setHtml(found[0])
+            self.samples_title.setText(COMPRESSED_SAMPLES_TITLE if found[1] else SAMPLES_TITLE)
+            self.evaluation_shown.emit(run_id)
+
+        tasks.runner().run_with_store(self.db, lambda db: samples_html(db, run_id), show)
 
     def _show_fairness(self, summary: dict) -> None:
         self.fairness_plot.clear()
@@ -344,6 +345,28 @@ class EvaluatePanel(QWidget):
         self.refresh()
         if self.job.what == "Evaluation" and self.run_combo.count():
             self.run_combo.setCurrentIndex(0)  # the evaluation just made
+
+
+def samples_html(db: sqlite_utils.Database, run_id: int) -> tuple[str, bool]:
+    """The side-by-side answers of an evaluation run as rich text (the first
+    :data:`SHOWN_ITEMS` items, redacted as the project shows them), and whether a compressed
+    variant is among them. Touches no widget: runs on the task runner."""
+    parts, compressed_shown = [], False
+    for item in shown_items(db, run_id)[:SHOWN_ITEMS]:
+        out = item["outputs"]
+        tuned = diff_rich_text(out["base"], out["tuned"]) if {"base", "tuned"} <= set(out) \
+            else html.escape(out.get("tuned", ""))
+        lines = [f"<b>#{item['item'] + 1}</b> {_clipped(item['prompt'])}",
+                 f"{_side_label('reference', '#475569')} {_clipped(item['reference'])}",
+                 f"{_side_label('base', '#475569')} {html.escape(out.get('base', '–'))}",
+                 f"{_side_label('tuned', SIDE_COLORS['tuned'])} {tuned}"]
+        for name in sorted(set(out) - {"base", "tuned"}):
+            compressed_shown = True
+            text = diff_rich_text(out["tuned"], out[name]) if "tuned" in out \
+                else html.escape(out[name])
+            lines.append(f"{_side_label(name, COMPRESSED_COLOR)} {text}")
+        parts.append("<p>" + "<br>".join(lines) + "</p>")
+    return "".join(parts), compressed_shown
 
 
 def _number(value) -> str:

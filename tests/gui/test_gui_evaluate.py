@@ -10,6 +10,7 @@ from engine.data.records import content_hash
 from engine.evaluate.fairness import score_fairness
 from engine.evaluate.job import corpus_scores, item_scores
 from engine.store import datasets, evaluations, projects, runs
+from gui import tasks
 from gui.bridge import EngineBridge
 from gui.panels.evaluate import EvaluatePanel
 from gui.screenshot import render
@@ -72,7 +73,8 @@ def test_evaluate_panel_shows_metrics_samples_fairness_and_drift(qtbot, db, tmp_
     qtbot.addWidget(panel)
     panel.resize(1280, 820)
     panel.show()
-    panel.open_project(project_id)
+    with qtbot.waitSignal(panel.evaluation_shown, timeout=10_000):
+        panel.open_project(project_id)  # the answers are read off the main thread
 
     table = panel.metrics_table
     names = [table.item(r, 0).text() for r in range(table.rowCount())]
@@ -150,6 +152,7 @@ def test_evaluate_panel_puts_a_compressed_variant_beside_tuned(qtbot, db, tmp_pa
     bridge.shutdown(grace_s=0.5)
     assert finished.args[1]["state"] == "succeeded", finished.args[1]["error"]
     qtbot.waitUntil(lambda: panel.run_combo.count() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: "tuned pruned 50%:" in panel.samples_view.toHtml(), timeout=10_000)
     table = panel.metrics_table
     headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
     assert headers == ["metric", "base", "tuned", "change", "pruned 50%"]
@@ -161,3 +164,25 @@ def test_evaluate_panel_puts_a_compressed_variant_beside_tuned(qtbot, db, tmp_pa
     application().processEvents()
     out = os.environ.get("ENCLAVE_SCREENSHOT_DIR")
     render(panel, f"{out}/evaluate-compressed.png" if out else tmp_path / "evaluate.png")
+
+
+def test_answers_are_read_off_the_main_thread(qtbot, db):
+    """The side by side is read, redacted and word-diffed on the task runner: the window's
+    connection never reads the answers, and a run left before they arrive shows nothing."""
+    project_id = _evaluated_project(db)
+    panel = EvaluatePanel(db, None)
+    qtbot.addWidget(panel)
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    try:
+        with qtbot.waitSignal(panel.evaluation_shown, timeout=10_000):
+            panel.open_project(project_id)
+            assert panel.metrics_table.rowCount() > 0  # the figures show at once
+    finally:
+        db.conn.set_trace_callback(None)
+    assert not [s for s in statements  # an existence check (SELECT 1) is no read of answers
+                if "eval_outputs" in s and not s.startswith("SELECT 1 ")]
+    assert "c8f0c8" in panel.samples_view.toHtml()
+    panel.open_project(projects.create(db, "Empty ward"))
+    qtbot.waitUntil(lambda: not tasks.runner().busy(), timeout=10_000)
+    assert "No evaluation yet" in panel.samples_view.toPlainText()
