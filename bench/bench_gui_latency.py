@@ -125,11 +125,21 @@ def wait_for(app, seconds: float) -> None:
     loop.exec()
 
 
-def run_job(window, start, timeout_s: float = 1800) -> dict:
-    """Start a job with ``start()`` (returns its id) and run the event loop until it ends."""
+def run_job(window, start, timeout_s: float = 1800, shot: Path | None = None) -> dict:
+    """Start a job with ``start()`` (returns its id) and run the event loop until it ends;
+    with ``shot``, the window is rendered to that PNG at the job's newest progress before
+    its end (the live charts as the user sees them)."""
     from PySide6.QtCore import QEventLoop, QTimer
 
     loop, ended = QEventLoop(), {}
+    if shot is not None:
+        from gui.screenshot import render
+
+        def on_progress(job_id: int, _event: dict) -> None:
+            if job_id == ended.get("id"):
+                QTimer.singleShot(600, lambda: ended.get("row") or render(window, shot))
+
+        window.jobs.job_progressed.connect(on_progress)
 
     def on_finished(job_id: int, row: dict) -> None:
         if job_id == ended.get("id"):
@@ -144,6 +154,8 @@ def run_job(window, start, timeout_s: float = 1800) -> dict:
     QTimer.singleShot(int(timeout_s * 1000), loop.quit)
     loop.exec()
     window.jobs.job_finished.disconnect(on_finished)
+    if shot is not None:
+        window.jobs.job_progressed.disconnect(on_progress)
     return ended.get("row", {"state": "timed out"})
 
 
@@ -221,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", default="", help="comma-separated jobs not to run")
     parser.add_argument("--why", action="store_true",
                         help="print the main thread's stack during each stall over 60 ms")
+    parser.add_argument("--shots", type=Path,
+                        help="folder: render the window while each job runs (<job>.png); the "
+                             "renders stall the window too, so time without it")
     parser.add_argument("--fresh-each", action="store_true",
                         help="each job in a fresh workspace whose inputs are written straight "
                              "into the store (evaluate still follows a train job)")
@@ -250,8 +265,9 @@ def main(argv: list[str] | None = None) -> int:
         window.show_details_of(tab)
         wait_for(app, 0.3)
         monitor.reset()
+        samples.clear()
         started = time.perf_counter()
-        row = run_job(window, start)
+        row = run_job(window, start, shot=args.shots / f"{name}.png" if args.shots else None)
         wait_for(app, 0.5)  # the panels' reload after the job ends counts too
         high, p99 = monitor.figures()
         verdict = "ok" if high < LIMIT_MS and p99 < LIMIT_MS else "SLOW"
