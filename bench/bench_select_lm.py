@@ -132,7 +132,7 @@ def main() -> None:
     parser.add_argument("--ifd-dtype", default="float32", help="float32 or bfloat16")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
-    from engine.select.threads import torch_threads
+    from engine.models.threads import torch_threads
 
     with torch_threads(args.threads) as threads:
         print(f"torch threads {threads}; load average {os.getloadavg()[0]:.1f} on "

@@ -104,11 +104,9 @@ def embed_texts(texts: list[str], model_folder: Path | None = None, batch_size: 
 def _batch_function(model_folder: Path, precision: str):
     """``embed(texts, max_length) -> vectors`` for the precision."""
     if precision == "int8":
-        from engine.models.onnx_encoder import embed_batch_int8, load_int8
+        from engine.models.onnx_encoder import load_int8
 
-        session, fast_tokenizer = load_int8(model_folder)
-        return lambda batch, max_length: embed_batch_int8(session, fast_tokenizer, batch,
-                                                          max_length)
+        return load_int8(model_folder).embed
     tokenizer, model = _load_encoder(model_folder, precision)
     return lambda batch, max_length: _embed_batch(tokenizer, model, batch, max_length)
 

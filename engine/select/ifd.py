@@ -8,7 +8,7 @@ Each record needs two forward passes. They run in batches of similar length (sor
 padded on the right, with an attention mask), under ``torch.inference_mode``, with the
 output layer applied only at the positions that predict response tokens (the prompt's
 positions need no vocabulary-sized logits), on a number of torch threads sized to the
-cores that are free (see :func:`engine.select.threads.free_cores`): on a busy machine
+cores that are free (see :func:`engine.models.threads.free_cores`): on a busy machine
 two threads that wait on each other at every operation were measured 6x slower than one.
 Batched scores equal one-record-at-a-time scores to float rounding.
 """
@@ -23,8 +23,8 @@ import numpy as np
 import sqlite_utils
 
 from engine.models.loading import load_causal_lm, load_tokenizer
+from engine.models.threads import torch_threads
 from engine.progress import Reporter, null_reporter
-from engine.select.threads import torch_threads
 from engine.store import embeddings as store
 
 MAX_CONTEXT_TOKENS = 256  # the prompt's last tokens kept

@@ -96,3 +96,47 @@ def test_int8_is_cached_under_its_own_id(tmp_path):
     fast = embed_cached(db, TEXTS, precision="int8")
     again = embed_cached(db, TEXTS, precision="int8")
     assert fast.model == "all-MiniLM-L6-v2:int8" and again.embedded == 0
+
+
+def _long_texts() -> list[str]:
+    """Texts of 90-110 words: the feed-forward-int8 file's share of the work."""
+    parts = ["The patient was seen in the clinic for a follow-up of her asthma and reported "
+             "fewer night-time symptoms since the inhaler was changed in March.",
+             "The lessee shall keep the premises in good repair and return them at the end "
+             "of the term in the condition in which they were received, fair wear excepted.",
+             "Blood pressure was 128/82, pulse 70, and the wound on the left forearm showed no "
+             "sign of infection; sutures are to be removed in ten days by the practice nurse.",
+             "Either party may terminate this agreement on ninety days' written notice, and "
+             "any fees paid in advance for the period after termination shall be refunded."]
+    return [" ".join(parts[(i + k) % 4] for k in range(4)) for i in range(4)]
+
+
+def test_long_texts_run_on_the_feed_forward_int8_file_within_0_99_cosine():
+    from engine.models.onnx_encoder import LONG_FILE_NAME, LONG_TOKENS, _run, load_int8
+
+    texts = _long_texts() + ["ok", "no", "Patient stable overnight."]
+    full = embed_texts(texts, batch_size=8)
+    fast = embed_texts(texts, batch_size=8, precision="int8")
+    assert np.min(np.sum(full * fast, axis=1)) >= 0.99
+    encoder = load_int8(minilm_folder())
+    assert encoder.long._model_path.endswith(LONG_FILE_NAME)
+    encoder.tokenizer.enable_truncation(max_length=256)
+    encoder.tokenizer.no_padding()
+    tokens = [encoder.tokenizer.encode(t) for t in texts[:4]]
+    assert min(len(t.ids) for t in tokens) >= LONG_TOKENS
+    assert np.allclose(fast[:4], _run(encoder.long, tokens), atol=1e-5)
+    assert not np.allclose(fast[:4], _run(encoder.short, tokens), atol=1e-5)
+
+
+def test_int8_vectors_hold_0_99_cosine_whatever_the_block_size(monkeypatch):
+    from engine.models import onnx_encoder
+
+    texts = _varied_texts() + _long_texts()
+    full = embed_texts(texts, batch_size=64)
+    whole = embed_texts(texts, batch_size=64, precision="int8")
+    monkeypatch.setattr(onnx_encoder, "BATCH_TOKENS", 40)  # about one text per block
+    split = embed_texts(texts, batch_size=64, precision="int8")
+    # int8 activations are scaled per block, so the blocking moves vectors slightly
+    assert np.min(np.sum(full * whole, axis=1)) >= 0.99
+    assert np.min(np.sum(full * split, axis=1)) >= 0.99
+    assert np.min(np.sum(whole * split, axis=1)) >= 0.99

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.models.threads import free_cores, machine_cores, torch_threads
 from engine.select.cache import embed_cached, model_id
 from engine.select.embed_llm import embed_with_llm
 from engine.select.ifd import ifd_scores, ifd_scores_cached
 from engine.select.scores import choose_score
-from engine.select.threads import free_cores, machine_cores, torch_threads
 from engine.store import embeddings, open_store
 
 
