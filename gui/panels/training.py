@@ -453,7 +453,9 @@ class TrainingPanel(QWidget):
             for column, value in enumerate(cells):
                 text = f"{value:.4g}" if isinstance(value, float) else str(value or "–")
                 self.runs_table.setItem(index, column, QTableWidgetItem(text))
-        self.runs_table.resizeColumnsToContents()
+        for column in range(len(RUN_COLUMNS)):
+            if column != 1:  # the name column stretches over the width left
+                self.runs_table.resizeColumnToContents(column)
 
     def _selected_run(self) -> int | None:
         selected = self.runs_table.selectedItems()

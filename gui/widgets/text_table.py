@@ -67,5 +67,13 @@ def text_table_view(model: TextTableModel, stretch_column: int) -> QTableView:
     header.setSectionResizeMode(QHeaderView.Interactive)
     header.setSectionResizeMode(stretch_column, QHeaderView.Stretch)
     header.setResizeContentsPrecision(0)
-    model.modelReset.connect(view.resizeColumnsToContents)
+    model.modelReset.connect(lambda: _fit_columns(view, stretch_column))
     return view
+
+
+def _fit_columns(view: QTableView, stretch_column: int) -> None:
+    """Size every column but the stretching one to its contents (sizing that one too
+    would stop it stretching)."""
+    for column in range(view.model().columnCount()):
+        if column != stretch_column:
+            view.resizeColumnToContents(column)

@@ -29,5 +29,7 @@ def test_a_long_table_is_measured_on_the_rows_in_view(qtbot):
     assert model.asked < 3000, model.asked  # in proportion to the rows in view, not to 5000
     assert view.horizontalHeader().sectionSize(1) >= view.fontMetrics().horizontalAdvance(
         "label 3")
+    header = view.horizontalHeader()
+    assert sum(header.sectionSize(c) for c in range(3)) == view.viewport().width()
     model.set_rows([])
     assert model.rowCount() == 0

@@ -129,3 +129,5 @@ def test_the_runs_table_is_sized_once_per_fill(qtbot, db):
                for c in range(len(RUN_COLUMNS)))
     width = table.fontMetrics().horizontalAdvance("1.234")
     assert table.item(0, 6).text() == "1.234" and table.columnWidth(6) >= width
+    assert sum(header.sectionSize(c) for c in range(header.count())) == \
+        table.viewport().width()  # the name column takes the width left over
