@@ -5,13 +5,15 @@ same process, model load included in every arm (sentence-transformers builds its
 model, ours drops its kept model first): sentence-transformers' ``encode`` (the
 baseline), ``embed_texts`` in float32 (PyTorch) and in int8 (ONNX Runtime; its export
 into the models folder happens once, before the timing, as on a user's first run).
-Short (5-15 words) and long (60-120 words) texts are timed apart; each arm runs
+Mixed, short (5-15 words) and long (60-120 words) texts are timed apart (int8 runs
+long texts on the file whose feed-forward up-projections are int8 too); each arm runs
 --repeats times, interleaved, and its fastest run counts, so that other work on a
 shared machine does not decide the ratio. Then the int8 vectors are checked against
 float32: cosine per row, and the selection ``auto`` makes on the 32-label clinical
 topic proof set (rows in common, and the probe accuracy of each selection).
 
-    python bench/bench_embed.py [N] [--repeats 3] [--batch-size 64]
+    python bench/bench_embed.py [N] [--repeats 3] [--batch-size 64] [--sets mixed,short,long]
+        [--no-selection]
 """
 
 from __future__ import annotations
@@ -143,6 +145,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-selection", action="store_true", help="skip the proof-set check")
+    parser.add_argument("--sets", default="mixed,short,long",
+                        help="which text sets to time (comma-separated)")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     from engine.models.onnx_encoder import int8_model_path
@@ -152,9 +156,12 @@ def main() -> None:
     print(f"int8 ONNX model ready in {time.perf_counter() - started:.1f} s (exported on the "
           "first run only, then kept in the models folder)")
     embed_texts(["warm-up"]), embed_texts(["warm-up"], precision="int8")  # imports
-    speed_table("mixed sentences", sentences(args.n), args.batch_size, args.repeats)
-    speed_table("short texts", short_texts(args.n), args.batch_size, args.repeats)
-    speed_table("long texts", long_texts(args.n // 4), args.batch_size, args.repeats)
+    sets = {"mixed": ("mixed sentences", lambda: sentences(args.n)),
+            "short": ("short texts", lambda: short_texts(args.n)),
+            "long": ("long texts", lambda: long_texts(args.n // 4))}
+    for name in args.sets.split(","):
+        label, texts = sets[name]
+        speed_table(label, texts(), args.batch_size, args.repeats)
     if not args.no_selection:
         selection_check()
 

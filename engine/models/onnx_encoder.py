@@ -3,22 +3,16 @@
 At first use the encoder folder (the bundled all-MiniLM-L6-v2 by default) is exported
 to ONNX from its local safetensors weights (nothing is downloaded), its attention,
 GELU and layer norms are fused by ONNX Runtime's transformer optimizer, and the
-weights are quantized to int8 per output channel, into two files:
+weights of the attention blocks (query/key/value and output projections) are
+quantized to int8 per output channel; the feed-forward layers stay float32. Quantizing
+them too (all of them, or only the up-projections) was faster on long texts but pulled
+the cosine to float32 under 0.99: very short texts ("ok", "no") to 0.96-0.98, and
+clinical texts of 41-81 tokens to 0.985-0.989 even with the up-projections alone.
 
-- ``model-int8.onnx``: the attention blocks (query/key/value and output projections)
-  int8, the feed-forward layers float32. Holds every row tested at cosine >= 0.99 to
-  float32, down to one-word texts.
-- ``model-int8-ffn.onnx``: also the feed-forward up-projections int8 (the
-  down-projections, whose inputs carry GELU outliers, stay float32). About 1.3x
-  faster on long texts, where the feed-forward layers dominate, and >= 0.993 cosine
-  on texts of 16 tokens and more, but down to 0.977 on texts of a few tokens. So only
-  batches whose shortest text has :data:`LONG_TOKENS` tokens or more run on it.
-  Quantizing the down-projections too left long texts at 0.985.
-
-Texts are run in batches of at most :data:`BATCH_TOKENS` padded tokens: 64 long texts
-at once ran 1.5-2x slower than the same texts 8-16 at a time (cache-sized blocks).
-The files are kept in the models folder, keyed by the encoder's config and weights,
-so later runs load them in a fraction of a second.
+Texts run in blocks of at most :data:`BATCH_TOKENS` padded tokens: 64 texts of ~130
+tokens at once ran 1.4-1.9x slower than the same texts 8-16 at a time (cache-sized
+blocks). The result is kept in the models folder, keyed by the encoder's config and
+weights, so later runs load it in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -37,10 +31,8 @@ from engine.fsutil import write_folder_atomically
 from engine.offline import refuse_remote_code
 
 FILE_NAME = "model-int8.onnx"
-LONG_FILE_NAME = "model-int8-ffn.onnx"
-BUILD_VERSION = "3"  # bump when the export or quantization changes
+BUILD_VERSION = "2"  # attention-only int8; bump when the export or quantization changes
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-LONG_TOKENS = 32  # a batch whose shortest text has this many tokens runs on the FFN-int8 file
 BATCH_TOKENS = 2048  # padded tokens per ONNX Runtime call
 
 
@@ -91,8 +83,7 @@ def _build(model_folder: Path, out: Path) -> None:
 
         optimize_model(str(fp32), model_type="bert", num_heads=config["num_attention_heads"],
                        hidden_size=config["hidden_size"]).save_model_to_file(str(fused))
-        _quantize(fused, out / FILE_NAME, feed_forward=False)
-        _quantize(fused, out / LONG_FILE_NAME, feed_forward=True)
+        _quantize(fused, out / FILE_NAME)
     fp32.unlink()
     fused.unlink()
 
@@ -125,25 +116,23 @@ def _export(model_folder: Path, target: Path) -> None:
                       dynamic_axes=axes, opset_version=17, dynamo=False)
 
 
-def _quantize(source: Path, target: Path, *, feed_forward: bool) -> None:
-    """int8 attention weights; with ``feed_forward`` the up-projections too."""
+def _quantize(source: Path, target: Path) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     graph = onnx.load(str(source)).graph
-    quantized = ("/attention/", "/intermediate/") if feed_forward else ("/attention/",)
     keep = [node.name for node in graph.node if node.op_type == "MatMul"
-            and not any(part in node.name for part in quantized)]
+            and "/attention/" not in node.name]  # the feed-forward layers
     quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
                      nodes_to_exclude=keep,
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
 
 
 class Int8Encoder:
-    """The two int8 sessions and the fast tokenizer of one encoder folder."""
+    """The int8 session and the fast tokenizer of one encoder folder."""
 
-    def __init__(self, short: Any, long: Any, tokenizer: Any) -> None:
-        self.short, self.long, self.tokenizer = short, long, tokenizer
+    def __init__(self, session: Any, tokenizer: Any) -> None:
+        self.session, self.tokenizer = session, tokenizer
 
     def embed(self, texts: list[str], max_length: int) -> np.ndarray:
         """Mean-pooled, L2-normalised vectors, in blocks of at most BATCH_TOKENS tokens."""
@@ -157,8 +146,7 @@ class Int8Encoder:
         while start < len(order):
             stop = _block_end(lengths, start)
             rows = order[start:stop]
-            session = self.long if lengths[start] >= LONG_TOKENS else self.short
-            vectors = _run(session, [encoded[i] for i in rows])
+            vectors = _run(self.session, [encoded[i] for i in rows])
             if result.shape[1] == 0:
                 result = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
             result[rows] = vectors
@@ -167,12 +155,10 @@ class Int8Encoder:
 
 
 def _block_end(lengths: list[int], start: int) -> int:
-    """End of the block that starts at ``start`` in ascending ``lengths``: at most
-    BATCH_TOKENS padded tokens, and texts on one side of LONG_TOKENS only."""
-    long = lengths[start] >= LONG_TOKENS
+    """End of the block that starts at ``start`` in ascending ``lengths`` (at most
+    BATCH_TOKENS padded tokens, at least one text)."""
     stop = start + 1
-    while stop < len(lengths) and (stop - start + 1) * lengths[stop] <= BATCH_TOKENS \
-            and (lengths[stop] >= LONG_TOKENS) == long:
+    while stop < len(lengths) and (stop - start + 1) * lengths[stop] <= BATCH_TOKENS:
         stop += 1
     return stop
 
@@ -202,9 +188,8 @@ def _session(path: Path) -> Any:
 
 @lru_cache(maxsize=2)
 def load_int8(model_folder: Path, models_dir: Path | None = None) -> Int8Encoder:
-    """The int8 sessions and the fast tokenizer, kept for the next call."""
+    """The int8 session and the fast tokenizer, kept for the next call."""
     from tokenizers import Tokenizer
 
-    short = int8_model_path(model_folder, models_dir)
-    return Int8Encoder(_session(short), _session(short.with_name(LONG_FILE_NAME)),
+    return Int8Encoder(_session(int8_model_path(model_folder, models_dir)),
                        Tokenizer.from_file(str(Path(model_folder) / "tokenizer.json")))

@@ -111,21 +111,22 @@ def _long_texts() -> list[str]:
     return [" ".join(parts[(i + k) % 4] for k in range(4)) for i in range(4)]
 
 
-def test_long_texts_run_on_the_feed_forward_int8_file_within_0_99_cosine():
-    from engine.models.onnx_encoder import LONG_FILE_NAME, LONG_TOKENS, _run, load_int8
+def test_long_texts_run_in_blocks_of_bounded_tokens_within_0_99_cosine():
+    from engine.models.onnx_encoder import BATCH_TOKENS, _block_end
 
     texts = _long_texts() + ["ok", "no", "Patient stable overnight."]
     full = embed_texts(texts, batch_size=8)
     fast = embed_texts(texts, batch_size=8, precision="int8")
     assert np.min(np.sum(full * fast, axis=1)) >= 0.99
-    encoder = load_int8(minilm_folder())
-    assert encoder.long._model_path.endswith(LONG_FILE_NAME)
-    encoder.tokenizer.enable_truncation(max_length=256)
-    encoder.tokenizer.no_padding()
-    tokens = [encoder.tokenizer.encode(t) for t in texts[:4]]
-    assert min(len(t.ids) for t in tokens) >= LONG_TOKENS
-    assert np.allclose(fast[:4], _run(encoder.long, tokens), atol=1e-5)
-    assert not np.allclose(fast[:4], _run(encoder.short, tokens), atol=1e-5)
+    lengths = [3] * 10 + [130] * 40 + [5000]
+    ends, start = [], 0
+    while start < len(lengths):
+        ends.append(start := _block_end(lengths, start))
+    assert ends[0] == 15  # 15 rows padded to 130 tokens = 1,950 <= 2,048
+    assert ends[-2:] == [50, 51]  # a text longer than a block runs alone
+    blocks = zip([0, *ends[:-1]], ends)
+    assert all((stop - begin) * lengths[stop - 1] <= BATCH_TOKENS or stop - begin == 1
+               for begin, stop in blocks)
 
 
 def test_int8_vectors_hold_0_99_cosine_whatever_the_block_size(monkeypatch):
