@@ -5,7 +5,9 @@ Run by scripts/screenshots.sh (which prepares the workspace); two steps:
 
 * ``review``: open the project's evaluation in the Review tab and rate answers by
   clicking the rating buttons, as an expert would (these ratings become DPO pairs);
-* ``shots``: visit the Overview and every stage tab and save one PNG per tab.
+* ``shots``: the guided path as a first-time user sees it (expert tabs hidden), then the
+  Overview and every stage tab, one PNG per tab; the Chat tab after asking the tuned and
+  the base model the same question (a real chat job, answers streamed by the models).
 
 Usage: python scripts/screenshot_tour.py review|shots --project NAME [--out DIR]
 """
@@ -20,7 +22,8 @@ from pathlib import Path
 
 SHOTS = {"Overview": "overview.png", "Data": "data.png", "Selection": "selection.png",
          "Training": "training.png", "Compress": "compress.png", "Evaluate": "evaluate.png",
-         "Review": "review.png"}
+         "Review": "review.png", "Browse": "browse.png", "Compare": "compare.png"}
+CHAT_PROMPT = "Write a short discharge note for a patient treated for a chest infection."
 
 
 def _settle(app, seconds: float = 1.5) -> None:
@@ -76,19 +79,53 @@ def _select_run(window, app, method: str) -> bool:
     return False
 
 
+def guide(window, app, out: Path) -> Path:
+    """The guided path with the expert tabs hidden, on the first step not done yet."""
+    from gui.screenshot import render
+
+    window.set_details(False)
+    window.tabs.setCurrentIndex(next(i for i in range(window.tabs.count())
+                                     if window.tabs.tabText(i) == "Guided path"))
+    window.guide.refresh()
+    _settle(app)
+    return render(window, out / "guide.png")
+
+
+def chat(window, app, out: Path, prompt: str = CHAT_PROMPT, timeout_s: float = 900) -> Path:
+    """Ask the tuned and the base model the same question side by side, as a user would."""
+    from gui.screenshot import render
+
+    _show_tab(window, app, "Chat")
+    panel = _panel(window, "Chat")
+    panel.compare_check.setChecked(True)
+    panel.prompt_edit.setPlainText(prompt)
+    job_id = panel.ask()
+    if job_id is None:
+        raise RuntimeError("the Chat tab could not start a job: " + panel.status_label.text())
+    end = time.monotonic() + timeout_s
+    while job_id in window.jobs.running() and time.monotonic() < end:
+        _settle(app, 0.5)
+    _settle(app)
+    return render(window, out / "chat.png")
+
+
 def shots(window, app, out: Path) -> list[Path]:
     """One PNG per tab; the Training tab on the LoRA run and again on the DPO run."""
     from gui.screenshot import render
 
-    written = []
+    written = [guide(window, app, out)]
     for title, name in SHOTS.items():
         _show_tab(window, app, title)
         if title == "Training":
             _select_run(window, app, "lora")
+        if title == "Compare":
+            _panel(window, "Compare").tick_runs(None)
+            _settle(app)
         written.append(render(window, out / name))
     _show_tab(window, app, "Training")
     if _select_run(window, app, "dpo"):
         written.append(render(window, out / "training-dpo.png"))
+    written.append(chat(window, app, out))
     return written
 
 
