@@ -7,6 +7,7 @@ import html
 from pathlib import Path
 
 import pyqtgraph as pg
+import shiboken6
 import sqlite_utils
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
@@ -261,8 +262,8 @@ class EvaluatePanel(QWidget):
         self.samples_view.setHtml(LOADING_SAMPLES)
 
         def show(found: tuple[str, bool]) -> None:
-            if self._shown_eval != run_id:
-                return
+            if not shiboken6.isValid(self) or self._shown_eval != run_id:
+                return  # the window closed, or shows another run now
             self.samples_view.setHtml(found[0])
             self.samples_title.setText(COMPRESSED_SAMPLES_TITLE if found[1] else SAMPLES_TITLE)
             self.evaluation_shown.emit(run_id)

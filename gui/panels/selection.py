@@ -6,6 +6,7 @@ coloured, coverage numbers, label shares of subset vs all, and the selected rows
 
 from __future__ import annotations
 
+import shiboken6
 import sqlite_utils
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -221,8 +222,9 @@ class SelectionPanel(QWidget):
     def _show_view(self, project_id: int | None, dataset_id: int, view: dict) -> None:
         """Main thread: the rows and map read for ``dataset_id``, unless another project or
         selection was put on screen meanwhile."""
-        if (project_id, dataset_id) != (self.project_id, self.shown_id):
-            return
+        if not shiboken6.isValid(self) or \
+                (project_id, dataset_id) != (self.project_id, self.shown_id):
+            return  # the window closed, or shows another project or selection now
         if view["map"] is not None:
             self.map_plot.show_map(*view["map"])
         else:
