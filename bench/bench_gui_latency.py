@@ -1,7 +1,7 @@
 """Main-thread latency of the real window while jobs run: does the window ever freeze?
 
 Run: QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_gui_latency.py [--records 400]
-     [--train-steps 4]
+     [--train-steps 4] [--replay-steps 2000]
 
 A throw-away workspace; the real window (gui.app.create_main_window) at 1280×800. A 10 ms
 precise timer ticks on the main thread the whole time; a stall is the gap between two ticks.
@@ -256,6 +256,45 @@ def open_window(app, records: int, seeded: bool):
     return window, write_notes(home / "notes.jsonl", records)
 
 
+def replay_training(window, app, monitor: StallMonitor, steps: int,
+                    rate: float = 50.0) -> tuple[float, float]:
+    """A long training run's progress stream (``steps`` steps at ``rate`` a second, an eval
+    loss every 50) fed to the Training tab through the bridge, as a run on a fast GPU would
+    send it; no model runs, so the gaps are the window's own. Returns (max, p99) in ms."""
+    import math
+
+    from PySide6.QtCore import QTimer
+
+    panel, job_id = dict(window.stage_panels)["Training"], -1
+    window.show_details_of("Training")
+    panel.job.job_id = job_id  # the panel follows the replayed run as its own job
+    wait_for(app, 0.3)
+    monitor.reset()
+    rng, sent, timer = random.Random(0), [0], QTimer()
+
+    def send() -> None:
+        sent[0] += 1
+        step = sent[0]
+        metrics = {"loss": 2 + math.exp(-step / (steps / 4)) + 0.2 * rng.random(),
+                   "lr": 2e-4 * (1 - step / steps), "tokens_per_s": 900 + 50 * rng.random(),
+                   "eta_s": (steps - step) / rate}
+        if step % 50 == 0:
+            metrics["eval_loss"] = metrics["loss"] + 0.1
+        window.bridge.job_progressed.emit(job_id, {"stage": "train", "step": step,
+                                                   "total": steps, "metrics": metrics,
+                                                   "message": f"step {step}/{steps}"})
+        if step >= steps:
+            timer.stop()
+
+    timer.timeout.connect(send)
+    timer.start(int(1000 / rate))
+    while timer.isActive():
+        wait_for(app, 0.5)
+    wait_for(app, 1.0)  # the last coalesced redraw
+    panel.job.forget()
+    return monitor.figures()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench_gui_latency")
     parser.add_argument("--records", type=int, default=400)
@@ -266,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shots", type=Path,
                         help="folder: render the window while each job runs (<job>.png); the "
                              "renders stall the window too, so time without it")
+    parser.add_argument("--replay-steps", type=int, default=0,
+                        help="also feed the Training tab a replayed run of this many steps "
+                             "at 50 a second (its charts at the length of a real run)")
     parser.add_argument("--nice-jobs", type=int, default=0,
                         help="run each job's process at this niceness (1-19: it yields the "
                              "CPU to the window); 0, the default, leaves it as started")
@@ -315,6 +357,13 @@ def main(argv: list[str] | None = None) -> int:
         for sample in samples:
             print(f"  {name} stall, {sample}", flush=True)
         samples.clear()
+    if args.replay_steps:
+        high, p99 = replay_training(window, app, monitor, args.replay_steps)
+        verdict = "ok" if high < LIMIT_MS and p99 < LIMIT_MS else "SLOW"
+        print(f"train replay ({args.replay_steps} steps): max {high:.0f} ms, p99 {p99:.0f} ms "
+              f"({high / idle_max:.1f}x / {p99 / idle_p99:.1f}x idle) {verdict}; main thread "
+              f"busy {monitor.busy_in_longest():.0f} ms of the longest gap", flush=True)
+        worst = max(worst, high)
     window.bridge.shutdown(2.0)
     window.close()
     return 0 if worst < LIMIT_MS else 1
