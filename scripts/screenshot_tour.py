@@ -87,6 +87,7 @@ def guide(window, app, out: Path) -> Path:
     window.tabs.setCurrentIndex(next(i for i in range(window.tabs.count())
                                      if window.tabs.tabText(i) == "Guided path"))
     window.guide.refresh()
+    window.guide.step_list.setCurrentRow(2)  # "Choose examples": the preset's own figures
     _settle(app)
     return render(window, out / "guide.png")
 
@@ -97,6 +98,11 @@ def chat(window, app, out: Path, prompt: str = CHAT_PROMPT, timeout_s: float = 9
 
     _show_tab(window, app, "Chat")
     panel = _panel(window, "Chat")
+    lora = next((i for i in range(panel.run_combo.count())
+                 if "lora" in panel.run_combo.itemText(i)), None)
+    if lora is not None:  # the demo's LoRA run: its tuned model answers unlike its base
+        panel.run_combo.setCurrentIndex(lora)
+        _settle(app, 0.5)
     panel.compare_check.setChecked(True)
     panel.prompt_edit.setPlainText(prompt)
     job_id = panel.ask()
