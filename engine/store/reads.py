@@ -92,13 +92,18 @@ def quarantine_page(db: sqlite_utils.Database, project_id: int,
     return [{"line": r[0], "field": r[1], "reason": r[2]} for r in rows], int(total)
 
 
+_BROUGHT_KINDS = ("import", "split", "clean")  # versions of the data the user brought
+
+
 def data_size(db: sqlite_utils.Database, project_id: int) -> dict:
-    """Records of a project for sizing presets: ``newest`` is the newest version a model may
-    learn from (role pool or train), ``test`` the newest held-out test split."""
-    rows = db.execute(f"SELECT role, record_count FROM datasets WHERE project_id = ? AND "
+    """Records of a project for sizing presets: ``newest`` is the newest version of the data
+    the user brought (imported, split or cleaned; role pool or train; not a coreset or a set
+    of review corrections made from it), ``test`` the newest held-out test split."""
+    rows = db.execute(f"SELECT role, kind, record_count FROM datasets WHERE project_id = ? AND "
                       f"{VISIBLE} ORDER BY id", [project_id]).fetchall()
-    sizes = {role: int(count or 0) for role, count in rows}
-    learnable = [int(count or 0) for role, count in rows if role in ("pool", "train")]
+    sizes = {role: int(count or 0) for role, _, count in rows}
+    learnable = [int(count or 0) for role, kind, count in rows
+                 if role in ("pool", "train") and kind in _BROUGHT_KINDS]
     return {"newest": learnable[-1] if learnable else 0, "test": sizes.get("test", 0)}
 
 

@@ -45,3 +45,16 @@ def test_path_progress_and_data_size_follow_the_project(tmp_path):
     jobs.finish(db, job, "succeeded", result={})
     progress = reads.path_progress(db, pid)
     assert progress["data"] and progress["export"] and not progress["train"]
+
+
+def test_data_size_counts_the_data_brought_not_a_coreset_chosen_from_it(tmp_path):
+    """After "Choose examples" the presets still size from the cleaned records: a coreset
+    of 2 out of 6 must not make the guide say "Keeps 1 of 2"."""
+    db = _db(tmp_path)
+    pid = projects.create(db, "Ward")
+    rows = [{"prompt": f"q{i}", "response": "a"} for i in range(6)]
+    pool = datasets.add_version(db, pid, "notes", "import", rows, [f"h{i}" for i in range(6)],
+                                role="pool")
+    datasets.add_version(db, pid, "notes-coreset", "selection", rows[:2], ["h0", "h1"],
+                         role="train", parent_id=pool)
+    assert reads.data_size(db, pid)["newest"] == 6
