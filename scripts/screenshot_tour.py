@@ -99,8 +99,8 @@ def chat(window, app, out: Path, prompt: str = CHAT_PROMPT, timeout_s: float = 9
     _show_tab(window, app, "Chat")
     panel = _panel(window, "Chat")
     lora = next((i for i in range(panel.run_combo.count())
-                 if "lora" in panel.run_combo.itemText(i)), None)
-    if lora is not None:  # the demo's LoRA run: its tuned model answers unlike its base
+                 if "dpo" not in panel.run_combo.itemText(i)), None)
+    if lora is not None:  # the demo's LoRA run, not the DPO run made on top of it
         panel.run_combo.setCurrentIndex(lora)
         _settle(app, 0.5)
     panel.compare_check.setChecked(True)
