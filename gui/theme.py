@@ -48,8 +48,10 @@ def apply(app: QGuiApplication, theme: str | None = None) -> str:
         The theme applied.
     """
     theme = theme or system_theme()
-    app.setStyleSheet(style_sheet(theme))
-    app.setWindowIcon(app_icon())
+    sheet = style_sheet(theme)
+    if app.styleSheet() != sheet:  # setting it re-polishes every widget alive, even unchanged
+        app.setStyleSheet(sheet)
+        app.setWindowIcon(app_icon())
     return theme
 
 
