@@ -107,9 +107,9 @@ def data_size(db: sqlite_utils.Database, project_id: int) -> dict:
     return {"newest": learnable[-1] if learnable else 0, "test": sizes.get("test", 0)}
 
 
-# What one unit of work is, per job kind, read from a finished job's result.
 CLOCK_RESOLUTION_S = 1.0  # job start and end times are written to the second
 
+# What one unit of work is, per job kind, read from a finished job's result.
 _RATE_UNITS = {
     "data.import": ("import", lambda r: r.get("records")),
     "data.clean": ("clean", lambda r: r.get("records_in")),

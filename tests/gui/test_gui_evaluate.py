@@ -4,6 +4,8 @@ import json
 import os
 import random
 
+from sql_trace import traced_statements
+
 from engine import paths
 from engine.data.demo_clinical import clinical_record
 from engine.data.records import content_hash
@@ -172,14 +174,10 @@ def test_answers_are_read_off_the_main_thread(qtbot, db):
     project_id = _evaluated_project(db)
     panel = EvaluatePanel(db, None)
     qtbot.addWidget(panel)
-    statements: list[str] = []
-    db.conn.set_trace_callback(statements.append)
-    try:
-        with qtbot.waitSignal(panel.evaluation_shown, timeout=10_000):
-            panel.open_project(project_id)
-            assert panel.metrics_table.rowCount() > 0  # the figures show at once
-    finally:
-        db.conn.set_trace_callback(None)
+    with traced_statements(db) as statements, \
+            qtbot.waitSignal(panel.evaluation_shown, timeout=10_000):
+        panel.open_project(project_id)
+        assert panel.metrics_table.rowCount() > 0  # the figures show at once
     assert not [s for s in statements  # an existence check (SELECT 1) is no read of answers
                 if "eval_outputs" in s and not s.startswith("SELECT 1 ")]
     assert "c8f0c8" in panel.samples_view.toHtml()

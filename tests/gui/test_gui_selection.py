@@ -3,6 +3,7 @@
 import os
 
 import numpy as np
+from sql_trace import traced_statements
 
 from engine import paths
 from engine.data.demo_legal import write_legal
@@ -76,14 +77,10 @@ def test_a_selection_is_read_off_the_main_thread(qtbot, db, tmp_path):
     panel = SelectionPanel(db, None)
     qtbot.addWidget(panel)
     panel.set_project(None)
-    statements: list[str] = []
-    db.conn.set_trace_callback(statements.append)
-    try:
-        with qtbot.waitSignal(panel.selection_shown, timeout=10_000):
-            panel.set_project(project_id)
-            assert panel.coverage_labels["kcenter_radius"].text() == "0.400"
-    finally:
-        db.conn.set_trace_callback(None)
+    with traced_statements(db) as statements, \
+            qtbot.waitSignal(panel.selection_shown, timeout=10_000):
+        panel.set_project(project_id)
+        assert panel.coverage_labels["kcenter_radius"].text() == "0.400"
     assert not [s for s in statements if "FROM records" in s]
     assert panel.table_model.rowCount() == 500  # the first TABLE_ROWS rows
     assert panel.table_model.rows[1][:2] == ("2", "kind1")
