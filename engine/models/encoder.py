@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.models.device import cpu_dtype
 from engine.offline import refuse_remote_code
 from engine.progress import Reporter, null_reporter
 
@@ -68,7 +69,8 @@ def embed_texts(texts: list[str], model_folder: Path | None = None, batch_size: 
             before each batch.
         precision: ``"float32"`` (default, matches sentence-transformers) or
             ``"bfloat16"`` (about 1.5x faster on CPUs with AVX512-BF16/AMX, cosine
-            to float32 above 0.99) or ``"int8"`` (ONNX Runtime with int8 weights,
+            to float32 above 0.99; float32 runs instead on other CPUs, where
+            emulated bfloat16 was 5x slower) or ``"int8"`` (ONNX Runtime with int8 weights,
             exported into the models folder at first use, see
             :mod:`engine.models.onnx_encoder`; faster on any CPU, cosine to float32
             above 0.99).
@@ -98,7 +100,7 @@ def embed_texts(texts: list[str], model_folder: Path | None = None, batch_size: 
 
         model_folder = minilm_folder()
     return _embed_sorted(list(texts), Path(model_folder), batch_size, max_length, reporter,
-                         precision)
+                         cpu_dtype(precision))
 
 
 def _batch_function(model_folder: Path, precision: str):

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
+from engine.models.device import cpu_dtype
 from engine.models.encoder import embed_texts
 from engine.progress import Reporter, null_reporter
 from engine.store import embeddings as embedding_store
@@ -79,8 +80,9 @@ def embed_cached(db: sqlite_utils.Database, texts: list[str], *, embedding: str 
         batch_size: texts per forward pass.
         reporter: progress per batch of the texts still to embed; cancel between batches.
         precision: MiniLM in ``"float32"`` (default), ``"bfloat16"`` (faster on
-            CPUs with BF16 support) or ``"int8"`` (ONNX Runtime, faster on any CPU);
-            each cached under its own model id.
+            CPUs with native bfloat16; float32 is used, and cached as such, on others)
+            or ``"int8"`` (ONNX Runtime, faster on any CPU); each cached under its own
+            model id.
 
     Returns:
         An :class:`EmbeddingResult`.
@@ -90,6 +92,7 @@ def embed_cached(db: sqlite_utils.Database, texts: list[str], *, embedding: str 
         Cancelled: if cancel was asked for; vectors finished so far are not kept.
     """
     reporter = reporter or null_reporter()
+    precision = cpu_dtype(precision)
     model = model_id(embedding, llm_folder, precision)
     hashes = [text_hash(t) for t in texts]
     found = embedding_store.lookup(db, hashes, model)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
+from engine.models.device import cpu_dtype
 from engine.models.loading import load_causal_lm, load_tokenizer
 from engine.models.threads import torch_threads
 from engine.progress import Reporter, null_reporter
@@ -121,7 +122,8 @@ def ifd_scores(records: list[dict], folder: Path, reporter: Reporter | None = No
         batch_size: sequences per forward pass (1 = one at a time; same scores).
         threads: torch threads; None = the cores not busy with other work.
         dtype: the model's dtype; ``bfloat16`` about halves the time on a CPU with
-            bf16 instructions and moved scores by at most 0.004 (values near 0.9) on
+            native bfloat16 (on others float32 runs instead: emulated bfloat16 was 7x
+            slower) and moved scores by at most 0.004 (values near 0.9) on
             SmolLM2 in the benchmark's records.
 
     Returns:
@@ -137,7 +139,8 @@ def ifd_scores(records: list[dict], folder: Path, reporter: Reporter | None = No
     _check_records(records)
     if not records:
         return np.zeros(0)
-    tokenizer, model = load_tokenizer(folder), load_causal_lm(folder, dtype=dtype)
+    tokenizer = load_tokenizer(folder)
+    model = load_causal_lm(folder, dtype=cpu_dtype(dtype))
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None \
         else tokenizer.eos_token_id
     sequences = [s for record in records for s in _sequences(tokenizer, record)]
@@ -152,6 +155,7 @@ def ifd_scores_cached(db: sqlite_utils.Database, records: list[dict], folder: Pa
                       reporter: Reporter | None = None, *, batch_size: int = 8,
                       threads: int | None = None, dtype: str = "float32") -> np.ndarray:
     """:func:`ifd_scores` through the embeddings cache (a 1-value vector per record)."""
+    dtype = cpu_dtype(dtype)
     model = f"score:ifd:{Path(folder).name}" + ("" if dtype == "float32" else f":{dtype}")
     hashes = [store.text_hash(store.pair_text(r)) for r in records]
     found = store.lookup(db, hashes, model)

@@ -50,9 +50,12 @@ def test_empty_and_bad_input():
         embed_texts(["x"], batch_size=0)
 
 
-def test_bfloat16_is_close_to_float32_and_cached_under_its_own_id(tmp_path):
+def test_bfloat16_is_close_to_float32_and_cached_under_its_own_id(tmp_path, monkeypatch):
+    from engine.models import device
     from engine.select.cache import embed_cached
     from engine.store import open_store
+
+    monkeypatch.setattr(device, "cpu_bf16_fast", lambda: True)  # run it even where emulated
 
     db = open_store(tmp_path / "w.sqlite3")
     full = embed_cached(db, TEXTS)
@@ -62,6 +65,33 @@ def test_bfloat16_is_close_to_float32_and_cached_under_its_own_id(tmp_path):
     assert np.min(np.sum(full.vectors * half.vectors, axis=1)) > 0.98
     with pytest.raises(ValueError, match="precision"):
         embed_texts(["x"], precision="int4")
+
+
+def test_bfloat16_runs_float32_on_a_cpu_without_native_bfloat16(tmp_path, monkeypatch):
+    from engine.models import device
+    from engine.select.cache import embed_cached
+    from engine.store import open_store
+
+    monkeypatch.setattr(device, "cpu_bf16_fast", lambda: False)
+    db = open_store(tmp_path / "w.sqlite3")
+    full = embed_cached(db, TEXTS)
+    asked_half = embed_cached(db, TEXTS, precision="bfloat16")
+    assert asked_half.model == "all-MiniLM-L6-v2"  # recorded as what ran
+    assert asked_half.embedded == 0  # the float32 vectors, from the cache
+    assert np.array_equal(asked_half.vectors, full.vectors)
+    assert device.cpu_dtype("int8") == "int8" and device.cpu_dtype("float32") == "float32"
+
+
+def test_native_bfloat16_probe_agrees_with_the_cpu_flags():
+    from pathlib import Path
+
+    from engine.models.device import cpu_bf16_fast
+
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists():
+        pytest.skip("no /proc/cpuinfo on this system")
+    flags = set(cpuinfo.read_text().split())
+    assert cpu_bf16_fast() == bool(flags & {"avx512_bf16", "amx_bf16", "amx_tile"})
 
 
 def _varied_texts() -> list[str]:
