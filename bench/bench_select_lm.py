@@ -6,7 +6,8 @@ plus legal clause instructions ("what kind of clause is this, and what does it
 oblige?") built from the legal demo's clauses. It is cleaned and split (20 % test, at
 most --test rows scored). For each budget (percent of the training records), method
 and seed, the method picks rows, SmolLM2-135M-Instruct gets a LoRA adapter trained for
-the same number of steps on them, and the test rows are scored: answer-token
+one pass over them (at least --min-steps steps, so the smallest budgets still
+learn), and the test rows are scored: answer-token
 perplexity, and ROUGE-L of greedy answers against the reference answers.
 
 Methods: ``random``; ``kmeans`` (the founding paper, arXiv 2305.09246: the rows nearest
@@ -16,17 +17,22 @@ with the best mix of IFD and typicality: Enclave's ``quality`` method). Each met
 compared with random and with kmeans on the same seeds (paired t-test).
 
 Slow on a CPU (seconds per LoRA step, and IFD needs two forward passes per training
-record, batched and cached in the workspace for reruns): size --records, --steps, --seeds
-and --test to the machine. Torch runs on the cores other work leaves free (--threads).
+record, batched and cached in the workspace for reruns): size --records, --seeds and
+--test to the machine. Arms run side by side in --workers processes of one torch thread
+(default: the cores other work leaves free), and each finished arm is appended to
+--results, so a run that is stopped picks up where it was.
 
-    python bench/bench_select_lm.py [--records 3000] [--budgets 1,5,10] [--seeds 3]
-        [--methods random,kmeans,ifd,kmeans-ifd] [--steps 20] [--test 32] [--new-tokens 48]
-        [--threads N] [--ifd-dtype float32|bfloat16]
+    python bench/bench_select_lm.py [--records 3000] [--budgets 1,5,10] [--seeds 5]
+        [--methods random,kmeans,ifd,kmeans-ifd] [--epochs 1] [--min-steps 10] [--steps N]
+        [--test 32] [--new-tokens 48] [--workers N] [--threads N] [--ifd-dtype bfloat16]
+        [--results FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import random
 import sys
@@ -77,27 +83,45 @@ def instruction_split(records_n: int) -> tuple[list[dict], list[dict]]:
     return hold_out(kept, 0.2, 0)
 
 
-def score_arm(folder: Path, records: list[dict], test: list[dict], args,
+def score_arm(records: list[dict], test: list[dict], new_tokens: int, steps: int,
               seed: int) -> tuple[float, float]:
-    """Perplexity and ROUGE-L (0-100) on ``test`` after LoRA on ``records``."""
+    """Perplexity and ROUGE-L (0-100) on ``test`` after ``steps`` LoRA steps on ``records``."""
     from peft import PeftModel
 
     from engine.evaluate.generation import generate_answers, reference_answer
     from engine.evaluate.text_overlap import rouge
     from engine.metrics.perplexity import perplexity
+    from engine.models.bundled import smollm2_folder
     from engine.models.loading import load_causal_lm, load_tokenizer
     from engine.train.loop import train
     from engine.train.recipe import TrainRecipe
 
-    recipe = TrainRecipe(method="lora", task="instruction", max_steps=args.steps, seed=seed,
+    folder = smollm2_folder()
+    recipe = TrainRecipe(method="lora", task="instruction", max_steps=steps, seed=seed,
                          learning_rate=5e-4, checkpoint_every=0, checkpoint_minutes=0)
     with tempfile.TemporaryDirectory() as out:
         result = train(folder, records, recipe, Path(out) / "a")
         tokenizer = load_tokenizer(folder)
         model = PeftModel.from_pretrained(load_causal_lm(folder), str(result.adapter_dir))
         ppl = perplexity(model, tokenizer, test).ppl
-        answers = generate_answers(model, tokenizer, test, max_new_tokens=args.new_tokens)
+        answers = generate_answers(model, tokenizer, test, max_new_tokens=new_tokens)
         return ppl, 100 * rouge(answers, [reference_answer(r) for r in test])["rougeL"]
+
+
+def worker_start(threads: int) -> None:
+    """Each worker process runs torch on ``threads`` threads (arms run side by side)."""
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def arm_steps(rows: int, args: argparse.Namespace) -> int:
+    """LoRA steps for a subset: a fixed --steps, or --epochs passes (at least --min-steps)."""
+    from engine.train.recipe import TrainRecipe
+
+    if args.steps:
+        return args.steps
+    return max(args.min_steps, math.ceil(args.epochs * rows / TrainRecipe().batch_size))
 
 
 def choose(method: str, vectors: np.ndarray, ifd: np.ndarray | None, budget: int,
@@ -111,37 +135,50 @@ def choose(method: str, vectors: np.ndarray, ifd: np.ndarray | None, budget: int
 
 
 def paired(ours: np.ndarray, base: np.ndarray) -> str:
-    from scipy.stats import ttest_rel
+    from scipy.stats import ttest_rel, wilcoxon
 
     if len(ours) < 2 or np.allclose(ours, base):
         return f"{np.mean(ours - base):+.3f}"
-    return f"{np.mean(ours - base):+.3f} (t p={ttest_rel(ours, base).pvalue:.3f})"
+    text = f"{np.mean(ours - base):+.3f} (t p={ttest_rel(ours, base).pvalue:.3f}"
+    if len(ours) >= 5:
+        text += f", W p={wilcoxon(ours, base).pvalue:.3f}"
+    return text + ")"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=3000)
     parser.add_argument("--budgets", default="1,5,10")
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--methods", default="random,kmeans,ifd,kmeans-ifd")
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=0,
+                        help="fixed LoRA steps per arm (default: --epochs over the subset)")
+    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--min-steps", type=int, default=10)
     parser.add_argument("--test", type=int, default=32)
     parser.add_argument("--new-tokens", type=int, default=48)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="arms run side by side, one torch thread each "
+                             "(default: the cores other work leaves free)")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads (default: the cores other work leaves free)")
+                        help="torch threads for IFD scoring (default: the free cores)")
     parser.add_argument("--ifd-dtype", default="float32", help="float32 or bfloat16")
+    parser.add_argument("--results", type=Path, default=None,
+                        help="one JSON line per finished arm; a rerun skips those arms "
+                             "(default: in ENCLAVE_HOME, named by the set's size)")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
-    from engine.models.threads import torch_threads
+    from engine.models.threads import free_cores, torch_threads
 
+    args.workers = args.workers or free_cores()
     with torch_threads(args.threads) as threads:
-        print(f"torch threads {threads}; load average {os.getloadavg()[0]:.1f} on "
-              f"{os.cpu_count()} cores")
+        print(f"torch threads {threads} (IFD), {args.workers} arm workers; load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         run(args)
 
 
-def run(args: argparse.Namespace) -> None:
-    """Score every method at every budget and seed; print one line per method and budget."""
+def prepare(args: argparse.Namespace):
+    """Training and test rows, their embeddings and (when a method needs them) IFD scores."""
     from engine.metrics.perplexity import perplexity
     from engine.models.bundled import smollm2_folder
     from engine.models.loading import load_causal_lm, load_tokenizer
@@ -154,30 +191,80 @@ def run(args: argparse.Namespace) -> None:
     folder = smollm2_folder()
     db = open_store(paths.workspace_db())
     vectors = embed_cached(db, [record_text(r) for r in train]).vectors
-    methods = args.methods.split(",")
     started = time.perf_counter()
     ifd = ifd_scores_cached(db, train, folder, dtype=args.ifd_dtype) \
-        if any("ifd" in m for m in methods) else None
+        if any("ifd" in m for m in args.methods.split(",")) else None
     print(f"train {len(train)}, test {len(test)}; IFD scores ({args.ifd_dtype}) in "
-          f"{time.perf_counter() - started:.0f} s; {args.steps} LoRA steps per arm, "
+          f"{time.perf_counter() - started:.0f} s; steps per arm: "
+          f"{args.steps or f'{args.epochs:g} epoch(s), at least {args.min_steps}'}; "
           f"{args.seeds} seeds; base perplexity "
           f"{perplexity(load_causal_lm(folder), load_tokenizer(folder), test).ppl:.3f}")
+    return train, test, vectors, ifd
+
+
+def arms(args: argparse.Namespace, n_train: int) -> list[tuple[float, int, str, int]]:
+    """(percent, budget rows, method, seed) for every arm, budget by budget."""
+    return [(percent, max(1, round(n_train * percent / 100)), method, seed)
+            for percent in (float(b) for b in args.budgets.split(","))
+            for method in args.methods.split(",") for seed in range(args.seeds)]
+
+
+def load_results(path: Path) -> dict[tuple, dict]:
+    if not path.exists():
+        return {}
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return {(r["percent"], r["method"], r["seed"]): r for r in rows}
+
+
+def run(args: argparse.Namespace) -> None:
+    """Score every method at every budget and seed (in parallel); print the paired table."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    train, test, vectors, ifd = prepare(args)
+    path = args.results or paths.home() / f"bench-select-lm-{args.records}.jsonl"
+    done = load_results(path)
+    todo = [a for a in arms(args, len(train)) if (a[0], a[2], a[3]) not in done]
+    print(f"{len(done)} arms from {path}, {len(todo)} to run")
+    pool = ProcessPoolExecutor(args.workers, multiprocessing.get_context("spawn"),
+                               initializer=worker_start, initargs=(1,))
+    with pool, path.open("a") as out:
+        futures = {}
+        for percent, budget, method, seed in todo:
+            rows = [train[i] for i in choose(method, vectors, ifd, budget, seed)]
+            steps = arm_steps(budget, args)
+            futures[pool.submit(timed_arm, rows, test, args.new_tokens, steps, seed)] = \
+                dict(percent=percent, budget=budget, method=method, seed=seed, steps=steps)
+        for future in as_completed(futures):
+            ppl, rl, seconds = future.result()
+            row = futures[future] | dict(ppl=ppl, rougeL=rl, seconds=round(seconds))
+            done[(row["percent"], row["method"], row["seed"])] = row
+            out.write(json.dumps(row) + "\n")
+            out.flush()
+            print(f"  arm {row}", flush=True)
+    report(args, done)
+
+
+def timed_arm(*arm) -> tuple[float, float, float]:
+    begun = time.perf_counter()
+    return (*score_arm(*arm), time.perf_counter() - begun)
+
+
+def report(args: argparse.Namespace, done: dict[tuple, dict]) -> None:
+    """One line per budget and method: mean ± std, paired against random and kmeans."""
+    methods = args.methods.split(",")
     for percent in (float(b) for b in args.budgets.split(",")):
-        budget = max(1, round(len(train) * percent / 100))
-        table = {}
+        table = {m: np.array([[done[(percent, m, s)]["ppl"], done[(percent, m, s)]["rougeL"]]
+                              for s in range(args.seeds)]) for m in methods}
+        first = done[(percent, methods[0], 0)]
+        print(f"{percent:g} % ({first['budget']} rows, {first['steps']} LoRA steps)")
         for method in methods:
-            begun = time.perf_counter()
-            table[method] = np.array([score_arm(folder, [train[i] for i in choose(
-                method, vectors, ifd, budget, seed)], test, args, seed)
-                for seed in range(args.seeds)])
             ppl, rl = table[method][:, 0], table[method][:, 1]
             versus = "  ".join(f"vs {base}: ppl {paired(ppl, table[base][:, 0])}, "
                                f"ROUGE-L {paired(rl, table[base][:, 1])}"
                                for base in ("random", "kmeans") if base in table and base != method)
-            print(f"  {percent:g} % ({budget} rows) {method:<11} perplexity {ppl.mean():7.3f} ± "
-                  f"{ppl.std(ddof=1) if len(ppl) > 1 else 0:.3f}  ROUGE-L {rl.mean():5.1f} ± "
-                  f"{rl.std(ddof=1) if len(rl) > 1 else 0:.1f}  {versus}  "
-                  f"({time.perf_counter() - begun:.0f} s)")
+            print(f"  {method:<11} perplexity {ppl.mean():7.3f} ± {ppl.std(ddof=1):.3f}  "
+                  f"ROUGE-L {rl.mean():5.1f} ± {rl.std(ddof=1):.1f}  {versus}")
             print(f"      per seed: perplexity {np.round(ppl, 3).tolist()}, "
                   f"ROUGE-L {np.round(rl, 2).tolist()}")
 
