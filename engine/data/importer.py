@@ -210,7 +210,7 @@ def import_file(db: sqlite_utils.Database, project_id: int, path: Path, *, task:
         reporter.check_cancel()
         datasets.publish(db, made)
     except BaseException:
-        datasets.discard(db, made[::-1])  # the split versions first: they name the pool
+        datasets.discard(db, made)
         raise
     summary = ImportSummary(dataset_id, train_id, test_id, writer.count, quarantined, train, test,
                             preview.container, preview.encoding, preview.mapping,

@@ -199,11 +199,14 @@ def publish(db: sqlite_utils.Database, dataset_ids: Sequence[int]) -> None:
 def discard(db: sqlite_utils.Database, dataset_ids: Sequence[int], batch: int = 5000) -> int:
     """Delete building versions with their records and quarantine, in short transactions.
 
+    Newest first, whatever order they are given in: a version's parent is always older,
+    so children go before their parent (links to a held-out partner are cleared first).
+
     Returns:
         The number of versions removed (published ones are never touched).
     """
     removed = 0
-    for dataset_id in dataset_ids:
+    for dataset_id in sorted(set(dataset_ids), reverse=True):
         row = db.execute("SELECT state FROM datasets WHERE id = ?", [dataset_id]).fetchone()
         if row is None or row[0] != BUILDING:
             continue

@@ -97,3 +97,15 @@ def test_upgrade_indexes_records_written_before_search_existed(enclave_home):
     db = open_store(path)
     assert schema.version(db) == schema.LATEST
     assert len(record_search.page(db, dataset_id, RecordFilter(text="insulin"))) == 1
+
+
+def test_discard_removes_parents_and_children_in_any_order_given(db):
+    project_id = projects.create(db, "Ward")
+    pool = VersionWriter(db, project_id, "notes", "import", role="pool")
+    pool.append([{"prompt": "pool row", "response": "x"}], ["hp"])
+    train = VersionWriter(db, project_id, "notes-train", "split", role="train",
+                          parent_id=pool.dataset_id)
+    train.append([{"prompt": "train row", "response": "y"}], ["ht"])
+    assert datasets.discard(db, [pool.dataset_id, train.dataset_id]) == 2  # parent named first
+    assert db.execute("SELECT count(*) FROM datasets").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM records").fetchone()[0] == 0
