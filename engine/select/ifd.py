@@ -30,6 +30,7 @@ from engine.store import embeddings as store
 
 MAX_CONTEXT_TOKENS = 256  # the prompt's last tokens kept
 MAX_RESPONSE_TOKENS = 192  # the response's first tokens kept
+CACHE_EVERY = 128  # records scored between two writes to the cache (a few CPU-minutes)
 # Configs whose logits are more than the output layer applied to the last hidden state.
 _LOGIT_POSTPROCESSING = ("final_logit_softcapping", "logit_scale", "output_multiplier_scale")
 
@@ -94,20 +95,42 @@ def _logits_at(model: Any, ids: Any, mask: Any, rows: Any, columns: Any) -> Any:
 
 
 def _losses(model: Any, sequences: list[_Sequence], pad_id: int, batch_size: int,
-            reporter: Reporter) -> np.ndarray:
-    """Loss of every sequence, in batches of similar length."""
+            reporter: Reporter, counted: tuple[int, int]) -> np.ndarray:
+    """Loss of every sequence, in batches of similar length; ``counted`` is (records
+    scored before these, records in the whole job) for the progress messages."""
     import torch
 
     order = np.argsort([len(s.ids) for s in sequences], kind="stable")
     losses = np.zeros(len(sequences))
+    before, whole = counted
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
             reporter.check_cancel()
             chosen = order[start:start + batch_size]
             losses[chosen] = _batch_losses(model, [sequences[i] for i in chosen], pad_id)
-            done = min(start + batch_size, len(order))
-            reporter.report(done, len(order), f"Scored {done // 2}/{len(order) // 2} records")
+            done = 2 * before + min(start + batch_size, len(order))
+            reporter.report(done, 2 * whole, f"Scored {done // 2}/{whole} records")
     return losses
+
+
+class _Scorer:
+    """SmolLM2 (or another causal LM) and its tokenizer, loaded once for many records."""
+
+    def __init__(self, folder: Path, dtype: str) -> None:
+        self.tokenizer = load_tokenizer(folder)
+        self.model = load_causal_lm(folder, dtype=cpu_dtype(dtype))
+        pad = self.tokenizer.pad_token_id
+        self.pad_id = pad if pad is not None else self.tokenizer.eos_token_id
+
+    def scores(self, records: list[dict], reporter: Reporter, batch_size: int,
+               threads: int | None, counted: tuple[int, int]) -> np.ndarray:
+        sequences = [s for record in records for s in _sequences(self.tokenizer, record)]
+        with torch_threads(threads):
+            losses = _losses(self.model, sequences, self.pad_id, max(1, batch_size),
+                             reporter, counted)
+        conditioned, alone = losses[0::2], losses[1::2]
+        scores = conditioned / np.maximum(alone, 1e-6)
+        return np.where(np.isfinite(scores), scores, 1.0)
 
 
 def ifd_scores(records: list[dict], folder: Path, reporter: Reporter | None = None, *,
@@ -139,31 +162,35 @@ def ifd_scores(records: list[dict], folder: Path, reporter: Reporter | None = No
     _check_records(records)
     if not records:
         return np.zeros(0)
-    tokenizer = load_tokenizer(folder)
-    model = load_causal_lm(folder, dtype=cpu_dtype(dtype))
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None \
-        else tokenizer.eos_token_id
-    sequences = [s for record in records for s in _sequences(tokenizer, record)]
-    with torch_threads(threads):
-        losses = _losses(model, sequences, pad_id, max(1, batch_size), reporter)
-    conditioned, alone = losses[0::2], losses[1::2]
-    scores = conditioned / np.maximum(alone, 1e-6)
-    return np.where(np.isfinite(scores), scores, 1.0)
+    return _Scorer(folder, dtype).scores(records, reporter, batch_size, threads,
+                                         (0, len(records)))
 
 
 def ifd_scores_cached(db: sqlite_utils.Database, records: list[dict], folder: Path,
                       reporter: Reporter | None = None, *, batch_size: int = 8,
                       threads: int | None = None, dtype: str = "float32") -> np.ndarray:
-    """:func:`ifd_scores` through the embeddings cache (a 1-value vector per record)."""
+    """:func:`ifd_scores` through the embeddings cache (a 1-value vector per record).
+
+    Scores are stored every :data:`CACHE_EVERY` records, so a scoring that is cancelled
+    or killed keeps what it finished, and the next run scores only the rest.
+    """
+    reporter = reporter or null_reporter()
+    _check_records(records)
     dtype = cpu_dtype(dtype)
     model = f"score:ifd:{Path(folder).name}" + ("" if dtype == "float32" else f":{dtype}")
     hashes = [store.text_hash(store.pair_text(r)) for r in records]
     found = store.lookup(db, hashes, model)
-    todo = [i for i, h in enumerate(hashes) if h not in found]
-    if todo:
-        fresh = ifd_scores([records[i] for i in todo], folder, reporter,
-                           batch_size=batch_size, threads=threads, dtype=dtype)
-        store.store(db, [hashes[i] for i in todo], model, fresh.reshape(-1, 1))
+    first: dict[str, int] = {}  # each text scored once, however often it appears
+    for index, digest in enumerate(hashes):
+        if digest not in found:
+            first.setdefault(digest, index)
+    todo = list(first.values())
+    scorer = _Scorer(folder, dtype) if todo else None
+    for start in range(0, len(todo), CACHE_EVERY):
+        part = todo[start:start + CACHE_EVERY]
+        fresh = scorer.scores([records[i] for i in part], reporter, batch_size, threads,
+                              (start, len(todo)))
+        store.store(db, [hashes[i] for i in part], model, fresh.reshape(-1, 1))
         found.update({hashes[i]: np.array([v], np.float16).astype(np.float32)  # as read back
-                      for i, v in zip(todo, fresh)})
+                      for i, v in zip(part, fresh)})
     return np.array([float(found[h][0]) for h in hashes])

@@ -55,6 +55,27 @@ def test_llm_embeddings_and_ifd_scores_are_cached(tiny_llama, tmp_path):
     assert embeddings.count(db) == rows and np.array_equal(scores, again)
 
 
+def test_ifd_scoring_cancelled_part_way_keeps_what_it_finished(tiny_llama, tmp_path,
+                                                               monkeypatch):
+    from engine.progress import Cancelled, Reporter
+    from engine.select import ifd
+
+    monkeypatch.setattr(ifd, "CACHE_EVERY", 2)
+    records = _tiny_lm().tiny_records(6)
+    events: list = []
+    db = open_store(tmp_path / "w.sqlite3")
+    with pytest.raises(Cancelled):  # asked to stop once the first records were scored
+        ifd_scores_cached(db, records, tiny_llama, Reporter(events.append, lambda: bool(events)))
+    assert embeddings.count(db) == 2
+    finished: list = []
+    resumed = ifd_scores_cached(db, records, tiny_llama, Reporter(finished.append))
+    assert embeddings.count(db) == 6
+    assert finished[-1].step == finished[-1].total == 8  # only the 4 records left were scored
+    assert finished[-1].message == "Scored 4/4 records"
+    fresh = ifd_scores_cached(open_store(tmp_path / "other.sqlite3"), records, tiny_llama)
+    assert np.allclose(resumed, fresh, atol=2e-3)  # float16 in the cache
+
+
 def _one_pass_loss(model, tokenizer, context: str, response: str) -> float:
     """The model's own loss on one unpadded sequence: the reference the batched scorer meets."""
     import torch
