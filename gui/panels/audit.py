@@ -10,18 +10,16 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.store import audit, projects
 from gui.widgets.status import show_status
+from gui.widgets.text_table import TextTableModel, text_table_view
 
 COLUMNS = (("time", "When (UTC)"), ("actor", "User"), ("host", "Computer"),
            ("what", "What happened"), ("object", "About"), ("outcome", "Outcome"),
@@ -72,12 +70,8 @@ class AuditPanel(QWidget):
         self.action_combo.addItem("All actions", None)
         for action in ACTIONS:
             self.action_combo.addItem(action, action)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([title for _, title in COLUMNS])
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
+        self.table_model = TextTableModel([title for _, title in COLUMNS], self)
+        self.table = text_table_view(self.table_model, stretch_column=3)  # "What happened"
         self.verify_button = QPushButton("Check the trail")
         self.verify_button.setToolTip("Find rows that were changed, added or removed "
                                       "outside Enclave")
@@ -124,10 +118,7 @@ class AuditPanel(QWidget):
         self.rows = audit.entries(self.db, LIMIT, project=str(project) if project else None,
                                   user=self.user_field.text().strip() or None,
                                   action=self.action_combo.currentData())
-        self.table.setRowCount(len(self.rows))
-        for index, row in enumerate(self.rows):
-            for column, (key, _) in enumerate(COLUMNS):
-                self.table.setItem(index, column, QTableWidgetItem(cell(row, key)))
+        self.table_model.set_rows([[cell(row, key) for key, _ in COLUMNS] for row in self.rows])
 
     def verify(self) -> list[audit.Break]:
         """Check the whole chain and say the outcome."""

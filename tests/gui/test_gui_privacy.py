@@ -34,10 +34,11 @@ def test_audit_tab_filters_verifies_and_exports(window, db, tmp_path):
     projects.create(db, "Chambers")
     panel = _tab(window, "Audit")
     panel.set_project(ward)
-    assert panel.table.rowCount() == 1 and panel.table.item(0, 3).text() == "Project created"
-    assert panel.table.item(0, 1).text() == audit.actor()
+    assert panel.table_model.rowCount() == 1
+    assert panel.table_model.rows[0][3] == "Project created"
+    assert panel.table_model.rows[0][1] == audit.actor()
     panel.set_project(None)
-    assert panel.table.rowCount() == 2
+    assert panel.table_model.rowCount() == 2
     assert panel.verify() == [] and "intact" in panel.status_label.text()
     panel.export_csv(tmp_path / "audit.csv")
     assert len(list(csv.DictReader((tmp_path / "audit.csv").open()))) == 2
