@@ -5,8 +5,7 @@ same process, model load included in every arm (sentence-transformers builds its
 model, ours drops its kept model first): sentence-transformers' ``encode`` (the
 baseline), ``embed_texts`` in float32 (PyTorch) and in int8 (ONNX Runtime; its export
 into the models folder happens once, before the timing, as on a user's first run).
-Mixed, short (5-15 words) and long (60-120 words) texts are timed apart (int8 runs
-long texts on the file whose feed-forward up-projections are int8 too); each arm runs
+Mixed, short (5-15 words) and long (60-120 words) texts are timed apart; each arm runs
 --repeats times, interleaved, and its fastest run counts, so that other work on a
 shared machine does not decide the ratio. Then the int8 vectors are checked against
 float32: cosine per row, and the selection ``auto`` makes on the 32-label clinical
