@@ -163,6 +163,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads for IFD scoring (default: the free cores)")
     parser.add_argument("--ifd-dtype", default="float32", help="float32 or bfloat16")
+    parser.add_argument("--report-only", action="store_true",
+                        help="print the table from --results without running anything")
     parser.add_argument("--results", type=Path, default=None,
                         help="one JSON line per finished arm; a rerun skips those arms "
                              "(default: in ENCLAVE_HOME, named by the set's size)")
@@ -171,6 +173,9 @@ def main() -> None:
     from engine.models.threads import free_cores, torch_threads
 
     args.workers = args.workers or free_cores()
+    if args.report_only:
+        report(args, load_results(results_path(args)))
+        return
     with torch_threads(args.threads) as threads:
         print(f"torch threads {threads} (IFD), {args.workers} arm workers; load average "
               f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -209,6 +214,10 @@ def arms(args: argparse.Namespace, n_train: int) -> list[tuple[float, int, str, 
             for method in args.methods.split(",") for seed in range(args.seeds)]
 
 
+def results_path(args: argparse.Namespace) -> Path:
+    return args.results or paths.home() / f"bench-select-lm-{args.records}.jsonl"
+
+
 def load_results(path: Path) -> dict[tuple, dict]:
     if not path.exists():
         return {}
@@ -222,7 +231,7 @@ def run(args: argparse.Namespace) -> None:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     train, test, vectors, ifd = prepare(args)
-    path = args.results or paths.home() / f"bench-select-lm-{args.records}.jsonl"
+    path = results_path(args)
     done = load_results(path)
     todo = [a for a in arms(args, len(train)) if (a[0], a[2], a[3]) not in done]
     print(f"{len(done)} arms from {path}, {len(todo)} to run")
@@ -254,6 +263,10 @@ def report(args: argparse.Namespace, done: dict[tuple, dict]) -> None:
     """One line per budget and method: mean ± std, paired against random and kmeans."""
     methods = args.methods.split(",")
     for percent in (float(b) for b in args.budgets.split(",")):
+        missing = [(m, s) for m in methods for s in range(args.seeds) if (percent, m, s) not in done]
+        if missing:
+            print(f"{percent:g} %: {len(missing)} of {len(methods) * args.seeds} arms not run")
+            continue
         table = {m: np.array([[done[(percent, m, s)]["ppl"], done[(percent, m, s)]["rougeL"]]
                               for s in range(args.seeds)]) for m in methods}
         first = done[(percent, methods[0], 0)]
