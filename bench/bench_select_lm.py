@@ -215,7 +215,12 @@ def arms(args: argparse.Namespace, n_train: int) -> list[tuple[float, int, str, 
 
 
 def results_path(args: argparse.Namespace) -> Path:
-    return args.results or paths.home() / f"bench-select-lm-{args.records}.jsonl"
+    """The results file; its default name carries every setting an arm's figures depend on,
+    so a rerun with other settings never reuses arms that do not match them."""
+    steps = f"s{args.steps}" if args.steps else f"e{args.epochs:g}m{args.min_steps}"
+    name = (f"bench-select-lm-{args.records}r-{args.test}t{args.new_tokens}g-{steps}-"
+            f"{args.ifd_dtype}.jsonl")
+    return args.results or paths.home() / name
 
 
 def load_results(path: Path) -> dict[tuple, dict]:
@@ -245,7 +250,11 @@ def run(args: argparse.Namespace) -> None:
             futures[pool.submit(timed_arm, rows, test, args.new_tokens, steps, seed)] = \
                 dict(percent=percent, budget=budget, method=method, seed=seed, steps=steps)
         for future in as_completed(futures):
-            ppl, rl, seconds = future.result()
+            try:
+                ppl, rl, seconds = future.result()
+            except Exception as error:  # one failed arm: say so, keep the others
+                print(f"  arm {futures[future]} failed: {error!r}", flush=True)
+                continue
             row = futures[future] | dict(ppl=ppl, rougeL=rl, seconds=round(seconds))
             done[(row["percent"], row["method"], row["seed"])] = row
             out.write(json.dumps(row) + "\n")
@@ -257,6 +266,11 @@ def run(args: argparse.Namespace) -> None:
 def timed_arm(*arm) -> tuple[float, float, float]:
     begun = time.perf_counter()
     return (*score_arm(*arm), time.perf_counter() - begun)
+
+
+def spread(values: np.ndarray) -> float:
+    """Sample standard deviation (0 for a single seed)."""
+    return float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
 def report(args: argparse.Namespace, done: dict[tuple, dict]) -> None:
@@ -276,8 +290,8 @@ def report(args: argparse.Namespace, done: dict[tuple, dict]) -> None:
             versus = "  ".join(f"vs {base}: ppl {paired(ppl, table[base][:, 0])}, "
                                f"ROUGE-L {paired(rl, table[base][:, 1])}"
                                for base in ("random", "kmeans") if base in table and base != method)
-            print(f"  {method:<11} perplexity {ppl.mean():7.3f} ± {ppl.std(ddof=1):.3f}  "
-                  f"ROUGE-L {rl.mean():5.1f} ± {rl.std(ddof=1):.1f}  {versus}")
+            print(f"  {method:<11} perplexity {ppl.mean():7.3f} ± {spread(ppl):.3f}  "
+                  f"ROUGE-L {rl.mean():5.1f} ± {spread(rl):.1f}  {versus}")
             print(f"      per seed: perplexity {np.round(ppl, 3).tolist()}, "
                   f"ROUGE-L {np.round(rl, 2).tolist()}")
 

@@ -58,7 +58,9 @@ def cpu_bf16_fast() -> bool:
     """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX tiles).
 
     Without them torch emulates bfloat16 through float32 conversions: on an AVX2 CPU
-    MiniLM ran 5x and SmolLM2 7x slower in bfloat16 than in float32.
+    MiniLM ran 5x and SmolLM2 7x slower in bfloat16 than in float32. The probes are
+    torch's own (``torch.cpu``); a torch without them counts as no native bfloat16,
+    which only costs speed (float32 runs).
     """
     import torch
 

@@ -124,6 +124,7 @@ class _Scorer:
 
     def scores(self, records: list[dict], reporter: Reporter, batch_size: int,
                threads: int | None, counted: tuple[int, int]) -> np.ndarray:
+        """IFD of each record (see :func:`ifd_scores`); ``counted`` as for ``_losses``."""
         sequences = [s for record in records for s in _sequences(self.tokenizer, record)]
         with torch_threads(threads):
             losses = _losses(self.model, sequences, self.pad_id, max(1, batch_size),

@@ -76,6 +76,18 @@ def test_ifd_scoring_cancelled_part_way_keeps_what_it_finished(tiny_llama, tmp_p
     assert np.allclose(resumed, fresh, atol=2e-3)  # float16 in the cache
 
 
+def test_a_text_that_appears_twice_is_scored_once(tiny_llama, tmp_path):
+    from engine.progress import Reporter
+
+    first, second = _tiny_lm().tiny_records(2)
+    events: list = []
+    db = open_store(tmp_path / "w.sqlite3")
+    scores = ifd_scores_cached(db, [first, second, dict(first)], tiny_llama,
+                               Reporter(events.append))
+    assert embeddings.count(db) == 2 and scores[0] == scores[2]
+    assert events[-1].total == 4 and events[-1].message == "Scored 2/2 records"
+
+
 def _one_pass_loss(model, tokenizer, context: str, response: str) -> float:
     """The model's own loss on one unpadded sequence: the reference the batched scorer meets."""
     import torch
