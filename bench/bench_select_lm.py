@@ -167,7 +167,7 @@ def main() -> None:
                         help="print the table from --results without running anything")
     parser.add_argument("--results", type=Path, default=None,
                         help="one JSON line per finished arm; a rerun skips those arms "
-                             "(default: in ENCLAVE_HOME, named by the set's size)")
+                             "(default: in ENCLAVE_HOME, named by the settings)")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
     from engine.models.threads import free_cores, torch_threads

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.store import audit, projects
+from gui import tasks
 from gui.widgets.status import show_status
 from gui.widgets.text_table import TextTableModel, text_table_view
 
@@ -63,6 +64,7 @@ class AuditPanel(QWidget):
         super().__init__(parent)
         self.db = db
         self.rows: list[dict] = []
+        self.problems: list[audit.Break] = []
         self.project_combo = QComboBox()
         self.user_field = QLineEdit()
         self.user_field.setPlaceholderText("any user")
@@ -120,10 +122,19 @@ class AuditPanel(QWidget):
                                   action=self.action_combo.currentData())
         self.table_model.set_rows([[cell(row, key) for key, _ in COLUMNS] for row in self.rows])
 
-    def verify(self) -> list[audit.Break]:
-        """Check the whole chain and say the outcome."""
-        problems = audit.verify(self.db)
-        total = audit.count(self.db)
+    def verify(self) -> None:
+        """Check the whole chain on a worker (a long trail takes seconds) and say the
+        outcome when it is known; the button waits until then."""
+        self.verify_button.setEnabled(False)
+        show_status(self.status_label, "Checking the audit trail…")
+        tasks.runner().run_with_store(
+            self.db, lambda db: (audit.verify(db), audit.count(db)),
+            self._show_verdict, self._verify_failed)
+
+    def _show_verdict(self, outcome: tuple[list[audit.Break], int]) -> None:
+        problems, total = outcome
+        self.problems = problems
+        self.verify_button.setEnabled(True)
         if problems:
             where = "; ".join(f"row {p.row_id}: {p.problem}" for p in problems[:3])
             show_status(self.status_label, f"The audit trail was changed outside Enclave "
@@ -131,7 +142,11 @@ class AuditPanel(QWidget):
         else:
             show_status(self.status_label, f"The audit trail is intact: {total} rows, none "
                         "changed, added or removed outside Enclave.")
-        return problems
+
+    def _verify_failed(self, error: Exception) -> None:
+        self.verify_button.setEnabled(True)
+        show_status(self.status_label, f"The audit trail could not be checked: {error}",
+                    error=True)
 
     def export_csv(self, out: Path) -> None:
         """Write the rows shown to a CSV file."""

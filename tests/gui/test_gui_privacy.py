@@ -15,6 +15,7 @@ from engine.data.clean_recipe import CleanRecipe
 from engine.data.clean_run import run_clean
 from engine.data.importer import import_file
 from engine.store import audit, encryption, keys, open_store, projects, runs
+from gui import tasks
 from gui.passphrase import NewPassphraseDialog, UnlockDialog, advice
 
 
@@ -29,7 +30,7 @@ def _tab(window, title):
                 if window.tabs.tabText(i) == title)
 
 
-def test_audit_tab_filters_verifies_and_exports(window, db, tmp_path):
+def test_audit_tab_filters_verifies_and_exports(window, db, tmp_path, qtbot):
     ward = projects.create(db, "Ward")
     projects.create(db, "Chambers")
     panel = _tab(window, "Audit")
@@ -39,7 +40,8 @@ def test_audit_tab_filters_verifies_and_exports(window, db, tmp_path):
     assert panel.table_model.rows[0][1] == audit.actor()
     panel.set_project(None)
     assert panel.table_model.rowCount() == 2
-    assert panel.verify() == [] and "intact" in panel.status_label.text()
+    _verify(qtbot, panel)
+    assert panel.problems == [] and "intact" in panel.status_label.text()
     panel.export_csv(tmp_path / "audit.csv")
     assert len(list(csv.DictReader((tmp_path / "audit.csv").open()))) == 2
     conn = sqlite3.connect(paths.workspace_db())
@@ -47,7 +49,18 @@ def test_audit_tab_filters_verifies_and_exports(window, db, tmp_path):
     conn.execute("DELETE FROM audit_log WHERE id = 1")
     conn.commit()
     conn.close()
-    assert panel.verify() and "changed outside Enclave" in panel.status_label.text()
+    _verify(qtbot, panel)
+    assert panel.problems and "changed outside Enclave" in panel.status_label.text()
+    assert panel.verify_button.isEnabled()
+
+
+def _verify(qtbot, panel):
+    """Start the check and wait for its verdict: the click returns at once, the button
+    waits, the status says a check is under way."""
+    with qtbot.waitSignal(tasks.runner().task_finished, timeout=10_000):
+        panel.verify()
+        assert not panel.verify_button.isEnabled()
+        assert "Checking" in panel.status_label.text()
 
 
 def _ward_with_identifiers(db, tmp_path):
