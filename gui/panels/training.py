@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-import pyqtgraph as pg
 import sqlite_utils
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -40,18 +39,13 @@ from gui.jobs import follow_jobs
 from gui.panels.training_dpo import DpoOptions
 from gui.widgets.messages import for_window
 from gui.widgets.recipe_form import RecipeForm, field_widget, form_values, hinted, row_label
+from gui.widgets.training_charts import CURVES, TrainingCharts
 
-CURVES = {"loss": "#2563eb", "eval_loss": "#dc2626", "lr": "#7c3aed", "tokens_per_s": "#15803d",
-          "reward_accuracy": "#0891b2", "reward_margin": "#db2777"}
-PLOTS = (("loss", ("loss", "eval_loss")), ("learning rate", ("lr",)),
-         ("tokens / s", ("tokens_per_s",)), ("DPO rewards", ("reward_accuracy", "reward_margin")))
 RUN_COLUMNS = ["run", "name", "method", "lr", "batch", "steps", "loss end", "eval loss",
                "tokens/s"]
 DEVICES = (("this computer (one GPU, or the CPU)", 1), ("2 GPUs", 2), ("4 GPUs", 4),
            ("8 GPUs", 8))
 DPO = "dpo"
-LIVE_REDRAW_MS = 500
-PLOT_STAGGER_MS = 60
 DPO_HELP = "dpo: preference tuning (DPO) on the experts' preference pairs."
 
 
@@ -68,11 +62,6 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.db, self.bridge = db, bridge
         self.project_id: int | None = None
-        self.points: dict[str, list[tuple[int, float]]] = {name: [] for name in CURVES}
-        self._redraw_timer = QTimer(self)
-        self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.timeout.connect(self._redraw_next)
-        self._pending_plots: list = []
         self._build_form()
         self._build_right()
         splitter = QSplitter(Qt.Horizontal)
@@ -155,19 +144,8 @@ class TrainingPanel(QWidget):
         self.advice = None
         self.status_label = QLabel("No training running.")
         self.status_label.setWordWrap(True)
-        self.plots, self.lines = {}, {}
-        grid = QHBoxLayout()
-        for title, names in PLOTS:
-            plot = pg.PlotWidget(title=title)
-            plot.setMinimumSize(110, 140)  # small screens: the charts narrow, nothing clips
-            self.plots[title] = plot
-            plot.setBackground("w")
-            plot.addLegend(offset=(-10, 10)) if len(names) > 1 else None
-            for name in names:
-                self.lines[name] = _live_curve(plot, name)
-            plot.setLabel("bottom", "step")
-            grid.addWidget(plot)
-        self.plots["DPO rewards"].setVisible(False)
+        self.charts = TrainingCharts()
+        self.plots, self.lines = self.charts.plots, self.charts.lines
         self.runs_table = QTableWidget(0, len(RUN_COLUMNS))
         self.runs_table.setHorizontalHeaderLabels(RUN_COLUMNS)
         header = self.runs_table.horizontalHeader()
@@ -186,7 +164,7 @@ class TrainingPanel(QWidget):
         advice_row.addWidget(self.advice_button)
         layout.addLayout(advice_row)
         layout.addWidget(self.status_label)
-        layout.addLayout(grid, 3)
+        layout.addWidget(self.charts, 3)
         runs_row = QHBoxLayout()
         runs_title = QLabel("Runs (select one to see its curves, or to resume it)")
         runs_title.setWordWrap(True)
@@ -204,8 +182,7 @@ class TrainingPanel(QWidget):
         self.job.forget()
         self.dataset_combo.clear()
         self.runs_table.setRowCount(0)
-        self.points = {name: [] for name in CURVES}
-        self._redraw()
+        self.charts.start_live()
         self.status_label.setText("No training running.")
         self.estimate_label.setText("Memory estimate: press Estimate memory.")
         self.dpo_options.set_project(project_id)
@@ -241,15 +218,12 @@ class TrainingPanel(QWidget):
     def _on_method_changed(self, method: str) -> None:
         dpo = method == DPO
         self.recipe_stack.setCurrentIndex(1 if dpo else 0)
-        self._show_dpo_chart(dpo)
+        self.charts.show_dpo(dpo)
         self.start_button.setText("Start DPO" if dpo else "Start training")
         if dpo:
             self.dpo_options.refresh_count()
         elif method in METHODS:
             self.inputs["learning_rate"].setText(str(DEFAULT_LEARNING_RATE.get(method, 2e-4)))
-
-    def _show_dpo_chart(self, shown: bool) -> None:
-        self.plots["DPO rewards"].setVisible(shown)
 
     def _base_folder(self):
         from engine.models import bundled
@@ -363,22 +337,16 @@ class TrainingPanel(QWidget):
         return self.job.job_id
 
     def _follow(self, kind: str, params: dict) -> None:
-        self.points = {name: [] for name in CURVES}
-        self._auto_step_axis()
-        self._redraw()
+        self.charts.start_live()
         job_id = self.job.start(kind, params, self.project_id, "Training")
         self.status_label.setText(f"Training job {job_id} starting…")
 
     @Slot(dict)
     def _on_progress(self, event: dict) -> None:
-        """Every metric point since the last delivery joins the curves; one redraw."""
+        """Every metric point since the last delivery joins the charts; the status line says
+        where the run is."""
+        self.charts.add_progress(event)
         metrics = event.get("metrics", {})
-        for point in event.get("points") or [{"step": event["step"], **metrics}]:
-            for name in CURVES:
-                if name in point:
-                    self.points[name].append((point["step"], float(point[name])))
-        self._fix_step_axis(event.get("total") or 0)
-        self._redraw_soon()
         eta = metrics.get("eta_s")
         eta_text = f", about {eta / 60:.1f} min left" if eta is not None else ""
         loss = f", loss {metrics['loss']:.4f}" if "loss" in metrics else ""
@@ -394,44 +362,6 @@ class TrainingPanel(QWidget):
         self.status_label.setText(f"Training job {row.get('id')} {state}. "
                                   f"{for_window(error)}".strip())
         self.refresh()
-
-    def _redraw_soon(self) -> None:
-        """Live curves are redrawn at most every :data:`LIVE_REDRAW_MS`, one chart per
-        timer tick (a chart repaint costs tens of milliseconds of the main thread; three at
-        once would freeze the window for their sum)."""
-        if not self._redraw_timer.isActive():
-            self._pending_plots = [names for _title, names in PLOTS]
-            self._redraw_timer.start(LIVE_REDRAW_MS)
-
-    def _redraw_next(self) -> None:
-        if self._pending_plots:
-            self._set_lines(self._pending_plots.pop(0))
-        if self._pending_plots:
-            self._redraw_timer.start(PLOT_STAGGER_MS)
-
-    def _fix_step_axis(self, total: int) -> None:
-        """While a job runs the step axis spans the whole run, so it is not re-laid out
-        (its ticks recomputed and redrawn) at every new point."""
-        for plot in self.plots.values():
-            view = plot.getViewBox()
-            if total and view.state["autoRange"][0] is not False:
-                plot.setXRange(0, total, padding=0.02)
-                view.enableAutoRange(x=False)
-
-    def _auto_step_axis(self) -> None:
-        for plot in self.plots.values():
-            plot.getViewBox().enableAutoRange(x=True)
-
-    def _redraw(self) -> None:
-        """Redraw every curve now."""
-        self._redraw_timer.stop()
-        self._pending_plots = []
-        self._set_lines(list(self.lines))
-
-    def _set_lines(self, names) -> None:
-        for name in names:
-            points = self.points.get(name, [])
-            self.lines[name].setData([p[0] for p in points], [p[1] for p in points])
 
     # --- runs table ---------------------------------------------------------------------
 
@@ -466,28 +396,11 @@ class TrainingPanel(QWidget):
         run_id = self._selected_run()
         if run_id is None or self.job.running:
             return
-        self.points = {name: runs.series(self.db, run_id, name) for name in CURVES}
-        self._show_dpo_chart(self.is_dpo() or self._run_method(run_id) == DPO)
-        self._auto_step_axis()
-        self._redraw()
+        self.charts.show_series({name: runs.series(self.db, run_id, name) for name in CURVES})
+        self.charts.show_dpo(self.is_dpo() or self._run_method(run_id) == DPO)
 
     def _run_method(self, run_id: int) -> str:
         return reads.train_method(self.db, run_id)
-
-
-def _live_curve(plot: pg.PlotWidget, name: str) -> pg.PlotDataItem:
-    """One curve of a live chart, drawn at a cost bounded by the chart's width rather than
-    the run's length: many steps per pixel are thinned to each pixel's lowest and highest
-    value (peak downsampling, so no spike is hidden), only the visible span is drawn, and
-    the line is drawn without anti-aliasing (an anti-aliased path of a few thousand noisy
-    points takes tens of milliseconds of the main thread to paint)."""
-    symbol = "o" if name == "eval_loss" else None
-    curve = plot.plot([], [], name=name.replace("_", " "), symbol=symbol, symbolSize=6,
-                      pen=pg.mkPen(CURVES[name], width=2), symbolBrush=CURVES[name],
-                      antialias=False)
-    curve.setDownsampling(auto=True, method="peak")
-    curve.setClipToView(True)
-    return curve
 
 
 def _estimate(folder, recipe, processes: int = 1, advise: bool = True):

@@ -97,7 +97,7 @@ def test_a_long_run_draws_as_many_points_as_the_chart_is_wide(qtbot, db):
               for s in range(1, 20_001)]
     panel.job._on_job_progressed(7, {"step": 20_000, "total": 20_000, "message": "",
                                      "metrics": points[-1], "points": points})
-    panel._redraw()
+    panel.charts.redraw()
     qtbot.wait(20)
     for name in ("loss", "lr", "tokens_per_s"):
         line = panel.lines[name]
