@@ -121,7 +121,8 @@ def arm_steps(rows: int, args: argparse.Namespace) -> int:
 
     if args.steps:
         return args.steps
-    return max(args.min_steps, math.ceil(args.epochs * rows / TrainRecipe().batch_size))
+    recipe = TrainRecipe()
+    return max(args.min_steps, math.ceil(args.epochs * rows / (recipe.batch_size * recipe.grad_accum)))
 
 
 def choose(method: str, vectors: np.ndarray, ifd: np.ndarray | None, budget: int,
@@ -226,7 +227,12 @@ def results_path(args: argparse.Namespace) -> Path:
 def load_results(path: Path) -> dict[tuple, dict]:
     if not path.exists():
         return {}
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        try:
+            rows.append(json.loads(line)) if line.strip() else None
+        except json.JSONDecodeError:  # a run killed while writing: that arm runs again
+            print(f"{path.name}, line {number}: cut off, skipped")
     return {(r["percent"], r["method"], r["seed"]): r for r in rows}
 
 

@@ -147,8 +147,7 @@ def rekey(args: argparse.Namespace) -> dict:
 def audit_verify(args: argparse.Namespace) -> dict | int:
 
     db = open_workspace()
-    problems = audit.verify(db)
-    rows = db["audit_log"].count
+    problems, rows = audit.check(db)
     if not args.json:
         print(f"audit trail: {rows} rows, " + ("intact" if not problems else
                                                 f"{len(problems)} problem(s):"))

@@ -184,8 +184,9 @@ def _session(path: Path) -> Any:
     options.log_severity_level = 3
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     # Threads that spin between operations take the cores other work needs: at a load of
-    # 2.5 on 2 cores, mixed sentences ran 1.15x faster with spinning off (one interleaved
-    # run of both sessions).
+    # 2.5 on 2 cores, mixed sentences ran 1.15x faster with spinning off in one run that
+    # interleaved both sessions (bench_embed against sentence-transformers, two runs some
+    # minutes apart: 1.38x with spinning, 1.84x without).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 

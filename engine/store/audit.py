@@ -20,7 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from engine.store.transactions import transaction
+from engine.store.transactions import read_snapshot, transaction
 
 GENESIS = "0" * 64
 CONTENT = ("id", "time", "actor", "host", "action", "object", "outcome", "detail")
@@ -135,16 +135,27 @@ class Break:
 
 
 def verify(db: sqlite_utils.Database) -> list[Break]:
-    """Walk the chain from the first row; an empty list means it is intact.
+    """Walk the chain from the first row; an empty list means it is intact (see
+    :func:`check`)."""
+    return check(db)[0]
+
+
+def check(db: sqlite_utils.Database) -> tuple[list[Break], int]:
+    """The breaks in the chain and the number of rows checked.
 
     Finds edited rows (content no longer matches its hash), inserted rows (hash or link
     wrong, or an id out of sequence), deleted rows (a gap, or a link to a missing row)
-    and rows removed from the end (the head no longer matches the last row).
+    and rows removed from the end (the head no longer matches the last row). The rows and
+    the head are read from one snapshot, so rows written while the check runs (by the
+    window or a job) are neither checked nor taken for tampering.
     """
+    with read_snapshot(db):
+        rows = db.execute(f"SELECT {', '.join(CONTENT)}, prev_hash, row_hash FROM audit_log "
+                          "ORDER BY id").fetchall()
+        head = db.execute("SELECT last_id, last_hash FROM audit_head WHERE id = 1").fetchone()
     breaks: list[Break] = []
     prev, expected_id = GENESIS, 1
-    for row in db.execute(f"SELECT {', '.join(CONTENT)}, prev_hash, row_hash FROM audit_log "
-                          "ORDER BY id").fetchall():
+    for row in rows:
         item = dict(zip((*CONTENT, "prev_hash", "row_hash"), row))
         if item["id"] != expected_id:
             breaks.append(Break(item["id"], f"rows {expected_id}–{item['id'] - 1} are missing"))
@@ -154,8 +165,7 @@ def verify(db: sqlite_utils.Database) -> list[Break]:
         if item["row_hash"] != row_hash(item, item["prev_hash"] or ""):
             breaks.append(Break(item["id"], "its content was changed after it was written"))
         prev, expected_id = item["row_hash"], item["id"] + 1
-    head = db.execute("SELECT last_id, last_hash FROM audit_head WHERE id = 1").fetchone()
     if head and (head[0] != expected_id - 1 or head[1] != prev):
         breaks.append(Break(head[0], f"the log should end at row {head[0]} but ends at row "
                                      f"{expected_id - 1} (rows were removed or added at the end)"))
-    return breaks
+    return breaks, len(rows)

@@ -91,3 +91,24 @@ def test_migration_chains_rows_written_before_it(tmp_path):
     assert audit.verify(db) == []
     audit.record(db, "project.create", "project:9")
     assert audit.verify(db) == [] and db["audit_log"].count == 4
+
+
+def test_a_row_written_while_the_chain_is_checked_is_not_a_break(logged, monkeypatch):
+    """The check runs on a worker while the window (or a job) keeps writing: it reads the
+    rows and the head from one snapshot, so a row added meanwhile is not taken for
+    tampering, and the row count it reports is the one it checked."""
+    writer = open_store(logged)
+    hash_row = audit.row_hash
+    written = []
+
+    def hash_and_write(row, prev):
+        if not written:
+            written.append(True)  # before writing: record() hashes its own row too
+            audit.record(writer, "project.create", "project:9", project_id=9)
+        return hash_row(row, prev)
+
+    monkeypatch.setattr(audit, "row_hash", hash_and_write)
+    problems, rows = audit.check(open_store(logged))
+    assert written and problems == [] and rows == 5
+    monkeypatch.setattr(audit, "row_hash", hash_row)
+    assert audit.check(open_store(logged)) == ([], 6)
