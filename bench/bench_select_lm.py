@@ -229,8 +229,10 @@ def load_results(path: Path) -> dict[tuple, dict]:
         return {}
     rows = []
     for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
         try:
-            rows.append(json.loads(line)) if line.strip() else None
+            rows.append(json.loads(line))
         except json.JSONDecodeError:  # a run killed while writing: that arm runs again
             print(f"{path.name}, line {number}: cut off, skipped")
     return {(r["percent"], r["method"], r["seed"]): r for r in rows}

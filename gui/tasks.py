@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 import sqlite_utils
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
@@ -56,15 +57,17 @@ class TaskRunner(QObject):
         self._live: set[_TaskSignals] = set()
 
     def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None],
-            on_error: Callable[[Exception], None] | None = None) -> None:
-        """Call ``fn()`` on a worker; then ``on_done(result)`` or ``on_error(exc)`` here."""
+            on_error: Callable[[Exception], None] | None = None,
+            owner: QObject | None = None) -> None:
+        """Call ``fn()`` on a worker; then ``on_done(result)`` or ``on_error(exc)`` here,
+        unless ``owner`` (the widget the callbacks change) was deleted meanwhile."""
         signals = _TaskSignals()
         self._live.add(signals)
 
         @Slot(object)
         def finish(value, callback=on_done) -> None:
             self._live.discard(signals)
-            if callback is not None:
+            if callback is not None and (owner is None or shiboken6.isValid(owner)):
                 callback(value)
             self.task_finished.emit()
 
@@ -74,7 +77,8 @@ class TaskRunner(QObject):
 
     def run_with_store(self, store: sqlite_utils.Database | Path,
                        fn: Callable[[Any], Any], on_done: Callable[[Any], None],
-                       on_error: Callable[[Exception], None] | None = None) -> None:
+                       on_error: Callable[[Exception], None] | None = None,
+                       owner: QObject | None = None) -> None:
         """Like :meth:`run`, with ``fn(db)`` given a connection of its own to the workspace
         of ``store`` (the caller's connection, or the workspace file)."""
         db_path = store_path(store)
@@ -86,7 +90,7 @@ class TaskRunner(QObject):
             finally:
                 db.close()
 
-        self.run(with_store, on_done, on_error)
+        self.run(with_store, on_done, on_error, owner)
 
     def busy(self) -> bool:
         """Whether a task is still running or waiting for its callback."""

@@ -100,11 +100,6 @@ def entries(db: sqlite_utils.Database, limit: int = 200, *, project: str | None 
                                            order_by="id desc", limit=limit))
 
 
-def count(db: sqlite_utils.Database) -> int:
-    """Rows in the audit trail."""
-    return db["audit_log"].count
-
-
 def detail(row: dict) -> dict:
     """The decoded detail of an audit row."""
     return json.loads(row.get("detail") or "{}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import shiboken6
 import sqlite_utils
 from PySide6.QtWidgets import (
     QComboBox,
@@ -128,13 +127,10 @@ class AuditPanel(QWidget):
         outcome when it is known; the button waits until then."""
         self.verify_button.setEnabled(False)
         show_status(self.status_label, "Checking the audit trail…")
-        tasks.runner().run_with_store(
-            self.db, audit.check,
-            self._show_verdict, self._verify_failed)
+        tasks.runner().run_with_store(self.db, audit.check, self._show_verdict,
+                                      self._verify_failed, owner=self)
 
     def _show_verdict(self, outcome: tuple[list[audit.Break], int]) -> None:
-        if not shiboken6.isValid(self.status_label):  # the window closed meanwhile
-            return
         problems, total = outcome
         self.problems = problems
         self.verify_button.setEnabled(True)
@@ -147,8 +143,6 @@ class AuditPanel(QWidget):
                         "changed, added or removed outside Enclave.")
 
     def _verify_failed(self, error: Exception) -> None:
-        if not shiboken6.isValid(self.status_label):
-            return
         self.verify_button.setEnabled(True)
         show_status(self.status_label, f"The audit trail could not be checked: {error}",
                     error=True)

@@ -7,7 +7,6 @@ import html
 from pathlib import Path
 
 import pyqtgraph as pg
-import shiboken6
 import sqlite_utils
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
@@ -262,13 +261,14 @@ class EvaluatePanel(QWidget):
         self.samples_view.setHtml(LOADING_SAMPLES)
 
         def show(found: tuple[str, bool]) -> None:
-            if not shiboken6.isValid(self) or self._shown_eval != run_id:
-                return  # the window closed, or shows another run now
+            if self._shown_eval != run_id:
+                return  # the window shows another run now
             self.samples_view.setHtml(found[0])
             self.samples_title.setText(COMPRESSED_SAMPLES_TITLE if found[1] else SAMPLES_TITLE)
             self.evaluation_shown.emit(run_id)
 
-        tasks.runner().run_with_store(self.db, lambda db: samples_html(db, run_id), show)
+        tasks.runner().run_with_store(self.db, lambda db: samples_html(db, run_id), show,
+                                      owner=self)
 
     def _show_fairness(self, summary: dict) -> None:
         self.fairness_plot.clear()

@@ -6,7 +6,6 @@ coloured, coverage numbers, label shares of subset vs all, and the selected rows
 
 from __future__ import annotations
 
-import shiboken6
 import sqlite_utils
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -217,14 +216,13 @@ class SelectionPanel(QWidget):
         positions = recipe.get("parent_positions", [])
         tasks.runner().run_with_store(
             self.db, lambda db: _selection_view(db, project_id, dataset_id, map_path, positions),
-            lambda view: self._show_view(project_id, dataset_id, view))
+            lambda view: self._show_view(project_id, dataset_id, view), owner=self)
 
     def _show_view(self, project_id: int | None, dataset_id: int, view: dict) -> None:
         """Main thread: the rows and map read for ``dataset_id``, unless another project or
         selection was put on screen meanwhile."""
-        if not shiboken6.isValid(self) or \
-                (project_id, dataset_id) != (self.project_id, self.shown_id):
-            return  # the window closed, or shows another project or selection now
+        if (project_id, dataset_id) != (self.project_id, self.shown_id):
+            return  # the window shows another project or selection now
         if view["map"] is not None:
             self.map_plot.show_map(*view["map"])
         else:

@@ -2,6 +2,7 @@
 
 import threading
 
+import shiboken6
 from PySide6.QtWidgets import QLabel, QPushButton
 
 from engine import paths
@@ -83,4 +84,17 @@ def test_task_runner_runs_off_the_main_thread(qtbot, db):
         runner.run(lambda: 1 / 0, got.append, errors.append)
     assert isinstance(errors[0], ZeroDivisionError)
     assert not runner.busy()
+    runner.wait()
+
+
+def test_task_runner_skips_the_callbacks_of_a_deleted_owner(qtbot):
+    """A result that arrives after its widget was closed (the window shut meanwhile) is
+    dropped instead of touching a deleted widget; the task still counts as finished."""
+    runner, label, got = TaskRunner(), QLabel(), []
+    release = threading.Event()
+    runner.run(lambda: release.wait(5) and "late", got.append, got.append, owner=label)
+    shiboken6.delete(label)
+    with qtbot.waitSignal(runner.task_finished, timeout=5_000):
+        release.set()
+    assert got == [] and not runner.busy()
     runner.wait()
