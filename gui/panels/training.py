@@ -182,7 +182,7 @@ class TrainingPanel(QWidget):
         self.job.forget()
         self.dataset_combo.clear()
         self.runs_table.setRowCount(0)
-        self.charts.start_live()
+        self.charts.clear_series()
         self.status_label.setText("No training running.")
         self.estimate_label.setText("Memory estimate: press Estimate memory.")
         self.dpo_options.set_project(project_id)
@@ -337,7 +337,7 @@ class TrainingPanel(QWidget):
         return self.job.job_id
 
     def _follow(self, kind: str, params: dict) -> None:
-        self.charts.start_live()
+        self.charts.clear_series()
         job_id = self.job.start(kind, params, self.project_id, "Training")
         self.status_label.setText(f"Training job {job_id} starting…")
 

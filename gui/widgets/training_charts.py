@@ -51,10 +51,10 @@ class TrainingCharts(QWidget):
         """Show or hide the DPO rewards chart."""
         self.plots[DPO_PLOT].setVisible(shown)
 
-    def start_live(self) -> None:
-        """Empty every chart for a run about to start (the step axis follows the data
-        until the run's length is known)."""
-        self.show_series({name: [] for name in CURVES})
+    def clear_series(self) -> None:
+        """Empty every chart (another project, or a run about to start; the step axis
+        follows the data until a run's length is known)."""
+        self.show_series({})
 
     def show_series(self, points: dict[str, list[tuple[int, float]]]) -> None:
         """Draw a finished run's (or no run's) series now."""
