@@ -61,9 +61,10 @@ def _print_summary(s: dict) -> None:
           f"with {s['method']} (seed {s['seed']}) → dataset {s['dataset_id']}")
     print(f"  embeddings: {s['embedded']} computed, {s['cached']} from the cache "
           f"({s['embedding']})")
-    print(f"  coverage: k-center radius {m['kcenter_radius']}, clusters hit "
-          f"{m['clusters_hit']:.0%} of {m['reference_clusters']}, quantisation error "
-          f"{m['quantisation_error']}")
+    groups = m["reference_clusters"]
+    print(f"  coverage: picks in {round(m['clusters_hit'] * groups)} of {groups} reference "
+          f"groups (a separate k-means of all rows), k-center radius {m['kcenter_radius']}, "
+          f"quantisation error {m['quantisation_error']}")
     if m.get("labels"):
         print(f"  labels: total variation subset vs all {m['labels']['total_variation']}, "
               f"missing: {', '.join(m['labels']['labels_missing']) or 'none'}")

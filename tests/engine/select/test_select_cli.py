@@ -21,3 +21,17 @@ def test_select_command_runs_a_job_and_prints_json(capsys):
     assert main(["select", "notes", "--budget", "0", "--json"]) == 1
     assert "budget: must be above 0" in json.loads(capsys.readouterr().out)["error"]
     assert main(["select", "nobody", "--json"]) == 1
+
+
+def test_the_summary_names_the_reference_groups_the_picks_fall_in(capsys):
+    db = open_store(paths.workspace_db())
+    project_id = projects.create(db, "ward", task="text")
+    records = [{"text": f"Note {i}: the patient reports {w} pain."}
+               for i, w in enumerate(["mild", "severe", "no", "chest", "back", "knee"] * 4)]
+    datasets.add_version(db, project_id, "ward", "import", records,
+                         [content_hash(r, "text") for r in records], role="pool")
+    assert main(["select", "ward", "--budget", "6"]) == 0
+    out = capsys.readouterr().out
+    assert "clusters hit" not in out
+    line = next(text for text in out.splitlines() if "reference groups" in text)
+    assert "picks in " in line and " of 6 reference groups (a separate k-means of all rows)" in line
