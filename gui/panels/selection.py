@@ -37,11 +37,17 @@ from gui.widgets.text_table import TextTableModel, text_table_view
 JOB_KIND = "select"
 MAP_KIND = "selection-map"  # engine.select.job.MAP_KIND, without importing numpy-heavy code
 COVERAGE_ROWS = [("kcenter_radius", "k-center radius", "farthest any sample is from the subset"),
-                 ("clusters_hit", "Clusters hit", "share of reference clusters with a pick"),
+                 ("clusters_hit", "Reference groups with a pick",
+                  "groups from a separate k-means of all samples that hold at least one pick"),
                  ("quantisation_error", "Quantisation error",
                   "mean squared distance of all samples to their nearest pick"),
                  ("mean_distance", "Mean distance", "mean distance to the nearest pick")]
 TABLE_ROWS = 500
+
+
+def _groups_text(share: float, groups: int | None) -> str:
+    """``3 of 5`` from the share of reference groups holding a pick."""
+    return f"{share:.0%}" if not groups else f"{round(share * groups)} of {groups}"
 
 
 class SelectionPanel(QWidget):
@@ -204,7 +210,7 @@ class SelectionPanel(QWidget):
         for key, label in self.coverage_labels.items():
             value = metrics.get(key)
             label.setText("—" if value is None else
-                          f"{value:.0%} of {metrics.get('reference_clusters')}"
+                          _groups_text(value, metrics.get("reference_clusters"))
                           if key == "clusters_hit" else f"{value:.3f}")
         self.summary_label.setText(
             f"{row['name']} v{row['version']}: {row['record_count']} of "

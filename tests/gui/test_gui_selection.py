@@ -1,6 +1,7 @@
 """Selection panel: run a selection job from the form and show map, coverage and table."""
 
 import os
+import re
 
 import numpy as np
 from sql_trace import traced_statements
@@ -46,6 +47,7 @@ def test_selection_panel_runs_a_job_and_shows_the_result(qtbot, db, tmp_path):
     bridge.shutdown(grace_s=0.5)
     assert panel.table_model.rowCount() == round(0.1 * datasets.get(db, 1)["record_count"])
     assert panel.coverage_labels["kcenter_radius"].text() != "—"
+    assert re.fullmatch(r"\d+ of \d+", panel.coverage_labels["clusters_hit"].text())
     assert len(panel.map_plot.selected_points.data) == panel.table_model.rowCount()
     assert "by auto (spread-kmeans)" in panel.summary_label.text()
     out = os.environ.get("ENCLAVE_SCREENSHOT_DIR")
