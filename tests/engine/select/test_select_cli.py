@@ -6,13 +6,19 @@ from engine.data.records import content_hash
 from engine.store import datasets, open_store, projects
 
 
-def test_select_command_runs_a_job_and_prints_json(capsys):
+def _pool(name: str):
+    """A text project ``name`` with a pool of 24 short notes; the workspace store."""
     db = open_store(paths.workspace_db())
-    project_id = projects.create(db, "notes", task="text")
+    project_id = projects.create(db, name, task="text")
     records = [{"text": f"Note {i}: the patient reports {w} pain."}
                for i, w in enumerate(["mild", "severe", "no", "chest", "back", "knee"] * 4)]
-    datasets.add_version(db, project_id, "notes", "import", records,
+    datasets.add_version(db, project_id, name, "import", records,
                          [content_hash(r, "text") for r in records], role="pool")
+    return db
+
+
+def test_select_command_runs_a_job_and_prints_json(capsys):
+    db = _pool("notes")
     assert main(["select", "notes", "--method", "kcenter", "--budget", "25%", "--seed", "1",
                  "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -24,12 +30,7 @@ def test_select_command_runs_a_job_and_prints_json(capsys):
 
 
 def test_the_summary_names_the_reference_groups_the_picks_fall_in(capsys):
-    db = open_store(paths.workspace_db())
-    project_id = projects.create(db, "ward", task="text")
-    records = [{"text": f"Note {i}: the patient reports {w} pain."}
-               for i, w in enumerate(["mild", "severe", "no", "chest", "back", "knee"] * 4)]
-    datasets.add_version(db, project_id, "ward", "import", records,
-                         [content_hash(r, "text") for r in records], role="pool")
+    _pool("ward")
     assert main(["select", "ward", "--budget", "6"]) == 0
     out = capsys.readouterr().out
     assert "clusters hit" not in out
